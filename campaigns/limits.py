@@ -1,0 +1,37 @@
+"""Every safety limit of intake, in one place, with its default.
+
+A profile may override any of them in its `[limits]` section. Archive limits apply to
+archives that senders attach, not to the zip inside every .docx/.xlsx (CONTRACT §3).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MB = 1_000_000
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # archives sent by people
+    archive_total_bytes: int = Field(500 * MB, gt=0, description="all entries unpacked, summed over the message")
+    archive_max_entries: int = Field(1000, gt=0, description="entries in one message's archives, all levels")
+    archive_max_depth: int = Field(3, gt=0, description="archives inside archives, the outermost is depth 1")
+    archive_max_ratio: float = Field(100.0, gt=1, description="unpacked/packed size of one entry ...")
+    archive_ratio_min_bytes: int = Field(1 * MB, ge=0, description="... checked only for entries unpacking above this")
+
+    # images
+    image_max_pixels: int = Field(100_000_000, gt=0, description="width × height of any picture we decode")
+
+    # any one file's parsing (archives, PDFs, docx, images), in a child process
+    file_parse_seconds: float = Field(30.0, gt=0, description="wall time to read one file")
+    file_parse_memory_bytes: int = Field(1536 * MB, gt=0, description="address space of the process reading one file")
+
+    # a message itself
+    message_max_bytes: int = Field(200 * MB, gt=0, description="raw size of one e-mail we take apart")
+    mime_max_parts: int = Field(2000, gt=0, description="MIME parts walked in one message")
+    pdf_max_pages: int = Field(200, gt=0, description="pages of one PDF read for text")
+
+
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,75 @@
+"""The `intake` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+import campaigns
+from intake.judge import judge
+from intake.report import verdict_json
+from intake.summary import verdict_lines
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _profile(campaign_id: str) -> campaigns.Profile:
+    try:
+        return campaigns.load(campaign_id)
+    except campaigns.ProfileError as exc:
+        known = ", ".join(campaigns.available())
+        raise click.UsageError(f"{exc}\nknown campaigns: {known}") from None
+
+
+def _instant(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO-8601 time, e.g. 2017-04-30T23:59:00+08:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Intake for craftsman-award campaigns: judge nomination e-mails and answer senders."""
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--campaign", "campaign_id", required=True, help="campaign profile id, e.g. chongqing-bayu-2017")
+@click.option("--received-at", help="time of receipt (ISO-8601; Asia/Shanghai when no offset); "
+              "default: the topmost Received: header, else Date:")
+@click.option("--format", "output", type=click.Choice(["json", "text"]), default="json", show_default=True,
+              help="json: one object per message (CONTRACT §4); text: a summary for people")
+def check(files: tuple[Path, ...], campaign_id: str, received_at: str | None, output: str) -> None:
+    """Judge e-mails from files; touches no mailbox, database or outbox."""
+    profile = _profile(campaign_id)
+    moment = _instant(received_at)
+    for path in files:
+        verdict = judge(path.read_bytes(), profile, received_at=moment, received_at_source="option")
+        if output == "json":
+            click.echo(json.dumps(verdict_json(verdict, profile.id, str(path)), ensure_ascii=False))
+        else:
+            click.echo("\n".join(verdict_lines(verdict, path.name)) + "\n")
+        sys.stdout.flush()
+
+
+@main.command("campaigns")
+def list_campaigns() -> None:
+    """List the campaign profiles that can be used."""
+    for campaign_id in campaigns.available():
+        profile = campaigns.load(campaign_id)
+        deadline = profile.deadline.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        forwards = f" → {profile.forwards_to}" if profile.forwards_to else ""
+        click.echo(f"{profile.id:24} {profile.mailbox:22} 截止 {deadline}  {profile.title}{forwards}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""Group a message's parsed files into nominees: one per person among the forms (CONTRACT §3)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from campaigns.schema import Profile
+from ingest.types import Attachment, Message
+from nominees.kinds import category
+from nominees.normalise import (
+    channel_id,
+    clean_gender,
+    clean_id_number,
+    clean_name,
+    clean_text,
+    clean_yes_no,
+    phone_candidates,
+)
+from nominees.types import NominationFile, Nominee, Role, Submission
+from parsers.types import ParsedDocument
+from parsers.wordcount import count_chars
+
+# A file whose name says it is the form counts as the form even when it cannot be read.
+FORM_FILE_WORDS = ("推荐表", "申报表", "登记表", "推荐人选")
+PHOTO_FILE_WORDS = ("照片", "工作照", "生活照", "图片", "相片")
+# 主要事迹 cells that point elsewhere instead of telling the deeds
+_SEE_ATTACHMENT = re.compile(r"^[（(]?\s*(详见|见|请见|参见)\s*(附件|附页|事迹材料|附表)")
+# Fields read from these sources win over the same field read from a later one.
+_SOURCE_PREFERENCE = ("docx", "text", "pdf", "ocr")
+
+
+@dataclass
+class _Person:
+    """A nominee while grouping: forms first, then everything matched to them."""
+
+    forms: list[tuple[NominationFile, dict[str, str], str]] = field(default_factory=list)
+    files: list[NominationFile] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return next((clean_name(f.get("name", "")) for _, f, _ in self.forms if f.get("name")), "")
+
+    @property
+    def id_number(self) -> str:
+        return next((clean_id_number(f["id_number"]) for _, f, _ in self.forms if f.get("id_number")), "")
+
+    def folders(self) -> set[tuple[str, ...]]:
+        return {nf.attachment.folder for nf, _, _ in self.forms if nf.attachment.folder}
+
+
+def _source_of(attachment: Attachment) -> str:
+    media = attachment.media_type
+    if media == "application/pdf":
+        return "pdf"
+    if media == "text/plain":
+        return "text"
+    return "docx"
+
+
+def _is_signature_image(attachment: Attachment) -> bool:
+    """Logos and pasted pictures shown inside the HTML body are not nomination material."""
+    return bool(attachment.content_id) and attachment.inline and category(attachment.media_type) == "image"
+
+
+def _name_says_form(filename: str) -> bool:
+    return any(word in filename for word in FORM_FILE_WORDS)
+
+
+def _same_person(person: _Person, fields: dict[str, str]) -> bool:
+    id_number = clean_id_number(fields.get("id_number", ""))
+    name = clean_name(fields.get("name", ""))
+    if id_number and person.id_number:
+        return id_number == person.id_number
+    return bool(name) and name == person.name
+
+
+def _group_forms(forms: list[tuple[NominationFile, dict[str, str], str]]) -> list[_Person]:
+    people: list[_Person] = []
+    ranked = sorted(forms, key=lambda item: _SOURCE_PREFERENCE.index(item[2]))
+    for item in ranked:
+        owner = next((p for p in people if _same_person(p, item[1])), None)
+        if owner is None:
+            owner = _Person()
+            people.append(owner)
+        owner.forms.append(item)
+    return people
+
+
+def _match_by_name(attachment: Attachment, people: list[_Person]) -> _Person | None:
+    """The person whose name the file's folders or name carry: the longest name wins."""
+    named = sorted((p for p in people if p.name), key=lambda p: len(p.name), reverse=True)
+    for place in (*reversed(attachment.folder), attachment.filename):
+        for person in named:
+            if person.name in place:
+                return person
+    return None
+
+
+def _match_by_folder(attachment: Attachment, people: list[_Person]) -> _Person | None:
+    """The person whose form sits in the deepest folder that holds this file, if only theirs does."""
+    folder = attachment.folder
+    for depth in range(len(folder), 0, -1):
+        prefix = folder[:depth]
+        owners = [p for p in people if prefix in p.folders()]
+        if len(owners) == 1:
+            return owners[0]
+        if len(owners) > 1:
+            return None
+    return None
+
+
+def _owner(attachment: Attachment, people: list[_Person]) -> _Person | None:
+    return _match_by_folder(attachment, people) or _match_by_name(attachment, people) or (
+        people[0] if len(people) == 1 else None
+    )
+
+
+def _is_textless_pdf(nf: NominationFile) -> bool:
+    document = nf.document
+    return (
+        nf.attachment.media_type == "application/pdf"
+        and document is not None
+        and document.unreadable is None
+        and document.content is not None
+        and not document.content.text.strip()
+    )
+
+
+def _role_of(attachment: Attachment, document: ParsedDocument | None) -> Role:
+    kind = category(attachment.media_type)
+    if kind == "image":
+        return "form_scan" if _name_says_form(attachment.filename) else "photo"
+    if kind == "video":
+        return "video"
+    if document is None:
+        return "other"
+    if document.unreadable is None and document.content is not None and not document.content.text.strip():
+        # a scanned PDF: no text layer to read
+        return "form_scan" if _name_says_form(attachment.filename) else "other"
+    if document.kind == "writeup":
+        return "writeup"
+    if document.kind == "form" and document.unreadable is None:
+        return "form"
+    return "other"
+
+
+def _merged_fields(person: _Person) -> tuple[dict[str, str], dict[str, str]]:
+    raw: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for _, fields, source in person.forms:  # already in preference order
+        for key, value in fields.items():
+            if value and key not in raw:
+                raw[key] = value
+                sources[key] = source
+    return raw, sources
+
+
+def _normalised(raw: dict[str, str], profile: Profile) -> dict[str, str]:
+    cleaners = {
+        "name": clean_name,
+        "id_number": clean_id_number,
+        "gender": clean_gender,
+        "frontline": clean_yes_no,
+    }
+    fields = {key: cleaners.get(key, clean_text)(value) for key, value in raw.items()}
+    if "channel" in raw:
+        fields["channel"] = channel_id(raw["channel"], profile.channels) or ""
+    if "deeds" in raw:
+        fields["deeds"] = raw["deeds"].strip()
+    return {key: value for key, value in fields.items() if value}
+
+
+def _writeup(person: _Person, fields: dict[str, str]) -> tuple[str | None, str | None, bool]:
+    """The write-up's text and where it came from; whether the form points to an attachment."""
+    documents = [f.document for f in person.files if f.role == "writeup" and f.document and f.document.content]
+    if documents:
+        longest = max(documents, key=lambda d: len(d.content.text))
+        return longest.content.text, longest.filename, False
+    deeds = fields.get("deeds", "")
+    if _SEE_ATTACHMENT.match(deeds) and count_chars(deeds) < 30:
+        return None, None, True
+    return (deeds, "推荐表", False) if deeds else (None, None, False)
+
+
+def _build_nominee(index: int, person: _Person, profile: Profile) -> Nominee:
+    raw, sources = _merged_fields(person)
+    fields = _normalised(raw, profile)
+    text, source, referenced = _writeup(person, fields)
+    return Nominee(
+        index=index,
+        fields=fields,
+        raw_fields=raw,
+        field_sources=sources,
+        files=tuple(person.files),
+        writeup_text=text,
+        writeup_source=source,
+        writeup_chars=count_chars(text) if text else None,
+        writeup_referenced=referenced,
+        phone_numbers=tuple(phone_candidates(raw.get("phone", ""))),
+    )
+
+
+def assemble(message: Message, documents: dict[int, ParsedDocument], profile: Profile) -> Submission:
+    """`documents` maps an attachment's index in `message.attachments` to what the parser read."""
+    material: list[NominationFile] = []
+    unsupported: list[Attachment] = []
+    for index, attachment in enumerate(message.attachments):
+        if _is_signature_image(attachment):
+            continue
+        if category(attachment.media_type) == "other":
+            unsupported.append(attachment)
+        material.append(NominationFile(attachment, _role_of(attachment, documents.get(index)), documents.get(index)))
+
+    forms = [(f, dict(f.document.fields), _source_of(f.attachment)) for f in material if f.role == "form"]
+    people = _group_forms(forms)
+    for person in people:
+        person.files.extend(nf for nf, _, _ in person.forms)
+
+    unreadable = [f for f in material if f.unreadable is not None and category(f.attachment.media_type) == "document"]
+    form_like = [f for f in unreadable if _name_says_form(f.filename) or (not people and f.document.kind != "writeup")]
+    for nf in form_like:
+        as_form = NominationFile(nf.attachment, "form", nf.document)
+        owner = _match_by_name(nf.attachment, people)
+        if owner is None:
+            owner = _Person()
+            people.append(owner)
+        owner.files.append(as_form)
+
+    scans = [f for f in material if f.role == "form_scan"]
+    if not people and not scans:
+        # no form found: a PDF without a text layer is most likely the scanned form
+        scans = [NominationFile(f.attachment, "form_scan", f.document) for f in material if _is_textless_pdf(f)]
+    if not people and scans:
+        # the only form is a scan or photo of the page: one nominee until it is read
+        people.append(_Person(files=scans))
+
+    placed = {id(nf.attachment) for person in people for nf in person.files}
+    unassigned: list[NominationFile] = []
+    shared: list[NominationFile] = []
+    for nf in material:
+        if id(nf.attachment) in placed:
+            continue
+        owner = _owner(nf.attachment, people)
+        if owner is not None:
+            owner.files.append(nf)
+        elif nf.role in ("photo", "video", "writeup", "form_scan"):
+            unassigned.append(nf)
+        else:
+            shared.append(nf)
+
+    nominees = tuple(_build_nominee(i, person, profile) for i, person in enumerate(people))
+    has_material = bool(material or message.unsafe or message.unreadable_archives)
+    return Submission(
+        message=message,
+        nominees=nominees,
+        unassigned=tuple(unassigned),
+        unsupported=tuple(unsupported),
+        shared=tuple(shared),
+        has_material=has_material,
+    )

@@ -1,0 +1,69 @@
+"""A nomination as the rules see it: who is nominated, with which files, read how."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ingest.types import Attachment, Message
+from parsers.types import DocumentUnreadable, ParsedDocument
+
+Role = Literal["form", "form_scan", "photo", "video", "writeup", "other"]
+
+
+@dataclass(frozen=True)
+class NominationFile:
+    """An attachment with the part it plays in a nomination."""
+
+    attachment: Attachment
+    role: Role
+    document: ParsedDocument | None = None
+
+    @property
+    def filename(self) -> str:
+        return self.attachment.filename
+
+    @property
+    def unreadable(self) -> DocumentUnreadable | None:
+        return self.document.unreadable if self.document else None
+
+
+@dataclass(frozen=True)
+class Nominee:
+    index: int
+    fields: dict[str, str]  # normalised values, CONTRACT §2 names; channel is the channel id
+    raw_fields: dict[str, str]  # as read, for staff
+    field_sources: dict[str, str]  # field → "docx" | "pdf" | "text" | "ocr"
+    files: tuple[NominationFile, ...]
+    writeup_text: str | None = None
+    writeup_source: str | None = None  # the write-up's file name, or "推荐表" for the form's 主要事迹
+    writeup_chars: int | None = None
+    writeup_referenced: bool = False  # the form's 主要事迹 says 见附件
+    phone_numbers: tuple[str, ...] = ()
+
+    @property
+    def forms(self) -> tuple[NominationFile, ...]:
+        return tuple(f for f in self.files if f.role in ("form", "form_scan"))
+
+    @property
+    def readable_forms(self) -> tuple[NominationFile, ...]:
+        return tuple(f for f in self.forms if f.unreadable is None)
+
+    @property
+    def name(self) -> str:
+        return self.fields.get("name", "")
+
+    def files_with_role(self, role: Role) -> tuple[NominationFile, ...]:
+        return tuple(f for f in self.files if f.role == role)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One message's nominations: the nominees and what could not be matched to one."""
+
+    message: Message
+    nominees: tuple[Nominee, ...]
+    unassigned: tuple[NominationFile, ...] = ()  # material that fits no nominee
+    unsupported: tuple[Attachment, ...] = ()  # kept, not judged
+    shared: tuple[NominationFile, ...] = ()  # belongs to the message as a whole (汇总表, 推荐函)
+    has_material: bool = False

@@ -1,0 +1,1 @@
+"""Records, the ledger and the outbox (SQLModel); filled by the service issue."""
