@@ -19,7 +19,7 @@ def read_documents(message: Message, profile: Profile) -> dict[int, ParsedDocume
     return {
         index: parse_document(attachment, profile.form.title_keywords, profile.limits)
         for index, attachment in enumerate(message.attachments)
-        if is_parsed_as_document(attachment.media_type)
+        if is_parsed_as_document(attachment.media_type, attachment.filename)
     }
 
 

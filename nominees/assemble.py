@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from campaigns.schema import Profile
 from ingest.types import Attachment, Message
-from nominees.kinds import category
+from nominees.kinds import category_of
 from nominees.normalise import (
     channel_id,
     clean_gender,
@@ -60,7 +60,7 @@ def _source_of(attachment: Attachment) -> str:
 
 def _is_signature_image(attachment: Attachment) -> bool:
     """Logos and pasted pictures shown inside the HTML body are not nomination material."""
-    return bool(attachment.content_id) and attachment.inline and category(attachment.media_type) == "image"
+    return bool(attachment.content_id) and attachment.inline and category_of(attachment) == "image"
 
 
 def _name_says_form(filename: str) -> bool:
@@ -128,7 +128,7 @@ def _is_textless_pdf(nf: NominationFile) -> bool:
 
 
 def _role_of(attachment: Attachment, document: ParsedDocument | None) -> Role:
-    kind = category(attachment.media_type)
+    kind = category_of(attachment)
     if kind == "image":
         return "form_scan" if _name_says_form(attachment.filename) else "photo"
     if kind == "video":
@@ -208,7 +208,7 @@ def assemble(message: Message, documents: dict[int, ParsedDocument], profile: Pr
     for index, attachment in enumerate(message.attachments):
         if _is_signature_image(attachment):
             continue
-        if category(attachment.media_type) == "other":
+        if category_of(attachment) == "other":
             unsupported.append(attachment)
         material.append(NominationFile(attachment, _role_of(attachment, documents.get(index)), documents.get(index)))
 
@@ -217,7 +217,7 @@ def assemble(message: Message, documents: dict[int, ParsedDocument], profile: Pr
     for person in people:
         person.files.extend(nf for nf, _, _ in person.forms)
 
-    unreadable = [f for f in material if f.unreadable is not None and category(f.attachment.media_type) == "document"]
+    unreadable = [f for f in material if f.unreadable is not None and category_of(f.attachment) == "document"]
     form_like = [f for f in unreadable if _name_says_form(f.filename) or (not people and f.document.kind != "writeup")]
     for nf in form_like:
         as_form = NominationFile(nf.attachment, "form", nf.document)

@@ -47,7 +47,8 @@ class Nominee:
 
     @property
     def readable_forms(self) -> tuple[NominationFile, ...]:
-        return tuple(f for f in self.forms if f.unreadable is None)
+        """Forms we could read as text; a scan waits for OCR and is not among them."""
+        return tuple(f for f in self.files if f.role == "form" and f.unreadable is None)
 
     @property
     def name(self) -> str:

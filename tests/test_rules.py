@@ -107,7 +107,7 @@ def test_valid_phones(phone):
     assert identity.phone_valid(nominee({"phone": phone}), CITY) == []
 
 
-@pytest.mark.parametrize("phone", ["1381234567", "12812345678", "123456", "无", "023-0386010"])
+@pytest.mark.parametrize("phone", ["1381234567", "1381234", "12812345678", "123456", "无", "023-0386010"])
 def test_invalid_phones(phone):
     [finding] = identity.phone_valid(nominee({"phone": phone}), CITY)
     assert finding.code == "PHONE_INVALID"

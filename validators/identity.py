@@ -14,7 +14,7 @@ from validators.findings import Finding, finding
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _MOBILE = re.compile(r"1[3-9]\d{9}")
-_LANDLINE = re.compile(r"(0\d{2,3})?[1-9]\d{6,7}(#\d{1,6})?")
+_LANDLINE = re.compile(r"(0\d{2,3})?[2-9]\d{6,7}(#\d{1,6})?")  # local numbers never start with 0 or 1
 
 
 def id_number_problem(value: str, on: date) -> str | None:

@@ -49,6 +49,8 @@ def attachment_unsupported(submission: Submission, profile: Profile) -> list[Fin
 
 def assignment_ambiguous(submission: Submission, profile: Profile) -> list[Finding]:
     """Material that fits no nominee: staff must say whose it is."""
+    if not submission.nominees:
+        return []  # no form at all: FORM_MISSING says what matters
     return [
         finding("ASSIGNMENT_AMBIGUOUS", detail={"filename": f.attachment.path})
         for f in submission.unassigned

@@ -1,0 +1,38 @@
+"""The code table, the wording, the docs and the limits must not drift apart (the datasette way)."""
+
+import re
+from pathlib import Path
+
+from campaigns.limits import Limits
+from replies.wording import known_codes
+from validators.codes import CODES
+
+README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+CONTRACT = Path(__file__).parent.parent.parent / "shared" / "spec" / "CONTRACT.md"
+
+
+def _readme_rows():
+    return dict(re.findall(r"^\| `([A-Z_]+)` \| (\w+ \| \w+) \|", README, re.M))
+
+
+def test_every_code_has_wording():
+    assert known_codes() == set(CODES)
+
+
+def test_every_code_is_in_the_readme_with_its_level_and_severity():
+    rows = _readme_rows()
+    assert set(rows) == set(CODES)
+    for code, spec in CODES.items():
+        assert rows[code] == f"{spec.level} | {spec.severity}", code
+
+
+def test_codes_match_the_contract():
+    table = re.findall(r"^\| `([A-Z_]+)` \| (\w+) \| (\w+) \|", CONTRACT.read_text(encoding="utf-8"), re.M)
+    assert {code: (level, severity) for code, level, severity in table} == {
+        code: (spec.level, spec.severity) for code, spec in CODES.items()
+    }
+
+
+def test_every_limit_is_documented():
+    documented = set(re.findall(r"^\| `(\w+)` \| [^|]+ \| [^|]+ \|$", README, re.M))
+    assert set(Limits.model_fields) <= documented
