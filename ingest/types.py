@@ -82,7 +82,7 @@ class Message:
     subject: str
     date_header: datetime | None
     received_at: datetime  # timezone-aware; see CONTRACT §1 for where it comes from
-    received_at_source: str  # "imap", "option", "received_header", "date_header", "file_mtime"
+    received_at_source: str  # "imap", "option", "received_header", "date_header", "file_mtime", "now"
     content_type: str  # the top-level type, e.g. multipart/report for a bounce
     headers: tuple[tuple[str, str], ...]  # decoded, in order; names as written
     body_text: str  # plain text, or the HTML turned to text
