@@ -13,7 +13,7 @@ from campaigns.limits import DEFAULT_LIMITS, Limits
 from ingest import archives, charsets, headers, html, names, parts
 from ingest.received import parse_date, time_of_receipt
 from ingest.sniff import extension_for, sniff
-from ingest.types import Attachment, Message
+from ingest.types import Attachment, Message, UnsafeContent
 
 # any one of these makes a header block look like mail rather than text that has a colon
 _MAIL_HEADERS = {
@@ -48,7 +48,8 @@ def parse_message(
 def _parse(raw: bytes, limits: Limits, received_at: datetime | None, received_at_source: str) -> Message:
     defects: list[str] = []
     data = _normalised(raw, defects)
-    if len(raw) > limits.message_max_bytes:
+    oversized = len(raw) > limits.message_max_bytes
+    if oversized:
         defects.append(f"message of {len(raw)} bytes is over the limit of {limits.message_max_bytes}: headers only")
         data = _header_block(data)
     top = parts.parse(data, limits.mime_max_parts)
@@ -69,7 +70,9 @@ def _parse(raw: bytes, limits: Limits, received_at: datetime | None, received_at
         body_text=body_text,
         body_html=body_html,
         attachments=tuple(expansion.attachments if expansion else files),
-        unsafe=tuple(expansion.unsafe if expansion else ()),
+        # an oversized mail is refused out loud, never dropped as "not a submission"
+        unsafe=tuple(expansion.unsafe if expansion else ())
+        + ((UnsafeContent("（整封邮件）", "message_too_large", figure=len(raw)),) if oversized else ()),
         unreadable_archives=tuple(expansion.unreadable if expansion else ()),
         defects=_summary(defects),
         is_mail=_looks_like_mail(top),

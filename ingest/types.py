@@ -58,6 +58,7 @@ UNSAFE_REASONS = (
     "compression_ratio",
     "nesting_too_deep",
     "image_too_large",
+    "message_too_large",
 )
 
 

@@ -363,3 +363,16 @@ def test_the_installed_command_prints_json_lines(tmp_path):
     result = _run_script("check", str(mail), "--campaign", "chongqing-bayu-2017")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["status"] == "accepted"
+
+
+def test_an_oversized_mail_is_refused_out_loud_not_dropped():
+    import campaigns
+    from intake.judge import judge
+
+    city = campaigns.load("chongqing-bayu-2017")
+    small = city.model_copy(update={"limits": city.limits.model_copy(update={"message_max_bytes": 50_000})})
+    verdict = judge(complete_nomination(), small)
+    assert verdict.status == "rejected"
+    [finding] = verdict.findings
+    assert finding.code == "ATTACHMENT_UNSAFE" and finding.detail["reason"] == "message_too_large"
+    assert "MB" in finding.message and "超过处理上限" in finding.message

@@ -9,15 +9,20 @@ from validators.findings import Finding, finding
 
 def not_submission(submission: Submission, profile: Profile) -> list[Finding]:
     """No material at all: a question, spam or not an e-mail. Staff read it in the log."""
-    if submission.has_material and submission.message.is_mail:
+    if (submission.has_material and submission.message.is_mail) or submission.message.unsafe:
         return []
     return [finding("NOT_SUBMISSION")]
 
 
 def form_missing(submission: Submission, profile: Profile) -> list[Finding]:
-    if not submission.has_material or submission.nominees:
+    if not submission.has_material or submission.nominees or _read_only_in_part(submission):
         return []
     return [finding("FORM_MISSING", form_title=profile.form.title)]
+
+
+def _read_only_in_part(submission: Submission) -> bool:
+    """A mail too large to open: we cannot say what it lacks, only that it is too large."""
+    return any(item.reason == "message_too_large" for item in submission.message.unsafe)
 
 
 def attachment_unsafe(submission: Submission, profile: Profile) -> list[Finding]:
@@ -26,7 +31,8 @@ def attachment_unsafe(submission: Submission, profile: Profile) -> list[Finding]
     for item in submission.message.unsafe:
         first_per_file.setdefault(item.filename, item)
     return [
-        finding("ATTACHMENT_UNSAFE", detail={"filename": item.filename}, reason=item.reason, entry=item.entry)
+        finding("ATTACHMENT_UNSAFE", detail={"filename": item.filename, "reason": item.reason}, reason=item.reason,
+                entry=item.entry, figure=item.figure)
         for item in first_per_file.values()
     ]
 
