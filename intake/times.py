@@ -1,0 +1,18 @@
+"""Instants are compared in absolute time and shown to people in Asia/Shanghai."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def aware(moment: datetime) -> datetime:
+    """Databases hand back naive UTC on some backends; make it an instant again."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def shown(moment: datetime) -> str:
+    """2017年04月30日23:59 — how replies and logs write a time."""
+    return aware(moment).astimezone(SHANGHAI).strftime("%Y年%m月%d日%H:%M")

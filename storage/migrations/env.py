@@ -1,0 +1,13 @@
+"""Alembic runs migrations on the engine the service hands it (no alembic.ini, no URL in a file)."""
+
+from alembic import context
+
+import storage.models  # noqa: F401 - registers the tables on SQLModel.metadata
+from sqlmodel import SQLModel
+
+engine = context.config.attributes["engine"]
+with engine.begin() as connection:
+    context.configure(connection=connection, target_metadata=SQLModel.metadata,
+                      render_as_batch=connection.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()

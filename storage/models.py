@@ -1,0 +1,149 @@
+"""The records intake keeps: the mail ledger, what each message held and how it was judged,
+the outbox of replies, and an audit trail of every status change."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CampaignRow(SQLModel, table=True):
+    """A campaign that has seen mail; holds the counter behind its intake numbers."""
+
+    __tablename__ = "campaign"
+    id: str = Field(primary_key=True)
+    title: str
+    last_intake_sequence: int = 0
+
+
+class MailboxState(SQLModel, table=True):
+    """Where the last poll of one mailbox folder stopped, so a poll costs the same however full it is."""
+
+    __tablename__ = "mailbox_state"
+    account: str = Field(primary_key=True)
+    folder: str = Field(primary_key=True)
+    uidvalidity: int = 0
+    last_uid: int = 0
+    last_poll_at: Optional[datetime] = None
+    last_error: Optional[str] = None
+
+
+class MessageRow(SQLModel, table=True):
+    """One e-mail as received. The raw bytes live on disk, content-addressed by sha256."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("account", "folder", "uidvalidity", "uid", name="uq_message_mailbox_uid"),
+        Index("ix_message_campaign_status", "campaign_id", "status"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    campaign_id: str = Field(foreign_key="campaign.id")
+    account: str
+    folder: str
+    uidvalidity: int = 0
+    uid: int = 0
+    message_id: Optional[str] = Field(default=None, index=True)
+    raw_sha256: str = Field(index=True)
+    raw_size: int
+    from_addr: Optional[str] = None
+    subject: str = ""
+    in_reply_to: Optional[str] = Field(default=None, index=True)  # threads a follow-up to our reply
+    references: str = ""
+    received_at: datetime
+    received_at_source: str
+    # fetched → filed, or fetched → failed (retried) → quarantined; filed is final until reprocessed
+    state: str = Field(default="fetched", index=True)
+    status: Optional[str] = None  # the verdict: accepted, rejected, needs_review, ignored
+    attempts: int = 0
+    next_attempt_at: Optional[datetime] = None
+    last_error: Optional[str] = None
+    duplicate_of: Optional[int] = Field(default=None, foreign_key="message.id")
+    filed_at: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow)
+    moved: bool = False  # moved/flagged on the server after filing
+
+
+class NomineeRow(SQLModel, table=True):
+    __tablename__ = "nominee"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    position: int  # the nominee's index within its message
+    intake_number: Optional[str] = Field(default=None, unique=True)
+    identity_key: str = Field(index=True)  # "id:<身份证号>" or "name:<姓名>|<工作单位>"
+    name: str = ""
+    employer: str = ""
+    channel: Optional[str] = None
+    recommending_unit: Optional[str] = None
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    status: str
+    writeup_chars: Optional[int] = None
+    seal: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
+    superseded_by: Optional[int] = Field(default=None, foreign_key="nominee.id")
+    paper_copy_received_at: Optional[datetime] = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AttachmentRow(SQLModel, table=True):
+    __tablename__ = "attachment"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    nominee_id: Optional[int] = Field(default=None, foreign_key="nominee.id", index=True)
+    path: str  # as the sender put it, archive/folder/name
+    filename: str
+    role: str
+    media_type: str
+    sha256: str = Field(index=True)
+    size: int
+    probe: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
+
+
+class FindingRow(SQLModel, table=True):
+    __tablename__ = "finding"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    nominee_id: Optional[int] = Field(default=None, foreign_key="nominee.id", index=True)
+    code: str = Field(index=True)
+    severity: str
+    text: str
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class ReplyRow(SQLModel, table=True):
+    """The outbox: written in the transaction that files the message, sent by a separate job."""
+
+    __tablename__ = "reply"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    to_addr: str = Field(index=True)
+    subject: str
+    reply_message_id: str = Field(index=True)  # our Message-ID, which a follow-up's In-Reply-To names
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # the whole reply as it goes out
+    # pending → sent | failed (5xx) | held (cap reached, forged sender, staff asked)
+    state: str = Field(default="pending", index=True)
+    attempts: int = 0
+    next_attempt_at: Optional[datetime] = None
+    last_error: Optional[str] = None
+    held_reason: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: Optional[datetime] = None
+
+
+class AuditRow(SQLModel, table=True):
+    __tablename__ = "audit"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str  # "intake" for the machine, a staff member's name otherwise
+    entity: str  # "message", "nominee", "reply"
+    entity_id: int
+    action: str
+    before: Optional[str] = None
+    after: Optional[str] = None
+    note: str = ""

@@ -1,0 +1,144 @@
+"""Filing verdicts: intake numbers, resubmissions, duplicates, audit — on SQLite and PostgreSQL."""
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlmodel import select
+
+import campaigns
+from intake.judge import judge
+from intake.times import shown
+from storage.db import DatabaseUnusable, open_database
+from storage.db import session as new_session
+from storage.filing import earlier_nominees, file_verdict, find_duplicate
+from storage.models import AuditRow, FindingRow, MessageRow, NomineeRow
+from tests.builders import forms
+from tests.builders.forms import FormValues
+from tests.builders.submission import nomination_mail, photo_jpeg
+from tests.idcards import id_number
+from tests.postgres import postgres_url  # noqa: F401 - the fixture
+from validators.memory import as_duplicate, with_history
+
+CITY = campaigns.load("chongqing-bayu-2017")
+ZHANG = FormValues(id_number=id_number())
+PHOTOS = [(f"照片{i}.jpg", photo_jpeg(i)) for i in range(4)]
+NOW = datetime(2017, 4, 20, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        return open_database(f"sqlite:///{tmp_path / 'intake.sqlite3'}")
+    url = request.getfixturevalue("postgres_url")
+    engine = open_database(url)
+    from sqlmodel import SQLModel
+
+    SQLModel.metadata.drop_all(engine)  # a clean schema per test on the shared cluster
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    return open_database(url)
+
+
+def mail(values=ZHANG, writeup=1000, message_id="<a@x.cn>", **kwargs) -> bytes:
+    files = [("推荐表.docx", forms.bayu_form_docx(values)), ("事迹.docx", forms.writeup_docx(writeup))] + PHOTOS
+    return nomination_mail(files, message_id=message_id, **kwargs)
+
+
+def file_mail(engine, raw: bytes, uid: int):
+    """What the service does for one message, without a mailbox."""
+    verdict = judge(raw, CITY)
+    with new_session(engine) as session:
+        from storage.filing import ensure_campaign
+
+        ensure_campaign(session, CITY)
+        row = MessageRow(campaign_id=CITY.id, account="test", folder="INBOX", uidvalidity=1, uid=uid,
+                         raw_sha256=verdict.message.raw_sha256, raw_size=len(raw), message_id=verdict.message.message_id,
+                         received_at=verdict.message.received_at, received_at_source="test")
+        session.add(row)
+        session.flush()
+        duplicate = find_duplicate(session, row)
+        if duplicate is not None:
+            verdict = as_duplicate(verdict, duplicate)
+        earlier = earlier_nominees(session, verdict, CITY.id, shown)
+        verdict = with_history(verdict, earlier)
+        filed = file_verdict(session, row, verdict, CITY, earlier, NOW)
+        session.commit()
+        return row.id, verdict, filed
+
+
+def nominees(engine):
+    with new_session(engine) as session:
+        return session.exec(select(NomineeRow).order_by(NomineeRow.id)).all()
+
+
+def test_accepted_nominees_get_consecutive_intake_numbers(engine):
+    li = FormValues(name="李四", id_number=id_number(sequence="456"))
+    _, verdict, filed = file_mail(engine, mail(), 1)
+    assert verdict.status == "accepted" and [f.intake_number for f in filed] == ["BYGJ-2017-0001"]
+    _, _, filed = file_mail(engine, mail(li, message_id="<b@x.cn>"), 2)
+    assert [f.intake_number for f in filed] == ["BYGJ-2017-0002"]
+
+
+def test_rejected_nominee_gets_no_number(engine):
+    _, verdict, filed = file_mail(engine, mail(writeup=1600), 1)
+    assert verdict.status == "rejected" and filed[0].intake_number is None
+    with new_session(engine) as session:
+        codes = session.exec(select(FindingRow.code)).all()
+    assert codes == ["WRITEUP_TOO_LONG"]
+
+
+def test_the_same_message_twice_is_a_duplicate(engine):
+    raw = mail()
+    first, _, _ = file_mail(engine, raw, 1)
+    _, verdict, filed = file_mail(engine, raw, 2)
+    assert verdict.status == "ignored" and [f.code for f in verdict.findings] == ["DUPLICATE_MESSAGE"]
+    assert filed == [] and len(nominees(engine)) == 1
+    # the same Message-ID with other bytes (a client's resend) is the same message too
+    _, verdict, _ = file_mail(engine, mail(writeup=1001), 3)
+    assert verdict.status == "ignored"
+
+
+def test_a_resubmission_supersedes_and_keeps_the_number(engine):
+    file_mail(engine, mail(writeup=1600), 1)  # rejected: too long
+    _, verdict, filed = file_mail(engine, mail(writeup=1400, message_id="<fixed@x.cn>"), 2)
+    assert verdict.status == "accepted"
+    [finding] = [f for f in verdict.nominees[0].findings if f.code == "RESUBMISSION"]
+    assert finding.severity == "info"
+    first, second = nominees(engine)
+    assert first.superseded_by == second.id and second.superseded_by is None
+    # a third, accepted again: the number the office gave stays with the person
+    _, _, again = file_mail(engine, mail(writeup=1300, message_id="<again@x.cn>"), 3)
+    assert again[0].intake_number == filed[0].intake_number == "BYGJ-2017-0001"
+    assert [n.intake_number for n in nominees(engine)] == [None, None, "BYGJ-2017-0001"]
+
+
+def test_a_worse_resubmission_goes_to_staff_instead_of_replacing(engine):
+    file_mail(engine, mail(), 1)  # accepted
+    _, verdict, filed = file_mail(engine, mail(writeup=1700, message_id="<worse@x.cn>"), 2)
+    assert verdict.nominees[0].status == "needs_review"
+    [finding] = [f for f in verdict.nominees[0].findings if f.code == "RESUBMISSION"]
+    assert finding.severity == "review"
+    accepted, worse = nominees(engine)
+    assert accepted.superseded_by is None and accepted.intake_number == "BYGJ-2017-0001"
+    assert worse.status == "needs_review"
+
+
+def test_every_filing_is_audited(engine):
+    message_id, _, filed = file_mail(engine, mail(), 1)
+    with new_session(engine) as session:
+        rows = session.exec(select(AuditRow).order_by(AuditRow.id)).all()
+    assert [(r.entity, r.entity_id, r.action, r.after) for r in rows] == [
+        ("nominee", filed[0].record_id, "filed", "accepted"), ("message", message_id, "filed", "accepted")]
+
+
+def test_a_damaged_database_file_is_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "intake.sqlite3"
+    open_database(f"sqlite:///{path}").dispose()  # the last close checkpoints the WAL into the file
+    data = bytearray(path.read_bytes())
+    data[4096:] = b"\xa5" * (len(data) - 4096)  # every page but the header page scribbled over
+    path.write_bytes(bytes(data))
+    with pytest.raises(DatabaseUnusable, match="损坏"):
+        open_database(f"sqlite:///{path}")
+    path.write_bytes(b"this is not a database" * 300)
+    with pytest.raises(DatabaseUnusable, match="损坏或不是数据库"):
+        open_database(f"sqlite:///{path}")
