@@ -1,0 +1,178 @@
+"""Whom a reply goes to, when none may go, and when the receiving server saw a forged sender."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.mime import parse_message
+from replies.policy import authentication_results, reply_recipient, sender_authentication_failed, should_never_reply
+
+OWN = {"bygj@cqgh.org", "intake@cqgh.org"}
+
+
+def mail(*headers: tuple[str, str], sender: str | None = "沙坪坝区总工会 <Unit@Example.cn>"):
+    """A small submission-like mail with the given extra headers, on top of From unless None."""
+    lines = list(headers)
+    if sender is not None:
+        lines.insert(0, ("From", sender))
+    lines += [("To", "bygj@cqgh.org"), ("Subject", "推荐材料"), ("Message-ID", "<m1@example.cn>"),
+              ("Date", "Mon, 10 Apr 2017 09:58:01 +0800"), ("MIME-Version", "1.0"),
+              ("Content-Type", "text/plain; charset=utf-8")]
+    raw = "".join(f"{name}: {value}\r\n" for name, value in lines) + "\r\n附件是推荐材料。\r\n"
+    return parse_message(raw.encode("utf-8"))
+
+
+# --- the recipient ---------------------------------------------------------------------------
+
+
+def test_from_is_the_recipient():
+    assert reply_recipient(mail()) == "unit@example.cn"
+
+
+def test_reply_to_wins_and_only_its_first_address_is_taken():
+    message = mail(("Reply-To", "办公室 <office@example.cn>, other@example.cn"))
+    assert reply_recipient(message) == "office@example.cn"
+
+
+def test_unusable_reply_to_falls_back_to_from():
+    assert reply_recipient(mail(("Reply-To", "not an address"))) == "unit@example.cn"
+
+
+@pytest.mark.parametrize("sender", [None, "", "<>", "沙坪坝区总工会", "unit@"])
+def test_no_usable_sender_means_no_recipient(sender):
+    message = mail(sender=sender)
+    assert reply_recipient(message) is None
+    assert should_never_reply(message, OWN) == "no_sender"
+
+
+# --- never reply ------------------------------------------------------------------------------
+
+
+def test_an_ordinary_sender_may_be_answered():
+    assert should_never_reply(mail(), OWN) is None
+
+
+@pytest.mark.parametrize("sender", ["bygj@cqgh.org", "巴渝工匠评选办公室 <BYGJ@cqgh.org>", "intake@cqgh.org"])
+def test_our_own_address_is_never_answered(sender):
+    assert should_never_reply(mail(sender=sender), OWN) == "own_address"
+
+
+def test_a_reply_to_pointing_at_us_is_a_loop():
+    assert should_never_reply(mail(("Reply-To", "bygj@cqgh.org")), OWN) == "own_address"
+
+
+@pytest.mark.parametrize("sender", ["MAILER-DAEMON@qq.com", "Mail Delivery System <mailer-daemon@163.com>",
+                                    "postmaster@example.cn"])
+def test_mail_system_addresses_are_never_answered(sender):
+    assert should_never_reply(mail(sender=sender), OWN) == "mailer_daemon"
+
+
+@pytest.mark.parametrize("sender", ["noreply@example.cn", "no-reply@example.cn", "No_Reply@example.cn",
+                                    "donotreply@example.cn", "do-not-reply@example.cn", "noreply-notice@example.cn"])
+def test_noreply_senders_are_never_answered(sender):
+    assert should_never_reply(mail(sender=sender), OWN) == "noreply"
+
+
+def test_a_noreply_from_with_a_real_reply_to_is_answered_there():
+    message = mail(("Reply-To", "clerk@example.cn"), sender="noreply@forms.example.cn")
+    assert should_never_reply(message, OWN) is None
+    assert reply_recipient(message) == "clerk@example.cn"
+
+
+@pytest.mark.parametrize("sender", ["noreplyer@example.cn", "norma@example.cn", "reply@example.cn"])
+def test_names_that_only_look_like_noreply_are_answered(sender):
+    assert should_never_reply(mail(sender=sender), OWN) is None
+
+
+def test_null_return_path_and_auto_submitted_are_never_answered():
+    assert should_never_reply(mail(("Return-Path", "<>")), OWN) == "null_return_path"
+    assert should_never_reply(mail(("Auto-Submitted", "auto-replied")), OWN) == "auto_submitted"
+    assert should_never_reply(mail(("Auto-Submitted", "no")), OWN) is None
+
+
+# --- Authentication-Results (RFC 8601) --------------------------------------------------------
+
+OURS = "mx.cqgh.org"
+
+
+def ar(results: str, authserv_id: str = OURS) -> tuple[str, str]:
+    return ("Authentication-Results", f"{authserv_id}; {results}")
+
+
+@pytest.mark.parametrize("results", [
+    "spf=fail smtp.mailfrom=example.cn",
+    "dmarc=fail (p=reject dis=none) header.from=example.cn",
+    "dkim=fail (bad signature) header.d=example.cn header.s=s1",
+    "spf=pass smtp.mailfrom=example.cn; dkim=pass header.d=example.cn; dmarc=fail header.from=example.cn",
+    "SPF=FAIL smtp.mailfrom=example.cn",
+    "spf=fail (sender IP is 1.2.3.4; not permitted) smtp.mailfrom=example.cn",
+])
+def test_failures_are_seen(results):
+    assert sender_authentication_failed(mail(ar(results)))
+
+
+@pytest.mark.parametrize("results", [
+    "spf=pass smtp.mailfrom=example.cn; dkim=pass header.d=example.cn; dmarc=pass header.from=example.cn",
+    "spf=softfail smtp.mailfrom=example.cn",
+    "spf=neutral smtp.mailfrom=example.cn",
+    "spf=none smtp.mailfrom=example.cn; dkim=none; dmarc=none",
+    "spf=temperror smtp.mailfrom=example.cn; spf=permerror",
+    "dkim=fail header.d=mailer.example.net; dkim=pass header.d=example.cn",
+    "none",
+    "dkim=pass (comment with spf=fail inside) header.d=example.cn",
+    'dkim=pass header.b="spf=fail;x"',
+])
+def test_what_is_not_a_failure(results):
+    assert not sender_authentication_failed(mail(ar(results)))
+
+
+def test_only_our_servers_header_counts():
+    # a forwarder further down the path failed SPF; our server, on top, saw a valid DKIM signature
+    message = mail(ar("dkim=pass header.d=example.cn; spf=pass smtp.mailfrom=relay.example.net"),
+                   ar("spf=fail smtp.mailfrom=example.cn", "mx.relay.example.net"))
+    assert not sender_authentication_failed(message)
+    message = mail(ar("spf=fail smtp.mailfrom=example.cn"), ar("spf=pass smtp.mailfrom=example.cn", "fake.example"))
+    assert sender_authentication_failed(message)
+
+
+def test_several_headers_from_our_server_are_read_together():
+    # OpenDKIM and an SPF daemon each add their own header
+    message = mail(ar("dkim=pass header.d=example.cn"), ar("spf=fail smtp.mailfrom=example.cn"))
+    assert sender_authentication_failed(message)
+    message = mail(ar("dkim=fail header.d=example.cn"), ar("dkim=pass header.d=example.cn"))
+    assert not sender_authentication_failed(message)
+
+
+def test_trusted_authserv_ids_select_the_headers():
+    message = mail(ar("spf=fail", "forged.example"), ar("spf=pass", OURS))
+    assert not sender_authentication_failed(message, trusted_authserv_ids=[OURS])
+    assert sender_authentication_failed(message)  # without the setting, the topmost one is trusted
+
+
+def test_received_spf_is_read_where_there_is_no_authentication_results():
+    assert sender_authentication_failed(mail(("Received-SPF", "Fail (mailfrom) identity=mailfrom; client-ip=1.2.3.4")))
+    assert not sender_authentication_failed(mail(("Received-SPF", "Softfail (mailfrom) identity=mailfrom")))
+    assert not sender_authentication_failed(mail(("Received-SPF", "Pass (mailfrom) identity=mailfrom")))
+
+
+def test_no_header_is_no_failure():
+    assert not sender_authentication_failed(mail())
+
+
+def test_a_folded_header_is_parsed():
+    assert authentication_results(f"{OURS};\r\n\tspf=pass smtp.mailfrom=example.cn;\r\n\tdkim=fail") == (
+        OURS, [("spf", "pass"), ("dkim", "fail")])
+    assert authentication_results(f"{OURS} 1; auth=pass (cram-md5) smtp.auth=sender@example.net; spf=pass") == (
+        OURS, [("auth", "pass"), ("spf", "pass")])
+
+
+def test_a_non_ascii_address_cannot_be_answered():
+    # a reply is plain RFC 5322 without SMTPUTF8, which cannot carry such an address
+    assert should_never_reply(mail(sender="张三 <张三@例子.中国>"), OWN) == "no_sender"
+
+
+def test_the_recipients_display_name_is_cleaned():
+    from replies.policy import reply_recipient_name
+
+    assert reply_recipient_name(mail(("Reply-To", '"工会\t \x01办公室" <office@example.cn>'))) == "工会 办公室"
+    assert reply_recipient_name(mail()) == "沙坪坝区总工会"
