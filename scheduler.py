@@ -1,4 +1,126 @@
-"""The background service's schedule (APScheduler); built by the service issue.
+"""The background service: APScheduler runs the same steps the command line runs once.
 
-Until then the judging core runs from the command line: `intake check`.
+Jobs: poll the mailbox (woken early by IMAP IDLE where the server offers it), send the
+outbox, write the day's intake log. One instance of each at a time; a missed run is
+coalesced, not repeated. SIGTERM/SIGINT finish the message in hand, then stop.
 """
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import date, datetime, timedelta, timezone
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from intake.daylog import write_day
+from intake.lock import Busy, exclusive
+from intake.outbox import send_due, utcnow
+from intake.runtime import Runtime
+from intake.service import Intake
+
+log = logging.getLogger("intake")
+SHANGHAI = timezone(timedelta(hours=8))
+IDLE_RENEW_SECONDS = 25 * 60  # RFC 2177: re-issue IDLE before the server's 30-minute timeout
+
+
+class Service:
+    """The long-running process: owns the scheduler, the stop flag and the IDLE watcher."""
+
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        self.stopping = threading.Event()
+        self.scheduler = BlockingScheduler(timezone="Asia/Shanghai",
+                                           job_defaults={"max_instances": 1, "coalesce": True,
+                                                         "misfire_grace_time": 300})
+        self._source = None
+        self._transport = None
+
+    # --- jobs ----------------------------------------------------------------------------
+
+    def poll(self) -> None:
+        runtime = self.runtime
+        try:
+            with exclusive(runtime.config.data_path, runtime.engine, "poll"):
+                if self._source is None:
+                    self._source = runtime.source()
+                intake = Intake(runtime.config, runtime.profile, runtime.engine, self._source)
+                report = intake.poll_once(should_stop=self.stopping.is_set)
+                if report.fetched or report.filed or report.failed:
+                    log.info("本次收取 %s 封，登记 %s 封，失败 %s 封", report.fetched, len(report.filed),
+                             len(report.failed))
+        except Busy as exc:
+            log.info("%s，本次跳过", exc)
+        except Exception as exc:  # noqa: BLE001 - the next poll tries again; the log says why
+            log.error("收取邮件失败，稍后重试：%s", exc)
+            self._close_source()
+
+    def send(self) -> None:
+        runtime = self.runtime
+        try:
+            with exclusive(runtime.config.data_path, runtime.engine, "send"):
+                if self._transport is None:
+                    self._transport = runtime.transport()
+                send_due(runtime.engine, self._transport, runtime.config.replies, utcnow)
+        except Busy as exc:
+            log.info("%s，本次跳过", exc)
+        except Exception as exc:  # noqa: BLE001
+            log.error("发送回复失败，稍后重试：%s", exc)
+
+    def daily_log(self, day: date | None = None) -> None:
+        runtime = self.runtime
+        day = day or datetime.now(SHANGHAI).date()
+        path = write_day(runtime.engine, runtime.profile.id, day, runtime.config.data_path / "logs")
+        log.info("已写入收件日志 %s", path)
+
+    # --- IDLE ----------------------------------------------------------------------------
+
+    def _watch_idle(self) -> None:
+        """A second connection waits in IDLE and pulls the poll forward when mail arrives."""
+        watcher = None
+        while not self.stopping.is_set():
+            try:
+                watcher = watcher or self.runtime.source()
+                if not watcher.wait_for_mail(IDLE_RENEW_SECONDS):
+                    if not getattr(watcher, "supports_idle", True):
+                        return  # the server has no IDLE: the interval poll is all there is
+                    continue
+                self.scheduler.modify_job("poll", next_run_time=datetime.now(SHANGHAI))
+            except Exception as exc:  # noqa: BLE001 - reconnect after a pause
+                log.warning("IDLE 连接中断，稍后重连：%s", exc)
+                watcher = None
+                self.stopping.wait(30)
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def _close_source(self) -> None:
+        if self._source is not None:
+            try:
+                self._source.close()
+            except Exception:  # noqa: BLE001 - a dead connection cannot be closed politely
+                pass
+            self._source = None
+
+    def stop(self, *_signal) -> None:
+        log.info("收到停止信号：处理完当前邮件后停止")
+        self.stopping.set()
+        self.scheduler.shutdown(wait=True)  # the poll job sees the flag and ends after its message
+
+    def run(self) -> None:
+        schedule = self.runtime.config.schedule
+        hour, minute = (int(part) for part in schedule.daily_log_time.split(":"))
+        self.scheduler.add_job(self.poll, IntervalTrigger(seconds=schedule.poll_seconds), id="poll",
+                               next_run_time=datetime.now(SHANGHAI))
+        self.scheduler.add_job(self.send, IntervalTrigger(seconds=schedule.send_seconds), id="send")
+        self.scheduler.add_job(self.daily_log, CronTrigger(hour=hour, minute=minute), id="daily_log")
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        if self.runtime.config.mailbox.kind == "imap" and self.runtime.config.mailbox.idle:
+            threading.Thread(target=self._watch_idle, name="imap-idle", daemon=True).start()
+        log.info("intake 服务已启动：%s，邮箱 %s", self.runtime.profile.id, self.runtime.config.mailbox.folder)
+        self.scheduler.start()  # blocks until stop()
+        self._close_source()
+        log.info("intake 服务已停止")

@@ -13,6 +13,7 @@ import click
 import campaigns
 from intake.judge import judge
 from intake.report import verdict_json
+from intake.service_cli import register as register_service_commands
 from intake.summary import verdict_lines
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -70,6 +71,8 @@ def list_campaigns() -> None:
         forwards = f" → {profile.forwards_to}" if profile.forwards_to else ""
         click.echo(f"{profile.id:24} {profile.mailbox:22} 截止 {deadline}  {profile.title}{forwards}")
 
+
+register_service_commands(main)
 
 if __name__ == "__main__":
     main()

@@ -68,12 +68,16 @@ class SmtpConfig(Secret):
     username: str = ""
     timeout_seconds: float = 60.0
     ca_file: Path | None = None
+    helo_name: str = ""  # the EHLO name, where the provider checks it; default: this host's name
 
 
 class RepliesConfig(_Strict):
     from_addr: str = "intake@localhost"  # the address replies come from (usually the campaign mailbox)
     # hold replies for staff where the receiving server saw SPF/DKIM fail (forged senders)
     hold_on_failed_authentication: bool = True
+    # the authserv-id of our own receiving server's Authentication-Results (RFC 8601); empty:
+    # trust the topmost header, which our server adds last
+    authserv_ids: tuple[str, ...] = ()
     max_attempts: int = Field(8, ge=1)  # 4xx answers are retried this many times, with backoff
     first_retry_seconds: float = Field(60.0, gt=0)
 

@@ -36,3 +36,24 @@ def test_codes_match_the_contract():
 def test_every_limit_is_documented():
     documented = set(re.findall(r"^\| `(\w+)` \| [^|]+ \| [^|]+ \|$", README, re.M))
     assert set(Limits.model_fields) <= documented
+
+
+def _config_keys(model, prefix=""):
+    from pydantic import BaseModel
+
+    keys = []
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys += _config_keys(annotation, f"{prefix}{name}.")
+        else:
+            keys.append(f"{prefix}{name}")
+    return keys
+
+
+def test_every_config_key_is_documented():
+    from intake.config import Config
+
+    documented = " ".join(re.findall(r"^\| (`[^|]+`) \|", README, re.M))
+    missing = [key for key in _config_keys(Config) if f"`{key}`" not in documented]
+    assert missing == []

@@ -1,0 +1,350 @@
+"""The service against a real Dovecot and a real SMTP server: mail in, records and replies out.
+
+Crash safety is tested by killing a real `intake poll --once` process with SIGKILL between
+each pair of steps (failpoints), then running it again: no message lost, none filed twice,
+every due reply sent (a reply whose sending was cut off between the server's 250 and our
+bookkeeping is sent again: the count of such duplicates is asserted exactly).
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import signal
+import subprocess
+import sys
+from datetime import datetime
+from email import policy
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sqlmodel import func, select
+
+from storage.db import open_database
+from storage.db import session as new_session
+from storage.models import MessageRow, NomineeRow, ReplyRow
+from tests.builders import forms
+from tests.builders.forms import FormValues
+from tests.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
+from tests.idcards import id_number
+from tests.postgres import postgres_url  # noqa: F401 - the fixture
+from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401 - the fixture
+
+ARRIVED = datetime(2017, 4, 20, 10, 0, tzinfo=SHANGHAI)
+
+
+def person(n: int) -> FormValues:
+    return FormValues(name=["张三", "李四", "王五", "赵六", "孙七", "周八"][n % 6] + ("" if n < 6 else str(n)),
+                      id_number=id_number(sequence=f"{100 + n:03d}"))
+
+
+def nomination(n: int, **kwargs) -> bytes:
+    files = [("推荐表.docx", forms.bayu_form_docx(person(n))), ("事迹材料.docx", forms.writeup_docx(900))]
+    files += [(f"照片{i}.jpg", photo_jpeg(n * 10 + i, size=(96, 72))) for i in range(4)]
+    return nomination_mail(files, message_id=f"<n{n}@unit.example.cn>", sender=f"单位{n} <unit{n}@example.cn>",
+                           **kwargs)
+
+
+def write_config(folder: Path, mailbox, smtp: SmtpServer, database_url: str = "", **replies) -> Path:
+    config = mailbox.config()
+    reply_lines = "".join(f"{key} = {value!r}\n" for key, value in replies.items())
+    text = f"""
+campaign = "chongqing-bayu-2017"
+data_path = "{folder / 'data'}"
+database_url = "{database_url}"
+
+[mailbox]
+kind = "imap"
+host = "{config.host}"
+port = {config.port}
+security = "plain"
+username = "{config.username}"
+password_file = "{config.password_file}"
+timeout_seconds = 5
+idle = false
+
+[smtp]
+kind = "smtp"
+host = "{smtp.host}"
+port = {smtp.port}
+security = "plain"
+timeout_seconds = 5
+
+[replies]
+from_addr = "bygj@cqgh.org"
+first_retry_seconds = 0.01
+{reply_lines}
+[schedule]
+first_retry_seconds = 0.01
+"""
+    path = folder / "intake.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def intake(config: Path, *args: str, failpoint: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "INTAKE_FAILPOINT"}
+    if failpoint:
+        env["INTAKE_FAILPOINT"] = failpoint
+    result = subprocess.run([sys.executable, "-m", "intake.cli", *args, "--config", str(config)],
+                            capture_output=True, text=True, timeout=300, env=env)
+    if check:
+        assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def records(config: Path):
+    engine = open_database(_database(config))
+    with new_session(engine) as session:
+        messages = session.exec(select(MessageRow).order_by(MessageRow.id)).all()
+        nominees = session.exec(select(NomineeRow).order_by(NomineeRow.id)).all()
+        replies = session.exec(select(ReplyRow).order_by(ReplyRow.id)).all()
+    engine.dispose()
+    return messages, nominees, replies
+
+
+def _database(config: Path) -> str:
+    from intake.config import load_config
+
+    return load_config(config).database
+
+
+def reply_texts(smtp: SmtpServer) -> dict[str, str]:
+    """In-Reply-To → the reply's plain text, for every reply the SMTP server accepted."""
+    found = {}
+    for received in smtp.messages:
+        message = email.message_from_bytes(received.content, policy=policy.default)
+        found[message["In-Reply-To"]] = message.get_body(("plain",)).get_content()
+    return found
+
+
+# --- the ordinary day ----------------------------------------------------------------------
+
+
+def test_mail_appended_over_imap_ends_as_records_moved_mail_and_replies(tmp_path, mailbox, smtp_server):
+    mailbox.append(nomination(0), internaldate=ARRIVED)
+    mailbox.append(nomination(1, received=datetime(2017, 4, 29, tzinfo=SHANGHAI)),
+                   internaldate=datetime(2017, 5, 1, 0, 0, 30, tzinfo=SHANGHAI))  # late by the server's clock
+    mailbox.append(nomination_mail([], subject="请问截止时间？", message_id="<q@x.cn>"), internaldate=ARRIVED)
+    config = write_config(tmp_path, mailbox, smtp_server)
+
+    output = intake(config, "poll", "--once").stdout
+    assert "登记 3 封" in output and "回复已发送 2 封" in output
+
+    messages, nominees, replies = records(config)
+    assert [m.status for m in messages] == ["accepted", "rejected", "ignored"]
+    assert [m.received_at_source for m in messages] == ["imap"] * 3
+    assert [(n.name, n.intake_number) for n in nominees] == [("张三", "BYGJ-2017-0001"), ("李四", None)]
+    assert {r.state for r in replies} == {"sent"}
+    # filed mail leaves the inbox for the processed folder; nothing is deleted
+    assert mailbox.messages("INBOX") == {}
+    assert len(mailbox.messages("已处理")) == 3
+    texts = reply_texts(smtp_server)
+    assert set(texts) == {"<n0@unit.example.cn>", "<n1@unit.example.cn>"}
+    assert "BYGJ-2017-0001" in texts["<n0@unit.example.cn>"]
+    assert "2017年4月30日24:00" in texts["<n1@unit.example.cn>"]
+
+    # a second poll finds nothing new and sends nothing again
+    assert "收取 0 封" in intake(config, "poll", "--once").stdout
+    assert len(smtp_server.messages) == 2
+    status = intake(config, "status").stdout
+    assert "邮件：已登记 3" in status and "受理 1" in status and "回复：已发送 2" in status
+
+
+def test_a_rejected_nominee_resent_supersedes_and_keeps_nothing_twice(tmp_path, mailbox, smtp_server):
+    too_long = [("推荐表.docx", forms.bayu_form_docx(person(0))), ("事迹材料.docx", forms.writeup_docx(1800))]
+    too_long += [(f"照片{i}.jpg", photo_jpeg(i, size=(96, 72))) for i in range(4)]
+    mailbox.append(nomination_mail(too_long, message_id="<first@x.cn>"), internaldate=ARRIVED)
+    config = write_config(tmp_path, mailbox, smtp_server)
+    intake(config, "poll", "--once")
+    mailbox.append(nomination(0), internaldate=ARRIVED)
+    intake(config, "poll", "--once")
+    _, nominees, _ = records(config)
+    assert [(n.status, n.superseded_by is not None, n.intake_number) for n in nominees] == [
+        ("rejected", True, None), ("accepted", False, "BYGJ-2017-0001")]
+
+
+# --- failures ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("point", ["after_ledger", "after_filing", "after_set_aside", "after_send"])
+def test_killed_between_steps_loses_nothing_and_files_nothing_twice(tmp_path, mailbox, smtp_server, point):
+    for n in range(3):
+        mailbox.append(nomination(n), internaldate=ARRIVED)
+    config = write_config(tmp_path, mailbox, smtp_server)
+
+    crashed = intake(config, "poll", "--once", failpoint=f"{point}:2", check=False)
+    assert crashed.returncode == -signal.SIGKILL
+    intake(config, "poll", "--once")
+
+    messages, nominees, replies = records(config)
+    assert len(messages) == 3 and {m.state for m in messages} == {"filed"}
+    assert sorted(n.name for n in nominees) == ["张三", "李四", "王五"]
+    assert len({n.intake_number for n in nominees}) == 3
+    assert [r.state for r in replies] == ["sent"] * 3
+    assert mailbox.messages("INBOX") == {} and len(mailbox.messages("已处理")) == 3
+    # only a kill after the server took a reply and before we noted it sends that one twice
+    duplicates = len(smtp_server.messages) - 3
+    assert duplicates == (1 if point == "after_send" else 0)
+
+
+def test_smtp_4xx_is_retried_and_5xx_fails_without_losing_the_record(tmp_path, mailbox):
+    mailbox.append(nomination(0), internaldate=ARRIVED)
+    mailbox.append(nomination(1), internaldate=ARRIVED)
+    script = {"RCPT": ["451 4.3.0 try again later", "550 5.1.1 no such user"]}
+    with SmtpServer(script=script) as smtp:
+        config = write_config(tmp_path, mailbox, smtp)
+        output = intake(config, "poll", "--once").stdout
+        assert "待重试 1 封，失败 1 封" in output
+        _, _, replies = records(config)
+        assert [r.state for r in replies] == ["pending", "failed"]
+        assert "451" in replies[0].last_error and "550" in replies[1].last_error
+        intake(config, "poll", "--once")  # the retry is due at once (first_retry_seconds = 0.01)
+        _, _, replies = records(config)
+        assert [r.state for r in replies] == ["sent", "failed"]
+        assert len(smtp.messages) == 1
+
+
+def test_smtp_down_keeps_replies_pending(tmp_path, mailbox):
+    from tests.smtp_server import unused_port
+
+    mailbox.append(nomination(0), internaldate=ARRIVED)
+    nobody_listens = SimpleNamespace(host="127.0.0.1", port=unused_port())
+    config = write_config(tmp_path, mailbox, nobody_listens)
+    intake(config, "poll", "--once")
+    messages, _, replies = records(config)
+    assert messages[0].state == "filed" and replies[0].state == "pending" and replies[0].attempts == 1
+
+
+def test_a_message_that_keeps_failing_is_quarantined_then_reprocessed(tmp_path, mailbox, smtp_server):
+    mailbox.append(nomination(0), internaldate=ARRIVED)
+    config = write_config(tmp_path, mailbox, smtp_server)
+    for _ in range(5):  # schedule.max_attempts
+        intake(config, "poll", "--once", failpoint="fail_judging")
+    messages, _, _ = records(config)
+    assert messages[0].state == "quarantined" and messages[0].attempts == 5
+    assert "failure injected" in messages[0].last_error
+    assert mailbox.messages("INBOX") != {}  # left where staff see it
+    assert "问题邮件 #1（已隔离，已试5次）" in intake(config, "status").stdout
+
+    shown = intake(config, "reprocess", "1").stdout
+    assert "None → accepted" in shown
+    assert records(config)[0][0].state == "quarantined"  # nothing changes until told
+    intake(config, "reprocess", "1", "--apply")
+    messages, nominees, replies = records(config)
+    assert messages[0].state == "filed" and nominees[0].intake_number == "BYGJ-2017-0001"
+    assert replies[0].state == "held"  # nothing is sent until staff say so
+    assert smtp_server.messages == []
+
+
+def test_dovecot_restart_between_polls_is_survived(tmp_path, make_dovecot, smtp_server):
+    server = make_dovecot()
+    box = server.add_user()
+    box.append(nomination(0), internaldate=ARRIVED)
+    config = write_config(tmp_path, box, smtp_server)
+    intake(config, "poll", "--once")
+    server.stop()
+    down = intake(config, "poll", "--once", check=False)
+    assert down.returncode != 0 and "Traceback" not in down.stderr
+    server.start()
+    box.append(nomination(1), internaldate=ARRIVED)
+    intake(config, "poll", "--once")
+    messages, _, _ = records(config)
+    assert [m.state for m in messages] == ["filed", "filed"]
+
+
+# --- reply policy --------------------------------------------------------------------------
+
+
+def test_forged_sender_reply_is_held(tmp_path, mailbox, smtp_server):
+    forged = nomination(0, headers={"Authentication-Results": "mx.cqgh.org; spf=fail smtp.mailfrom=example.cn"})
+    mailbox.append(forged, internaldate=ARRIVED)
+    config = write_config(tmp_path, mailbox, smtp_server)
+    intake(config, "poll", "--once")
+    _, _, replies = records(config)
+    assert [(r.state, r.held_reason) for r in replies] == [("held", "authentication_failed")]
+    assert smtp_server.messages == []
+
+
+def test_postgresql_is_a_drop_in_database(tmp_path, mailbox, smtp_server, postgres_url):
+    engine = open_database(postgres_url)
+    from sqlmodel import SQLModel
+
+    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    engine.dispose()
+    mailbox.append(nomination(0), internaldate=ARRIVED)
+    config = write_config(tmp_path, mailbox, smtp_server, database_url=postgres_url)
+    intake(config, "poll", "--once")
+    messages, nominees, replies = records(config)
+    assert [(m.status, n.intake_number, r.state) for m, n, r in zip(messages, nominees, replies)] == [
+        ("accepted", "BYGJ-2017-0001", "sent")]
+
+
+def test_the_log_shows_each_message(tmp_path, mailbox, smtp_server):
+    mailbox.append(nomination(0), internaldate=ARRIVED)
+    config = write_config(tmp_path, mailbox, smtp_server)
+    intake(config, "poll", "--once")
+    log = intake(config, "log", "--date", "2017-04-20").stdout
+    assert "# 收件日志 2017-04-20" in log and "张三" in log and "BYGJ-2017-0001" in log
+    assert "邮件 1 封：受理 1" in log
+    with new_session(open_database(_database(config))) as session:
+        assert session.exec(select(func.count()).select_from(MessageRow)).one() == 1
+
+
+def test_the_service_killed_at_random_moments_files_everything_exactly_once(tmp_path, mailbox, smtp_server):
+    """`intake run` under SIGKILL at random moments, restarted each time, then left to finish."""
+    import random
+    import time
+
+    count = 12
+    for n in range(count):
+        mailbox.append(nomination(n), internaldate=ARRIVED)
+    config = write_config(tmp_path, mailbox, smtp_server)
+    text = config.read_text(encoding="utf-8").replace("[schedule]", "[schedule]\npoll_seconds = 0.2\nsend_seconds = 0.2")
+    config.write_text(text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "INTAKE_FAILPOINT"}
+    rng = random.Random(20171)
+    for _ in range(6):
+        process = subprocess.Popen([sys.executable, "-m", "intake.cli", "run", "--config", str(config)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        time.sleep(rng.uniform(0.8, 2.5))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    intake(config, "poll", "--once")
+
+    messages, nominees, replies = records(config)
+    assert len(messages) == count and {m.state for m in messages} == {"filed"}
+    assert len(nominees) == count and len({n.intake_number for n in nominees}) == count
+    assert [r.state for r in replies] == ["sent"] * count
+    assert mailbox.messages("INBOX") == {}
+    delivered = [r.rcpt_tos for r in smtp_server.messages]
+    duplicates = len(delivered) - len(set(map(tuple, delivered)))
+    print(f"\nrandom kills: {count} messages, {len(delivered)} replies delivered, {duplicates} duplicates")
+    assert duplicates <= 6  # at most one per kill, and only a kill between 250 and our note
+
+
+def test_sigterm_finishes_the_message_in_hand_and_stops(tmp_path, mailbox, smtp_server):
+    import time
+
+    for n in range(3):
+        mailbox.append(nomination(n), internaldate=ARRIVED)
+    config = write_config(tmp_path, mailbox, smtp_server)
+    process = subprocess.Popen([sys.executable, "-m", "intake.cli", "run", "--config", str(config)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(m.state == "filed" for m in _messages_or_none(config)):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
+    messages = _messages_or_none(config)
+    assert messages and {m.state for m in messages} <= {"filed"}  # none left half-done
+
+
+def _messages_or_none(config: Path):
+    try:
+        return records(config)[0]
+    except Exception:  # noqa: BLE001 - the database may not exist yet
+        return []
