@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from datetime import date, datetime, timedelta, timezone
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -84,10 +85,11 @@ class Service:
         while not self.stopping.is_set():
             try:
                 watcher = watcher or self.runtime.source()
+                started = time.monotonic()
                 if not watcher.wait_for_mail(IDLE_RENEW_SECONDS):
-                    if not getattr(watcher, "supports_idle", True):
-                        return  # the server has no IDLE: the interval poll is all there is
-                    continue
+                    if time.monotonic() - started < 1:
+                        return  # no IDLE on this server (it says so at once): the interval poll serves
+                    continue  # IDLE timed out: renew it
                 self.scheduler.modify_job("poll", next_run_time=datetime.now(SHANGHAI))
             except Exception as exc:  # noqa: BLE001 - reconnect after a pause
                 log.warning("IDLE 连接中断，稍后重连：%s", exc)

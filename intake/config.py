@@ -132,7 +132,7 @@ def load_config(path: Path) -> Config:
 
 def _anchored(config: Config, base: Path) -> Config:
     def at(p: Path | None) -> Path | None:
-        return p if p is None or p.is_absolute() else base / p
+        return p if p is None or p.is_absolute() else Path(os.path.normpath(base / p))
 
     return config.model_copy(
         update={

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from intake.summary import STATUS_WORDS
+from nominees.masking import mask_numbers_in
 from storage.db import session as new_session
 from storage.models import FindingRow, MessageRow, NomineeRow, ReplyRow
 
@@ -33,7 +34,7 @@ def message_entry(session, row: MessageRow) -> list[str]:
     if row.state == "quarantined":
         status = "处理失败，已隔离"
     lines = [f"### #{row.id} {_when(row.received_at)} {row.from_addr or '（无发件人）'}：{status}",
-             f"- 主题：{row.subject or '（无主题）'}"]
+             f"- 主题：{mask_numbers_in(row.subject) if row.subject else '（无主题）'}"]
     for nominee in session.exec(select(NomineeRow).where(NomineeRow.message_id == row.id)
                                 .order_by(NomineeRow.position)).all():
         number = f"（受理编号 {nominee.intake_number}）" if nominee.intake_number else ""

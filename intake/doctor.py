@@ -60,24 +60,21 @@ def _mailbox(config: Config) -> Check:
     try:
         source = open_source(config.mailbox)
         try:
-            source.poll_check() if hasattr(source, "poll_check") else None
+            found = source.poll_check()
         finally:
             source.close()
     except ConfigError as exc:
         return Check("收件邮箱", False, str(exc))
     except Exception as exc:  # noqa: BLE001 - each failure becomes one plain line
         return Check("收件邮箱", False, f"{type(exc).__name__}: {exc}")
-    where = config.mailbox.path if config.mailbox.kind == "maildir" else f"{config.mailbox.host}:{config.mailbox.port}"
-    return Check("收件邮箱", True, f"{config.mailbox.kind} {where}，文件夹 {config.mailbox.folder}")
+    return Check("收件邮箱", True, found)
 
 
 def _sender(config: Config) -> Check:
     from replies.transport import open_transport
 
     try:
-        transport = open_transport(config.smtp)
-        if hasattr(transport, "check"):
-            transport.check()
+        open_transport(config.smtp).check()
     except ConfigError as exc:
         return Check("回复发送", False, str(exc))
     except Exception as exc:  # noqa: BLE001

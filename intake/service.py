@@ -21,11 +21,12 @@ from sqlmodel import Session, select
 
 from campaigns.schema import Profile
 from ingest.sources.base import Cursor, FetchedMail, MailSource
-from intake import failpoints
+from intake import failpoints, followup
 from intake.config import Config
 from intake.judge import judge
 from intake.replying import queue_reply
 from intake.times import aware, shown
+from nominees.masking import mask_numbers_in
 from storage.blobs import BlobStore
 from storage.db import session as new_session
 from storage.filing import audit, earlier_nominees, ensure_campaign, file_verdict, find_duplicate
@@ -66,8 +67,10 @@ class Intake:
 
     # --- one poll ------------------------------------------------------------------------
 
-    def poll_once(self, should_stop: Callable[[], bool] = lambda: False) -> PollReport:
-        """Take what is new; `should_stop` is asked between messages, never within one."""
+    def poll_once(self, should_stop: Callable[[], bool] = lambda: False,
+                  progress: Callable[[PollReport], None] = lambda report: None) -> PollReport:
+        """Take what is new; `should_stop` is asked between messages, never within one, and
+        `progress` is told after each message."""
         report = PollReport()
         self._set_aside_filed(report)
         self._retry_due(report)
@@ -84,6 +87,7 @@ class Intake:
             row = self._take(mail, batch.resynchronising)
             if row is not None:
                 self._judge_and_file(row, mail.raw, mail, report)
+            progress(report)
         self._touch_cursor(batch.uidvalidity)
         return report
 
@@ -166,8 +170,8 @@ class Intake:
             return
         failpoints.reached("after_filing")
         report.filed.append(row.id)
-        log.info("已登记邮件 #%s（%s，%s）：%s", row.id, verdict.message.from_addr, verdict.message.subject,
-                 verdict.status)
+        log.info("已登记邮件 #%s（%s，%s）：%s", row.id, verdict.message.from_addr,
+                 mask_numbers_in(verdict.message.subject or ""), verdict.status)
         if mail is not None:
             self._set_aside(mail, row.id)
             report.set_aside += 1
@@ -179,6 +183,11 @@ class Intake:
         if duplicate_of is not None:
             verdict = as_duplicate(verdict, duplicate_of)
             row.duplicate_of = duplicate_of
+        elif (original := followup.completes(session, row, verdict)) is not None:
+            verdict = followup.judge_together(self.blobs.get(original.raw_sha256), original, verdict.message,
+                                              self.profile)
+            row.completes = original.id
+            log.info("邮件 #%s 是对邮件 #%s 的补充，合并审核", row.id, original.id)
         earlier = earlier_nominees(session, verdict, self.profile.id, shown)
         verdict = with_history(verdict, earlier)
         filed = file_verdict(session, row, verdict, self.profile, earlier, now)

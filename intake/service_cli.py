@@ -43,6 +43,12 @@ def _print_filed(runtime, ids: list[int]) -> None:
             click.echo("\n".join(message_entry(session, session.get(MessageRow, row_id))) + "\n")
 
 
+def _show_progress(report) -> None:
+    """A running count on the terminal when there is much to take (the entries follow at the end)."""
+    if report.fetched % 10 == 0 and click.get_text_stream("stderr").isatty():
+        click.echo(f"\r已收取 {report.fetched} 封，登记 {len(report.filed)} 封…", err=True, nl=False)
+
+
 def poll_and_send(runtime):
     from intake.lock import exclusive
     from intake.outbox import send_due, utcnow
@@ -52,7 +58,7 @@ def poll_and_send(runtime):
         source = runtime.source()
         try:
             report = Intake(runtime.config, runtime.profile, runtime.engine, source).poll_once(
-                should_stop=lambda: False)
+                progress=_show_progress)
         finally:
             source.close()
     with exclusive(runtime.config.data_path, runtime.engine, "send"):

@@ -65,6 +65,7 @@ class MessageRow(SQLModel, table=True):
     next_attempt_at: Optional[datetime] = None
     last_error: Optional[str] = None
     duplicate_of: Optional[int] = Field(default=None, foreign_key="message.id")
+    completes: Optional[int] = Field(default=None, foreign_key="message.id")  # a follow-up's earlier mail
     filed_at: Optional[datetime] = None
     created_at: datetime = Field(default_factory=utcnow)
     moved: bool = False  # moved/flagged on the server after filing

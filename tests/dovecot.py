@@ -15,6 +15,7 @@ servers of one test, stopped at its end), `mailbox` (a fresh user on `dovecot`).
 
 from __future__ import annotations
 
+import ctypes
 import grp
 import itertools
 import os
@@ -26,7 +27,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -41,6 +42,7 @@ PASSWORD = "secret"
 MAIL_OWNER = "nobody"  # the recipe's userdb uid/gid
 MAIL_GROUP = "nogroup"
 DH_PARAMS = Path("/usr/share/dovecot/dh.pem")
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 CONFIG = """\
 base_dir = {root}/run
@@ -123,7 +125,7 @@ class Dovecot:
         """Run the master in the foreground as our child (so it is reaped), wait for the port."""
         with open(self.root / "dovecot.out", "ab") as output:
             self._master = subprocess.Popen(["dovecot", "-F", "-c", str(self.conf)], stdin=subprocess.DEVNULL,
-                                            stdout=output, stderr=output)
+                                            stdout=output, stderr=output, preexec_fn=_die_with_parent)
 
         def listening() -> bool:
             if self._master.poll() is not None:
@@ -141,14 +143,14 @@ class Dovecot:
             return
         processes = [master.pid, *_children(master.pid)]
         for each in processes:
-            with _suppress_gone():
+            with suppress(ProcessLookupError):
                 os.kill(each, signal.SIGTERM)
         try:
             master.wait(timeout=10)
             _wait_for(lambda: not any(map(_alive, processes)), "Dovecot's processes to stop", self, seconds=10)
         except (subprocess.TimeoutExpired, TimeoutError):
             for each in filter(_alive, processes):
-                with _suppress_gone():
+                with suppress(ProcessLookupError):
                     os.kill(each, signal.SIGKILL)
             master.wait(timeout=5)
         _wait_for(lambda: not _accepts(self.host, self.port), "the port to close", self)
@@ -364,6 +366,13 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: the kernel sends SIGTERM if the test run dies (Linux), so no
+    Dovecot outlives a killed pytest."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _children(pid: int) -> list[int]:
     """The processes whose parent is `pid` (read from /proc)."""
     found = []
@@ -375,14 +384,6 @@ def _children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
-
-
-@contextmanager
-def _suppress_gone() -> Iterator[None]:
-    try:
-        yield
-    except ProcessLookupError:
-        pass
 
 
 def _wait_for(condition: Callable[[], bool], what: str, server: Dovecot, seconds: float = 10) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import uuid
@@ -185,8 +186,13 @@ def test_set_aside_refuses_a_message_from_before_a_renumbering(mailbox):
 # --- IDLE ------------------------------------------------------------------------------------
 
 
-def test_idle_wakes_when_mail_is_appended_from_another_connection(mailbox):
-    with ImapSource(mailbox.config()) as source:
+@pytest.mark.parametrize("security", ["plain", "ssl"])
+def test_idle_wakes_when_mail_is_appended_from_another_connection(request, security):
+    server = request.getfixturevalue("dovecot" if security == "plain" else "dovecot_tls")
+    mailbox = server.add_user()
+    config = mailbox.config() if security == "plain" else mailbox.config(
+        security="ssl", port=server.imaps_port, ca_file=server.ca_file)
+    with ImapSource(config) as source:
         batch, mails = taken(source, Cursor("INBOX"))
         appender = threading.Timer(0.5, mailbox.append, [message(1)])
         appender.start()
@@ -288,6 +294,18 @@ def test_a_restart_in_the_middle_of_a_poll_fails_that_poll_and_the_next_carries_
         server.start()
         rest = taken(source, Cursor("INBOX", batch.uidvalidity, first.uid))[1]
     assert [first.uid] + [mail.uid for mail in rest] == uids
+
+
+def test_a_server_that_does_not_answer_times_out_instead_of_hanging():
+    with socket.socket() as silent:  # connections queue in the backlog; no greeting ever comes
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        config = MailboxConfig(kind="imap", host="127.0.0.1", port=silent.getsockname()[1], security="plain",
+                               username="u", password_env="UNUSED", timeout_seconds=0.5)
+        started = time.monotonic()
+        with pytest.raises(SourceUnavailable, match="no answer within 0.5 s"):
+            ImapSource(config).poll(Cursor("INBOX"))
+        assert time.monotonic() - started < 2
 
 
 def test_a_wrong_password_says_so(mailbox, tmp_path):

@@ -261,7 +261,8 @@ class ImapSource:
         # Read-write even for fetching: set_aside needs it, and BODY.PEEK[] leaves \Seen alone.
         answer = client.select_folder(folder)
         if b"UIDVALIDITY" not in answer:
-            raise SourceError(f"IMAP server {self._where} gave no UIDVALIDITY for {folder!r}: its UIDs cannot be tracked")
+            raise SourceError(f"IMAP server {self._where} gave no UIDVALIDITY for {folder!r}: "
+                              "its UIDs cannot be tracked")
         uidnext = answer.get(b"UIDNEXT")
         self._selected = _Selected(folder, int(answer[b"UIDVALIDITY"]), int(uidnext) if uidnext else None,
                                    int(answer.get(b"EXISTS", 0)), tuple(answer.get(b"PERMANENTFLAGS", ())))

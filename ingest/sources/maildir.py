@@ -185,7 +185,8 @@ class MaildirSource:
         info = state.stat()
         self._uidlist, self._uidlist_stamp = uidlist, (info.st_ino, info.st_mtime_ns, info.st_size)
 
-    def _read(self, folder: str, uidvalidity: int, due: list[tuple[int, str]], with_mtime: bool) -> Iterator[FetchedMail]:
+    def _read(self, folder: str, uidvalidity: int, due: list[tuple[int, str]],
+              with_mtime: bool) -> Iterator[FetchedMail]:
         for uid, name in due:
             path = self._current_file(name)
             if path is None:
@@ -211,7 +212,8 @@ class MaildirSource:
 
     def _move(self, name: str, path: Path) -> None:
         if self.is_maildir:
-            target = self.path / ("." + imap_utf7.encode(self.config.processed_folder).decode("ascii"))
+            encoded = imap_utf7.encode(self.config.processed_folder).decode("ascii")
+            target = self.path / ("." + encoded.replace("/", "."))  # Maildir++ separates levels with "."
             for sub in ("cur", "new", "tmp"):
                 (target / sub).mkdir(parents=True, exist_ok=True)
             (target / "maildirfolder").touch()  # marks a Maildir++ subfolder
