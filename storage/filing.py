@@ -5,6 +5,7 @@ Everything here runs inside the caller's transaction: one message is filed whole
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -121,11 +122,18 @@ def file_verdict(session: Session, message_row: MessageRow, verdict: Verdict, pr
 
 def _attachment_row(message_row: MessageRow, nominee_id: int | None, item) -> AttachmentRow:
     attachment = item.attachment
-    probe = getattr(item, "probe", None)
     return AttachmentRow(message_id=message_row.id, nominee_id=nominee_id, path=attachment.path,
                          filename=attachment.filename, role=item.role, media_type=attachment.media_type,
-                         sha256=attachment.sha256, size=attachment.size,
-                         probe=json.loads(json.dumps(probe, default=str)) if probe is not None else None)
+                         sha256=attachment.sha256, size=attachment.size, probe=_as_json(getattr(item, "probe", None)))
+
+
+def _as_json(value) -> dict | None:
+    """What a prober measured, as plain JSON for the record (dataclasses become objects)."""
+    if value is None:
+        return None
+    if dataclasses.is_dataclass(value):
+        value = dataclasses.asdict(value)
+    return json.loads(json.dumps(value, default=str))
 
 
 def _file_nominee(session: Session, message_row: MessageRow, nominee_verdict, profile: Profile,
