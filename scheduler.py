@@ -42,34 +42,38 @@ class Service:
 
     # --- jobs ----------------------------------------------------------------------------
 
-    def poll(self) -> None:
+    def _exclusive(self, name: str, work, failed: str) -> None:
+        """Run one job under its cross-process lock; a failure is logged and tried next time."""
         runtime = self.runtime
         try:
-            with exclusive(runtime.config.data_path, runtime.engine, "poll"):
-                if self._source is None:
-                    self._source = runtime.source()
-                intake = Intake(runtime.config, runtime.profile, runtime.engine, self._source)
-                report = intake.poll_once(should_stop=self.stopping.is_set)
-                if report.fetched or report.filed or report.failed:
-                    log.info("本次收取 %s 封，登记 %s 封，失败 %s 封", report.fetched, len(report.filed),
-                             len(report.failed))
+            with exclusive(runtime.config.data_path, runtime.engine, name):
+                work()
         except Busy as exc:
             log.info("%s，本次跳过", exc)
-        except Exception as exc:  # noqa: BLE001 - the next poll tries again; the log says why
-            log.error("收取邮件失败，稍后重试：%s", exc)
-            self._close_source()
+        except Exception as exc:  # noqa: BLE001 - the next run tries again; the log says why
+            log.error("%s，稍后重试：%s", failed, exc)
+            if name == "poll":
+                self._close_source()
+
+    def _poll_once(self) -> None:
+        runtime = self.runtime
+        if self._source is None:
+            self._source = runtime.source()
+        intake = Intake(runtime.config, runtime.profile, runtime.engine, self._source)
+        report = intake.poll_once(should_stop=self.stopping.is_set)
+        if report.fetched or report.filed or report.failed:
+            log.info("本次收取 %s 封，登记 %s 封，失败 %s 封", report.fetched, len(report.filed), len(report.failed))
+
+    def _send_once(self) -> None:
+        if self._transport is None:
+            self._transport = self.runtime.transport()
+        send_due(self.runtime.engine, self._transport, self.runtime.config.replies, utcnow)
+
+    def poll(self) -> None:
+        self._exclusive("poll", self._poll_once, "收取邮件失败")
 
     def send(self) -> None:
-        runtime = self.runtime
-        try:
-            with exclusive(runtime.config.data_path, runtime.engine, "send"):
-                if self._transport is None:
-                    self._transport = runtime.transport()
-                send_due(runtime.engine, self._transport, runtime.config.replies, utcnow)
-        except Busy as exc:
-            log.info("%s，本次跳过", exc)
-        except Exception as exc:  # noqa: BLE001
-            log.error("发送回复失败，稍后重试：%s", exc)
+        self._exclusive("send", self._send_once, "发送回复失败")
 
     def daily_log(self, day: date | None = None) -> None:
         runtime = self.runtime

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 from pathlib import Path
+from typing import Iterator
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -12,6 +15,7 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK = 7_130_417  # any fixed number: PostgreSQL's advisory lock key for migrations
 
 
 class DatabaseUnusable(Exception):
@@ -61,11 +65,32 @@ def check_integrity(engine: Engine) -> None:
         raise DatabaseUnusable(f"数据库文件已损坏（{engine.url.database}）：{result}。请从备份恢复。")
 
 
+@contextlib.contextmanager
+def _one_migration_at_a_time(engine: Engine) -> Iterator[None]:
+    """Two processes starting together (the service and `intake status`) must not both create tables."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({_MIGRATION_LOCK})")
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is there already."""
     check_integrity(engine)
     try:
-        command.upgrade(_alembic(engine), "head")
+        with _one_migration_at_a_time(engine):
+            command.upgrade(_alembic(engine), "head")
     except OperationalError as exc:
         raise DatabaseUnusable(f"无法打开数据库 {engine.url.render_as_string(hide_password=True)}：{exc.orig}") from None
 

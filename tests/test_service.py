@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import func, select
 
-from storage.db import open_database
+from storage.db import make_engine, open_database
 from storage.db import session as new_session
 from storage.models import MessageRow, NomineeRow, ReplyRow
 from tests.builders import forms
@@ -95,7 +95,7 @@ def intake(config: Path, *args: str, failpoint: str | None = None, check: bool =
 
 
 def records(config: Path):
-    engine = open_database(_database(config))
+    engine = make_engine(_database(config))  # read only: the service itself migrates
     with new_session(engine) as session:
         messages = session.exec(select(MessageRow).order_by(MessageRow.id)).all()
         nominees = session.exec(select(NomineeRow).order_by(NomineeRow.id)).all()
@@ -343,6 +343,17 @@ def test_sigterm_finishes_the_message_in_hand_and_stops(tmp_path, mailbox, smtp_
     assert messages and {m.state for m in messages} <= {"filed"}  # none left half-done
 
 
+def _polled(config: Path) -> bool:
+    try:
+        engine = make_engine(_database(config))
+        with new_session(engine) as session:
+            from storage.models import MailboxState
+
+            return session.exec(select(MailboxState)).first() is not None
+    except Exception:  # noqa: BLE001 - the database may not exist yet
+        return False
+
+
 def _messages_or_none(config: Path):
     try:
         return records(config)[0]
@@ -465,7 +476,10 @@ def test_idle_takes_new_mail_within_seconds_while_the_poll_timer_sleeps(tmp_path
     process = subprocess.Popen([sys.executable, "-m", "intake.cli", "run", "--config", str(config)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(4)  # started, first poll done, the IDLE watcher waiting
+        started = time.monotonic()
+        while time.monotonic() - started < 60 and not _polled(config):
+            time.sleep(0.2)  # the service is up and its first poll is done
+        time.sleep(1)  # the IDLE watcher is waiting
         mailbox.append(nomination(0), internaldate=ARRIVED)
         appended = time.monotonic()
         while time.monotonic() - appended < 20 and not _messages_or_none(config):

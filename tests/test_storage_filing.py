@@ -142,3 +142,19 @@ def test_a_damaged_database_file_is_refused_with_a_clear_message(tmp_path):
     path.write_bytes(b"this is not a database" * 300)
     with pytest.raises(DatabaseUnusable, match="损坏或不是数据库"):
         open_database(f"sqlite:///{path}")
+
+
+def _open(url: str) -> None:
+    open_database(url)
+
+
+def test_processes_starting_together_do_not_race_the_migration(tmp_path):
+    import multiprocessing
+
+    url = f"sqlite:///{tmp_path / 'intake.sqlite3'}"
+    starters = [multiprocessing.get_context("spawn").Process(target=_open, args=(url,)) for _ in range(4)]
+    for process in starters:
+        process.start()
+    for process in starters:
+        process.join(timeout=120)
+    assert [p.exitcode for p in starters] == [0, 0, 0, 0]
