@@ -63,6 +63,25 @@ def _time_command(raw: bytes, runs: int) -> list[float]:
         return timings
 
 
+def _time_parse(raw: bytes, runs: int) -> list[float]:
+    from ingest.mime import parse_message
+
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        parse_message(raw)
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
+def _two_megabyte_mail() -> bytes:
+    from tests.builders.submission import photo_jpeg
+
+    files = [("附件1.docx", forms.bayu_form_docx())]
+    files += [(f"照片{i}.jpg", photo_jpeg(i, size=(900, 700))) for i in range(6)]
+    return nomination_mail(files)
+
+
 def _row(label: str, timings: list[float]) -> str:
     ordered = sorted(timings)
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
@@ -77,6 +96,8 @@ def main() -> None:
     print(f"{'what':<44} {'median ms':>9} {'p95 ms':>9} {'runs':>5}")
     print(_row(f"judge: docx form + write-up ({len(plain) // 1024} KB)", _time_judge(plain, args.runs)))
     print(_row(f"judge: same + 4 photos ({len(with_photos) // 1024} KB)", _time_judge(with_photos, args.runs)))
+    big = _two_megabyte_mail()
+    print(_row(f"ingest only: take apart a {len(big) / 1e6:.1f} MB mail", _time_parse(big, args.runs)))
     print(_row("whole command incl. start-up (form + write-up)", _time_command(plain, max(args.runs // 5, 3))))
 
 

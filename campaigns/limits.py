@@ -28,6 +28,9 @@ class Limits(BaseModel):
     file_parse_seconds: float = Field(30.0, gt=0, description="wall time to read one file")
     file_parse_memory_bytes: int = Field(1536 * MB, gt=0, description="address space of the process reading one file")
 
+    # videos: ffprobe reads the container (not every frame) in a subprocess
+    probe_seconds: float = Field(20.0, gt=0, description="wall time of ffprobe on one video before it is killed")
+
     # a message itself
     message_max_bytes: int = Field(200 * MB, gt=0, description="raw size of one e-mail we take apart")
     mime_max_parts: int = Field(2000, gt=0, description="MIME parts walked in one message")

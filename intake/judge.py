@@ -7,9 +7,10 @@ from datetime import datetime
 from campaigns.schema import Profile
 from ingest.mime import parse_message
 from ingest.types import Message
-from nominees.assemble import assemble
+from nominees.assemble import assemble, is_signature_image
 from nominees.kinds import is_parsed_as_document
 from parsers import parse_document
+from parsers.media import MediaProbe, media_kind, probe_many
 from parsers.types import ParsedDocument
 from validators.evaluate import Verdict, evaluate
 
@@ -23,8 +24,21 @@ def read_documents(message: Message, profile: Profile) -> dict[int, ParsedDocume
     }
 
 
+def probe_media_files(message: Message, profile: Profile) -> dict[int, MediaProbe]:
+    """Every photo (always: bombs and pictures of the form matter to any campaign) and, where the
+    campaign asks for media, every video, read from its bytes; keyed by index in the message."""
+    wanted = {
+        index: attachment
+        for index, attachment in enumerate(message.attachments)
+        if not is_signature_image(attachment)
+        and (media_kind(attachment) == "photo" or (media_kind(attachment) == "video" and profile.media.required))
+    }
+    return dict(zip(wanted, probe_many(list(wanted.values()), profile.limits)))
+
+
 def judge_message(message: Message, profile: Profile) -> Verdict:
-    return evaluate(assemble(message, read_documents(message, profile), profile), profile)
+    documents = read_documents(message, profile)
+    return evaluate(assemble(message, documents, profile, probe_media_files(message, profile)), profile)
 
 
 def judge(raw: bytes, profile: Profile, received_at: datetime | None = None, received_at_source: str = "imap") -> Verdict:

@@ -18,12 +18,16 @@ from nominees.normalise import (
     phone_candidates,
 )
 from nominees.types import NominationFile, Nominee, Role, Submission
+from parsers.links import LargeAttachmentLink, find_links
+from parsers.media import MediaProbe
 from parsers.types import ParsedDocument
 from parsers.wordcount import count_chars
 
 # A file whose name says it is the form counts as the form even when it cannot be read.
 FORM_FILE_WORDS = ("推荐表", "申报表", "登记表", "推荐人选")
 PHOTO_FILE_WORDS = ("照片", "工作照", "生活照", "图片", "相片")
+# an ID portrait (for the form's 照片 cell) is not a photo of the nominee's deeds
+PORTRAIT_FILE_WORDS = ("一寸", "二寸", "寸照", "证件照", "免冠", "登记照")
 # 主要事迹 cells that point elsewhere instead of telling the deeds
 _SEE_ATTACHMENT = re.compile(r"^[（(]?\s*(详见|见|请见|参见)\s*(附件|附页|事迹材料|附表)")
 # Fields read from these sources win over the same field read from a later one.
@@ -58,7 +62,7 @@ def _source_of(attachment: Attachment) -> str:
     return "docx"
 
 
-def _is_signature_image(attachment: Attachment) -> bool:
+def is_signature_image(attachment: Attachment) -> bool:
     """Logos and pasted pictures shown inside the HTML body are not nomination material."""
     return bool(attachment.content_id) and attachment.inline and category_of(attachment) == "image"
 
@@ -127,10 +131,32 @@ def _is_textless_pdf(nf: NominationFile) -> bool:
     )
 
 
-def _role_of(attachment: Attachment, document: ParsedDocument | None) -> Role:
+def _image_role(attachment: Attachment, probe: MediaProbe | None) -> Role:
+    """A picture is the form's page, an ID portrait, or a photo: by its content first, its name second.
+
+    Content (parsers.photo): mostly white, unsaturated, with several lines of dark ink is a
+    page (a scan, or a photo of the printed form) → `form_scan`; small, upright about 5:7 with
+    a plain even background above and beside the head is a one-inch portrait → `other`.
+    What the content does not settle (a page photographed on a desk, a picture that does not
+    decode) the name settles: 推荐表/申报表… → `form_scan`, 一寸/证件照… → `other`.
+    Everything else is a photo.
+    """
+    if probe is not None and probe.decodable:
+        if probe.page_like:
+            return "form_scan"
+        if probe.portrait_like:
+            return "other"
+    if _name_says_form(attachment.filename):
+        return "form_scan"
+    if any(word in attachment.filename for word in PORTRAIT_FILE_WORDS):
+        return "other"
+    return "photo"
+
+
+def _role_of(attachment: Attachment, document: ParsedDocument | None, probe: MediaProbe | None = None) -> Role:
     kind = category_of(attachment)
     if kind == "image":
-        return "form_scan" if _name_says_form(attachment.filename) else "photo"
+        return _image_role(attachment, probe)
     if kind == "video":
         return "video"
     if document is None:
@@ -142,6 +168,8 @@ def _role_of(attachment: Attachment, document: ParsedDocument | None) -> Role:
         return "writeup"
     if document.kind == "form" and document.unreadable is None:
         return "form"
+    if document.kind == "photo_document":
+        return "photo"  # 照片.docx, 工作照.pdf: its pictures count as photos
     return "other"
 
 
@@ -183,7 +211,22 @@ def _writeup(person: _Person, fields: dict[str, str]) -> tuple[str | None, str |
     return (deeds, "推荐表", False) if deeds else (None, None, False)
 
 
-def _build_nominee(index: int, person: _Person, profile: Profile) -> Nominee:
+def _links_of(person: _Person, people: list[_Person], links: tuple[LargeAttachmentLink, ...]) -> tuple[LargeAttachmentLink, ...]:
+    """The links that may hold this person's media: those naming them, and those naming nobody.
+
+    A link whose file name carries no nominee's name cannot be told apart: it counts for
+    every nominee, so that staff look instead of a rejection (CONTRACT §3: LINK_ATTACHMENT).
+    """
+    named = sorted((p for p in people if p.name), key=lambda p: len(p.name), reverse=True)
+
+    def owner(link: LargeAttachmentLink) -> _Person | None:
+        return next((p for p in named if link.filename and p.name in link.filename), None)
+
+    return tuple(link for link in links if owner(link) in (None, person))
+
+
+def _build_nominee(index: int, person: _Person, profile: Profile,
+                   links: tuple[LargeAttachmentLink, ...] = ()) -> Nominee:
     raw, sources = _merged_fields(person)
     fields = _normalised(raw, profile)
     text, source, referenced = _writeup(person, fields)
@@ -198,19 +241,31 @@ def _build_nominee(index: int, person: _Person, profile: Profile) -> Nominee:
         writeup_chars=count_chars(text) if text else None,
         writeup_referenced=referenced,
         phone_numbers=tuple(phone_candidates(raw.get("phone", ""))),
+        links=links,
     )
 
 
-def assemble(message: Message, documents: dict[int, ParsedDocument], profile: Profile) -> Submission:
-    """`documents` maps an attachment's index in `message.attachments` to what the parser read."""
+def assemble(
+    message: Message,
+    documents: dict[int, ParsedDocument],
+    profile: Profile,
+    probes: dict[int, MediaProbe] | None = None,
+) -> Submission:
+    """`documents` and `probes` map an attachment's index in `message.attachments` to what was read.
+
+    `probes` are the photos and videos as parsers.media read them; without one, a picture's
+    role comes from its name alone.
+    """
+    probes = probes or {}
     material: list[NominationFile] = []
     unsupported: list[Attachment] = []
     for index, attachment in enumerate(message.attachments):
-        if _is_signature_image(attachment):
+        if is_signature_image(attachment):
             continue
         if category_of(attachment) == "other":
             unsupported.append(attachment)
-        material.append(NominationFile(attachment, _role_of(attachment, documents.get(index)), documents.get(index)))
+        document, probe = documents.get(index), probes.get(index)
+        material.append(NominationFile(attachment, _role_of(attachment, document, probe), document, probe))
 
     forms = [(f, dict(f.document.fields), _source_of(f.attachment)) for f in material if f.role == "form"]
     people = _group_forms(forms)
@@ -220,7 +275,7 @@ def assemble(message: Message, documents: dict[int, ParsedDocument], profile: Pr
     unreadable = [f for f in material if f.unreadable is not None and category_of(f.attachment) == "document"]
     form_like = [f for f in unreadable if _name_says_form(f.filename) or (not people and f.document.kind != "writeup")]
     for nf in form_like:
-        as_form = NominationFile(nf.attachment, "form", nf.document)
+        as_form = NominationFile(nf.attachment, "form", nf.document, nf.probe)
         owner = _match_by_name(nf.attachment, people)
         if owner is None:
             owner = _Person()
@@ -230,7 +285,7 @@ def assemble(message: Message, documents: dict[int, ParsedDocument], profile: Pr
     scans = [f for f in material if f.role == "form_scan"]
     if not people and not scans:
         # no form found: a PDF without a text layer is most likely the scanned form
-        scans = [NominationFile(f.attachment, "form_scan", f.document) for f in material if _is_textless_pdf(f)]
+        scans = [NominationFile(f.attachment, "form_scan", f.document, f.probe) for f in material if _is_textless_pdf(f)]
     if not people and scans:
         # the only form is a scan or photo of the page: one nominee until it is read
         people.append(_Person(files=scans))
@@ -249,8 +304,10 @@ def assemble(message: Message, documents: dict[int, ParsedDocument], profile: Pr
         else:
             shared.append(nf)
 
-    nominees = tuple(_build_nominee(i, person, profile) for i, person in enumerate(people))
-    has_material = bool(material or message.unsafe or message.unreadable_archives)
+    links = find_links(message.body_text, message.body_html)
+    nominees = tuple(_build_nominee(i, person, profile, _links_of(person, people, links)) for i, person in enumerate(people))
+    # a large-attachment link is nomination material too (CONTRACT §3)
+    has_material = bool(material or message.unsafe or message.unreadable_archives or links)
     return Submission(
         message=message,
         nominees=nominees,
@@ -258,4 +315,5 @@ def assemble(message: Message, documents: dict[int, ParsedDocument], profile: Pr
         unsupported=tuple(unsupported),
         shared=tuple(shared),
         has_material=has_material,
+        links=links,
     )

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ingest.types import Attachment, Message
+from parsers.links import LargeAttachmentLink
+from parsers.media import MediaProbe
 from parsers.types import DocumentUnreadable, ParsedDocument
 
 Role = Literal["form", "form_scan", "photo", "video", "writeup", "other"]
@@ -18,6 +20,7 @@ class NominationFile:
     attachment: Attachment
     role: Role
     document: ParsedDocument | None = None
+    probe: MediaProbe | None = None  # photos and videos: what their bytes are (parsers.media)
 
     @property
     def filename(self) -> str:
@@ -40,6 +43,7 @@ class Nominee:
     writeup_chars: int | None = None
     writeup_referenced: bool = False  # the form's 主要事迹 says 见附件
     phone_numbers: tuple[str, ...] = ()
+    links: tuple[LargeAttachmentLink, ...] = ()  # large-attachment links in the body that may hold their media
 
     @property
     def forms(self) -> tuple[NominationFile, ...]:
@@ -68,3 +72,8 @@ class Submission:
     unsupported: tuple[Attachment, ...] = ()  # kept, not judged
     shared: tuple[NominationFile, ...] = ()  # belongs to the message as a whole (汇总表, 推荐函)
     has_material: bool = False
+    links: tuple[LargeAttachmentLink, ...] = ()  # every large-attachment link of the body
+
+    def all_files(self) -> tuple[NominationFile, ...]:
+        """Every file of the message that is material, wherever it was placed."""
+        return (*(f for nominee in self.nominees for f in nominee.files), *self.unassigned, *self.shared)

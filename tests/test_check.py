@@ -298,6 +298,8 @@ def test_material_that_fits_no_nominee_goes_to_staff(tmp_path):
         ("张三推荐表.docx", forms.bayu_form_docx(ZHANG)),
         ("李四推荐表.docx", forms.bayu_form_docx(LI)),
         ("事迹材料.docx", forms.writeup_docx(700)),
+        *[(f"张三-照片{i}.jpg", photo_jpeg(i)) for i in range(4)],
+        *[(f"李四-照片{i}.jpg", photo_jpeg(9 + i)) for i in range(4)],
     ]
     verdict = one(tmp_path, nomination_mail(files))
     assert [f["code"] for f in verdict["findings"]] == ["ASSIGNMENT_AMBIGUOUS"]

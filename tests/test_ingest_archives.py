@@ -191,7 +191,9 @@ def test_an_archive_of_empty_folders_stays_as_material():
 
 
 def test_an_archive_that_takes_too_long_costs_one_finding():
-    message = _mail_with(archives.zip_bytes([("a.docx", eml.docx())]), limits=Limits(file_parse_seconds=0.000_001))
+    # enough work that no child can finish it within the limit, however idle the machine
+    many = archives.zip_bytes([(f"{i}/照片.txt", os.urandom(2000)) for i in range(900)])
+    message = _mail_with(many, limits=Limits(file_parse_seconds=0.001))
     assert [(u.filename, u.reason) for u in message.unreadable_archives] == [("推荐材料.zip", "timeout")]
     assert [a.filename for a in message.attachments] == ["推荐材料.zip"]
 

@@ -8,7 +8,7 @@ from typing import Callable, Literal
 from campaigns.schema import Profile
 from ingest.types import Message
 from nominees.types import Nominee, Submission
-from validators import envelope, form, identity, material, writeup
+from validators import envelope, form, identity, material, media, writeup
 from validators.findings import Finding
 
 Status = Literal["accepted", "rejected", "needs_review", "ignored"]
@@ -20,6 +20,7 @@ IGNORE_SUBMISSION_RULES: tuple[Callable[[Submission, Profile], list[Finding]], .
 MESSAGE_RULES: tuple[Callable[[Message, Profile], list[Finding]], ...] = (envelope.late,)
 SUBMISSION_RULES: tuple[Callable[[Submission, Profile], list[Finding]], ...] = (
     material.attachment_unsafe,
+    media.image_unsafe,
     material.form_missing,
     material.assignment_ambiguous,
     material.attachment_unsupported,
@@ -31,6 +32,7 @@ NOMINEE_RULES: tuple[Callable[[Nominee, Profile], list[Finding]], ...] = (
     identity.phone_valid,
     writeup.writeup_present,
     writeup.writeup_length,
+    media.media_rule,
 )
 
 

@@ -1,0 +1,94 @@
+"""Photos and videos judged by their bytes: what they are, how big, how long, whether they decode.
+
+`probe_media` reads one attachment; `probe_many` reads all of a message's, in parallel where
+it pays: every photo of a message is decoded in ONE sandboxed child (forked, under the time
+and memory limits) by a few threads, since Pillow releases the GIL while decoding; videos
+are read by ffprobe subprocesses, two at a time, each killed when its time is up. A file
+that breaks its batch (a crash, a timeout) is read again on its own, so that one hostile
+photo cannot spoil the others. Nothing here raises for a bad file: see `MediaProbe.problem`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+from campaigns.limits import Limits
+from ingest.types import Attachment
+
+MediaKind = Literal["photo", "video"]
+
+# why a file is no valid photo or video; `image_too_large` is a bomb (ATTACHMENT_UNSAFE)
+PROBLEMS = (
+    "image_too_large",  # the header declares more pixels than limits.image_max_pixels
+    "corrupt",  # the decoder (Pillow, ffprobe) cannot read it, or a truncated file
+    "no_index",  # an MP4/MOV whose moov atom (the index) is missing: a truncated upload
+    "unsupported",  # a picture format we do not read (SVG, PSD…)
+    "empty",  # zero bytes
+    "timeout",  # the reader took longer than its limit and was killed
+    "memory",  # the reader needed more memory than its limit
+)
+
+
+@dataclass(frozen=True)
+class MediaProbe:
+    """What a photo or video is, read from its bytes; the extension is never trusted."""
+
+    filename: str
+    kind: MediaKind
+    format: str | None = None  # photos: Pillow's format (JPEG, PNG, HEIF…); videos: the container (mp4, mov, avi…)
+    width: int | None = None  # photos: after EXIF orientation; videos: the first video stream's
+    height: int | None = None
+    bytes: int = 0
+    seconds: float | None = None  # videos: the container's duration
+    codecs: tuple[str, ...] = ()  # videos: codec names of the streams, e.g. ("h264", "aac")
+    brands: tuple[str, ...] = ()  # ISO-BMFF files: the major brand first, then the compatible ones
+    decodable: bool = False  # photos: decoded in full; videos: ffprobe read it and its index is there
+    problem: str | None = None  # one of PROBLEMS when not decodable (or a bomb)
+    explanation: str = ""  # for staff: what the decoder said
+    orientation: int = 1  # the EXIF orientation applied to width/height
+    page_like: bool = False  # looks like a scanned or photographed document page (white paper, lines of ink)
+    portrait_like: bool = False  # looks like a one-inch ID portrait (small, upright, plain background)
+
+    @property
+    def pixels(self) -> int | None:
+        return self.width * self.height if self.width is not None and self.height is not None else None
+
+    @property
+    def unsafe(self) -> bool:
+        """A decompression bomb: the message is refused as ATTACHMENT_UNSAFE."""
+        return self.problem == "image_too_large"
+
+
+def media_kind(attachment: Attachment) -> MediaKind | None:
+    """Whether an attachment is read as a photo, a video, or not here at all."""
+    from nominees.kinds import category_of
+
+    return {"image": "photo", "video": "video"}.get(category_of(attachment))  # type: ignore[return-value]
+
+
+def probe_media(attachment: Attachment, limits: Limits) -> MediaProbe:
+    """Probe one photo or video attachment (see the module's docstring). Never raises for bad bytes."""
+    return probe_many([attachment], limits)[0]
+
+
+def probe_many(attachments: Sequence[Attachment], limits: Limits, workers: int | None = None) -> list[MediaProbe]:
+    """Probe several attachments, in their order; photos in one child, videos two at a time."""
+    from parsers import photo, video
+
+    workers = workers or max(1, min(os.cpu_count() or 1, 4))
+    results: dict[int, MediaProbe] = {}
+    photos = [(i, a) for i, a in enumerate(attachments) if media_kind(a) == "photo"]
+    videos = [(i, a) for i, a in enumerate(attachments) if media_kind(a) == "video"]
+    if photos:
+        probes = photo.probe_photos([(a.path, a.data) for _, a in photos], limits, workers)
+        results.update(zip((i for i, _ in photos), probes))
+    if videos:
+        probes = video.probe_videos([(a.path, a.data, a.filename) for _, a in videos], limits, min(workers, 2))
+        results.update(zip((i for i, _ in videos), probes))
+    for i, attachment in enumerate(attachments):
+        if i not in results:
+            results[i] = MediaProbe(attachment.path, "photo", bytes=attachment.size, problem="unsupported",
+                                    explanation=f"not a photo or video: {attachment.media_type}")
+    return [results[i] for i in range(len(attachments))]
