@@ -14,6 +14,7 @@ import campaigns
 from intake.judge import judge
 from intake.report import verdict_json
 from intake.service_cli import register as register_service_commands
+from intake.staff_cli import register as register_staff_commands
 from intake.summary import verdict_lines
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -73,6 +74,7 @@ def list_campaigns() -> None:
 
 
 register_service_commands(main)
+register_staff_commands(main)
 
 if __name__ == "__main__":
     main()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import select
 
@@ -10,7 +12,7 @@ from intake.runtime import Runtime
 from storage.blobs import BlobStore
 from storage.db import session as new_session
 from storage.filing import audit
-from storage.models import MessageRow
+from storage.models import MessageRow, NomineeRow
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,22 @@ class Purged:
     blobs_removed: int
     bytes_removed: int
     kept_shared: int  # the same bytes also filed for another campaign: kept for that one
+    folders_removed: tuple[str, ...] = ()  # review copies and exports, which hold personal data in full
+
+
+def _staff_copies(runtime: Runtime, campaign_id: str, nominee_ids: list[int]) -> list[Path]:
+    """Files written out for staff (`review show`, `export`, `rank`): they hold ID numbers in full."""
+    data = runtime.config.data_path
+    review = [data / "review" / str(i) for i in nominee_ids]
+    exports = list((data / "exports").glob(f"{campaign_id}-*")) if (data / "exports").is_dir() else []
+    return [p for p in review + exports if p.exists()]
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
 
 
 def purge_campaign(runtime: Runtime, campaign_id: str, actor: str) -> Purged:
@@ -37,7 +55,11 @@ def purge_campaign(runtime: Runtime, campaign_id: str, actor: str) -> Purged:
             if blobs.delete(sha256):
                 removed += 1
                 size += length
-        audit(session, "campaign", 0, "purged", note=f"{campaign_id}: {removed} raw files, {size} bytes",
-              actor=actor)
+        nominee_ids = list(session.exec(select(NomineeRow.id).where(NomineeRow.campaign_id == campaign_id)).all())
+        copies = _staff_copies(runtime, campaign_id, nominee_ids)
+        for path in copies:
+            _remove(path)
+        audit(session, "campaign", 0, "purged", actor=actor,
+              note=f"{campaign_id}: {removed} raw files, {size} bytes; {len(copies)} staff copies")
         session.commit()
-    return Purged(len(rows), removed, size, kept)
+    return Purged(len(rows), removed, size, kept, tuple(str(p) for p in copies))

@@ -168,7 +168,10 @@ def register(main: click.Group) -> None:
             return
         purged = purge_campaign(runtime, campaign_id, actor)
         click.echo(f"已删除 {campaign_id} 的原始邮件 {purged.blobs_removed} 份（{purged.bytes_removed:,} 字节），"
-                   f"涉及邮件 {purged.messages} 封；与其他活动共用而保留 {purged.kept_shared} 份。记录保留。")
+                   f"涉及邮件 {purged.messages} 封；与其他活动共用而保留 {purged.kept_shared} 份；"
+                   f"删除工作人员导出和核对副本 {len(purged.folders_removed)} 处。记录保留。")
+        for path in purged.folders_removed:
+            click.echo(f"  已删除 {path}")
 
 
 def status_lines(runtime) -> list[str]:

@@ -10,6 +10,7 @@ from ingest.types import Attachment, Message
 from nominees.kinds import category_of
 from nominees.normalise import (
     channel_id,
+    clean_choice,
     clean_gender,
     clean_id_number,
     clean_name,
@@ -190,6 +191,7 @@ def _normalised(raw: dict[str, str], profile: Profile) -> dict[str, str]:
         "id_number": clean_id_number,
         "gender": clean_gender,
         "frontline": clean_yes_no,
+        "unit_category": clean_choice,
     }
     fields = {key: cleaners.get(key, clean_text)(value) for key, value in raw.items()}
     if "channel" in raw:

@@ -57,8 +57,15 @@ def phone_candidates(value: str) -> list[str]:
     return numbers
 
 
+def _offered_but_unticked(text: str) -> bool:
+    """`☐男 ☐女`: the options are printed, none is ticked — no answer, not the text."""
+    return bool(re.search(_BOX, text)) and not re.search(_CHECK, text)
+
+
 def clean_gender(value: str) -> str:
     text = clean_text(value)
+    if _offered_but_unticked(text):
+        return ""
     chosen = chosen_options(text)
     if chosen:
         text = chosen[0]
@@ -71,6 +78,8 @@ def clean_gender(value: str) -> str:
 
 def clean_yes_no(value: str) -> str:
     text = clean_text(value)
+    if _offered_but_unticked(text):
+        return ""
     chosen = chosen_options(text)
     if chosen:
         text = chosen[0]
@@ -99,6 +108,15 @@ def _channel_in(text: str, channels: tuple[Channel, ...]) -> list[str]:
         if any(word in text for word in _channel_words(channel)):
             found.append(channel.id)
     return found
+
+
+def clean_choice(value: str) -> str:
+    """A row of options (推荐单位类别) reduced to the ticked one; plain text as it is."""
+    text = clean_text(value)
+    if _offered_but_unticked(text):
+        return ""
+    chosen = chosen_options(text)
+    return " ".join(chosen) if chosen else text
 
 
 def channel_id(raw: str, channels: tuple[Channel, ...]) -> str | None:

@@ -90,6 +90,12 @@ class NomineeRow(SQLModel, table=True):
     superseded_by: Optional[int] = Field(default=None, foreign_key="nominee.id")
     paper_copy_received_at: Optional[datetime] = None
     created_at: datetime = Field(default_factory=utcnow)
+    # the last staff decision (intake review): accepted, rejected, kept_earlier, kept_later; who,
+    # when and why. Every act is in the audit trail too; this is what exports and replies show.
+    decision: Optional[str] = None
+    decided_by: Optional[str] = None
+    decided_at: Optional[datetime] = None
+    decision_reason: Optional[str] = None
 
 
 class AttachmentRow(SQLModel, table=True):
@@ -148,3 +154,17 @@ class AuditRow(SQLModel, table=True):
     before: Optional[str] = None
     after: Optional[str] = None
     note: str = ""
+
+
+class FieldCorrectionRow(SQLModel, table=True):
+    """A form value staff corrected by hand (a misread field): the nominee's `fields` carry the
+    new value; this keeps the old one, who changed it and when (CONTRACT §5: in the database only)."""
+
+    __tablename__ = "field_correction"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    nominee_id: int = Field(foreign_key="nominee.id", index=True)
+    field_name: str
+    old_value: Optional[str] = None
+    new_value: str
+    actor: str
+    at: datetime = Field(default_factory=utcnow)

@@ -151,3 +151,29 @@ def test_masking():
     assert mask_id_number("50010319800512123X") == "500103********123X"
     assert mask_phone("13812345678") == "138****5678"
     assert mask_numbers_in("手机13812345678，身份证50010319800512123X") == "手机138****5678，身份证500103********123X"
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("☐是 ☐否", ""), ("☑是 ☐否", "是"), ("□是 ■否", "否"), ("是", "是"), ("否", "否")],
+)
+def test_frontline_left_unticked_is_no_answer(raw, expected):
+    from nominees.normalise import clean_yes_no
+
+    assert clean_yes_no(raw) == expected
+
+
+def test_unticked_frontline_row_is_a_missing_field_for_wuhan():
+    from nominees.normalise import clean_yes_no
+
+    value = clean_yes_no("☐是 ☐否")
+    assert [f.detail["field"] for f in form.field_missing(nominee({"frontline": value or None}), WUHAN)] == [
+        "frontline"]
+
+
+def test_unit_category_is_the_ticked_option():
+    from nominees.normalise import clean_choice, clean_gender
+
+    assert clean_choice("☐区、开发区及产业工会 ☑委办局及大型企事业单位") == "委办局及大型企事业单位"
+    assert clean_choice("☐区 ☐委办局") == ""
+    assert clean_gender("☐男 ☐女") == ""

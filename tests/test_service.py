@@ -389,9 +389,14 @@ def test_raw_mail_is_kept_for_the_service_user_only_and_purged_after_the_campaig
     assert data.stat().st_mode & 0o777 == 0o700 and blobs[0].stat().st_mode & 0o777 == 0o600
     assert "确认请加 --yes" in intake(config, "purge", "--campaign", "chongqing-bayu-2017").stdout
     assert blobs[0].exists()
+    intake(config, "review", "show", "1")  # writes the nominee's files out for staff
+    intake(config, "export", "--campaign", "chongqing-bayu-2017")  # the list with ID numbers in full
+    staff_copies = [*(data / "review").iterdir(), *(data / "exports").iterdir()]
+    assert len(staff_copies) >= 2
     said = intake(config, "purge", "--campaign", "chongqing-bayu-2017", "--yes").stdout
     assert "已删除 chongqing-bayu-2017 的原始邮件 1 份" in said
     assert not blobs[0].exists()
+    assert [p for p in staff_copies if p.exists()] == []
     messages, nominees, _ = records(config)
     assert messages[0].status == "accepted" and nominees[0].intake_number == "BYGJ-2017-0001"  # records stay
 
