@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import click
 
 import campaigns
+from intake.forward_cli import register as register_forward_commands
 from intake.judge import judge
 from intake.report import verdict_json
 from intake.service_cli import register as register_service_commands
@@ -75,6 +76,7 @@ def list_campaigns() -> None:
 
 register_service_commands(main)
 register_staff_commands(main)
+register_forward_commands(main)
 
 if __name__ == "__main__":
     main()

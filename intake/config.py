@@ -90,6 +90,14 @@ class ScheduleConfig(_Strict):
     first_retry_seconds: float = Field(60.0, gt=0)
 
 
+class ForwardConfig(_Strict):
+    # a district's batch for the city is split into e-mails of at most this many bytes (as sent)
+    max_message_bytes: int = Field(20_000_000, ge=10_000)
+    # the 推荐单位 the summary sheet and covering letter name; default: the profile's office.name
+    # up to and including its last 总工会 (沙坪坝区总工会组宣科 → 沙坪坝区总工会)
+    recommending_unit: str = ""
+
+
 class Config(_Strict):
     campaign: str  # the campaign profile id this mailbox serves
     data_path: Path = Path("data")  # raw mail, files, logs: readable by the service's user only
@@ -99,6 +107,7 @@ class Config(_Strict):
     smtp: SmtpConfig = SmtpConfig()
     replies: RepliesConfig = RepliesConfig()
     schedule: ScheduleConfig = ScheduleConfig()
+    forward: ForwardConfig = ForwardConfig()
 
     @model_validator(mode="after")
     def _imap_is_complete(self) -> "Config":

@@ -112,6 +112,12 @@ def workbook_rows(session: Session, profile: Profile) -> tuple[list[Column], lis
 
 def write_workbook(path: Path, profile: Profile, columns: list[Column], rows: list[list],
                    nominees: list[NomineeRow], now: datetime) -> None:
+    write_private(path, workbook_bytes(profile, columns, rows, nominees, now))
+
+
+def workbook_bytes(profile: Profile, columns: list[Column], rows: list[list], nominees: list[NomineeRow],
+                   now: datetime) -> bytes:
+    """The 名单 sheet (columns, rows) and a 说明 sheet, as .xlsx bytes."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -150,7 +156,7 @@ def write_workbook(path: Path, profile: Profile, columns: list[Column], rows: li
     about.column_dimensions["A"].width, about.column_dimensions["B"].width = 12, 60
     buffer = io.BytesIO()
     book.save(buffer)
-    write_private(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def _clean(text: str) -> str:

@@ -168,3 +168,47 @@ class FieldCorrectionRow(SQLModel, table=True):
     new_value: str
     actor: str
     at: datetime = Field(default_factory=utcnow)
+
+
+class ForwardRow(SQLModel, table=True):
+    """One run of `intake forward`: a district's accepted nominees passed on to the city in one
+    batch of mail (the first, or a supplement, 补充报送)."""
+
+    __tablename__ = "forward"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    campaign_id: str = Field(foreign_key="campaign.id", index=True)  # the district's campaign
+    to_campaign: str  # the profile's forwards_to
+    to_addr: str
+    supplement: bool = False
+    delivery: str  # "outbox" (.eml files for staff) or "smtp" (--send)
+    created_by: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ForwardMessageRow(SQLModel, table=True):
+    """One e-mail of a forward ("（2/3）"); the raw bytes are in the blob store by sha256."""
+
+    __tablename__ = "forward_message"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    forward_id: int = Field(foreign_key="forward.id", index=True)
+    part: int
+    parts: int
+    message_id: str = Field(index=True)
+    subject: str
+    raw_sha256: str
+    size: int
+    path: str = ""  # the .eml written to data_path/forward/
+    # written (outbox only) | pending → sent | failed (5xx, sent again by the next --send)
+    state: str = Field(default="written", index=True)
+    attempts: int = 0
+    last_error: Optional[str] = None
+    sent_at: Optional[datetime] = None
+
+
+class ForwardNomineeRow(SQLModel, table=True):
+    """A nominee forwarded, and in which message: each nominee filing goes upward once."""
+
+    __tablename__ = "forward_nominee"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    forward_message_id: int = Field(foreign_key="forward_message.id", index=True)
+    nominee_id: int = Field(foreign_key="nominee.id", unique=True)
