@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,6 +16,7 @@ from intake.report import verdict_json
 from intake.service_cli import register as register_service_commands
 from intake.staff_cli import register as register_staff_commands
 from intake.summary import verdict_lines
+from intake.times import instant_option
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -27,16 +27,6 @@ def _profile(campaign_id: str) -> campaigns.Profile:
     except campaigns.ProfileError as exc:
         known = ", ".join(campaigns.available())
         raise click.UsageError(f"{exc}\nknown campaigns: {known}") from None
-
-
-def _instant(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO-8601 time, e.g. 2017-04-30T23:59:00+08:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,7 +44,7 @@ def main() -> None:
 def check(files: tuple[Path, ...], campaign_id: str, received_at: str | None, output: str) -> None:
     """Judge e-mails from files; touches no mailbox, database or outbox."""
     profile = _profile(campaign_id)
-    moment = _instant(received_at)
+    moment = instant_option(received_at)
     for path in files:
         verdict = judge(path.read_bytes(), profile, received_at=moment, received_at_source="option")
         if output == "json":

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from intake.service_cli import config_option, runtime_from
+from intake.times import instant_option
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STATUS_WORDS = {"accepted": "受理", "rejected": "退回", "needs_review": "待人工核对", "ignored": "不处理"}
@@ -30,16 +31,6 @@ def _when(moment: datetime | None) -> str:
     from intake.times import aware
 
     return aware(moment).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if moment else "—"
-
-
-def _instant(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO-8601 time, e.g. 2018-09-03T10:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
 
 def _campaign_runtime(config_file: Path | None, campaign_id: str | None):
@@ -298,7 +289,7 @@ def register(main: click.Group) -> None:
 
         runtime = runtime_from(config_file)
         try:
-            marks = mark_paper(runtime, list(keys), actor, _instant(at), utcnow(), undo=undo)
+            marks = mark_paper(runtime, list(keys), actor, instant_option(at), utcnow(), undo=undo)
         except ReviewError as exc:
             raise _review_error(exc) from None
         for mark in marks:
