@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from campaigns.schema import Profile
 from ingest.mime import parse_message
-from ingest.types import Message
-from nominees.assemble import assemble, is_signature_image
+from ingest.types import Attachment, Message
+from nominees.assemble import FORM_FILE_WORDS, assemble, is_signature_image
 from nominees.kinds import is_parsed_as_document
+from nominees.types import Submission
 from parsers import parse_document
 from parsers.media import MediaProbe, media_kind, probe_many
 from parsers.types import ParsedDocument
 from validators.evaluate import Verdict, evaluate
+from validators.seal import seal_material
+
+MAX_SCANS = 30  # scans of one message read by OCR (a district's zip of scanned forms), a few seconds each
 
 
 def read_documents(message: Message, profile: Profile) -> dict[int, ParsedDocument]:
@@ -36,9 +41,53 @@ def probe_media_files(message: Message, profile: Profile) -> dict[int, MediaProb
     return dict(zip(wanted, probe_many(list(wanted.values()), profile.limits)))
 
 
+def read_scans(message: Message, documents: dict[int, ParsedDocument], probes: dict[int, MediaProbe],
+               profile: Profile) -> dict[int, ParsedDocument]:
+    """Where no document is a readable form, the scans of the form read by OCR (parsers/ocr.py):
+    image-only PDFs, and pictures that look like a page or are named as the form."""
+    if any(d.kind == "form" and d.unreadable is None and d.content and d.content.text.strip()
+           for d in documents.values()):
+        return {}  # the form came as text: a scan beside it is only for the seal
+    from parsers.ocr import read_scan
+
+    wanted = [index for index, attachment in enumerate(message.attachments)
+              if _is_scan(attachment, documents.get(index), probes.get(index))]
+    read = {index: read_scan(message.attachments[index].data, message.attachments[index].filename,
+                             profile.form.title_keywords, profile.limits) for index in wanted[:MAX_SCANS]}
+    return {index: document for index, document in read.items() if document is not None}
+
+
+def _is_scan(attachment: Attachment, document: ParsedDocument | None, probe: MediaProbe | None) -> bool:
+    if document is not None:
+        return (attachment.media_type == "application/pdf" and document.unreadable is None
+                and document.content is not None and not document.content.text.strip())
+    if probe is None or probe.kind != "photo" or not probe.decodable or is_signature_image(attachment):
+        return False
+    return probe.page_like or any(word in attachment.filename for word in FORM_FILE_WORDS)
+
+
+def with_seals(submission: Submission, profile: Profile) -> Submission:
+    """Each nominee's form material looked at for the seal (parsers/seal.py) where their channel
+    needs one or the campaign records seals; photos never are."""
+    from parsers.seal import combine, read_seal
+
+    nominees = []
+    for nominee in submission.nominees:
+        files = seal_material(nominee)
+        wanted = profile.seal_required(nominee.fields.get("channel")) or profile.seal.record_when_seen
+        if wanted and files:
+            readings = [read_seal(f.attachment.data, f.attachment.path, profile.limits) for f in files]
+            nominee = replace(nominee, seal=combine(readings))
+        nominees.append(nominee)
+    return replace(submission, nominees=tuple(nominees))
+
+
 def judge_message(message: Message, profile: Profile) -> Verdict:
     documents = read_documents(message, profile)
-    return evaluate(assemble(message, documents, profile, probe_media_files(message, profile)), profile)
+    probes = probe_media_files(message, profile)
+    scans = read_scans(message, documents, probes, profile)
+    submission = assemble(message, documents, profile, probes, scans)
+    return evaluate(with_seals(submission, profile), profile)
 
 
 def judge(raw: bytes, profile: Profile, received_at: datetime | None = None, received_at_source: str = "imap") -> Verdict:

@@ -252,13 +252,16 @@ def assemble(
     documents: dict[int, ParsedDocument],
     profile: Profile,
     probes: dict[int, MediaProbe] | None = None,
+    scans: dict[int, ParsedDocument] | None = None,
 ) -> Submission:
-    """`documents` and `probes` map an attachment's index in `message.attachments` to what was read.
+    """`documents`, `probes` and `scans` map an attachment's index in `message.attachments` to what was read.
 
     `probes` are the photos and videos as parsers.media read them; without one, a picture's
-    role comes from its name alone.
+    role comes from its name alone. `scans` are scans of the form (image-only PDFs, pictures
+    of the page) read by OCR (parsers/ocr.py): one that reads as the form is a `form_scan`
+    whose fields count, with the source "ocr".
     """
-    probes = probes or {}
+    probes, scans = probes or {}, scans or {}
     material: list[NominationFile] = []
     unsupported: list[Attachment] = []
     for index, attachment in enumerate(message.attachments):
@@ -267,9 +270,14 @@ def assemble(
         if category_of(attachment) == "other":
             unsupported.append(attachment)
         document, probe = documents.get(index), probes.get(index)
-        material.append(NominationFile(attachment, _role_of(attachment, document, probe), document, probe))
+        role = _role_of(attachment, document, probe)
+        read = scans.get(index)
+        if read is not None and read.kind == "form" and read.unreadable is None:
+            role, document = "form_scan", read
+        material.append(NominationFile(attachment, role, document, probe))
 
-    forms = [(f, dict(f.document.fields), _source_of(f.attachment)) for f in material if f.role == "form"]
+    forms = [(f, dict(f.document.fields), "ocr" if f.role == "form_scan" else _source_of(f.attachment))
+             for f in material if f.role == "form" or (f.role == "form_scan" and f.document and f.document.fields)]
     people = _group_forms(forms)
     for person in people:
         person.files.extend(nf for nf, _, _ in person.forms)

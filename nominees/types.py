@@ -8,6 +8,7 @@ from typing import Literal
 from ingest.types import Attachment, Message
 from parsers.links import LargeAttachmentLink
 from parsers.media import MediaProbe
+from parsers.seal import SealReading  # light: the detector itself loads only when used
 from parsers.types import DocumentUnreadable, ParsedDocument
 
 Role = Literal["form", "form_scan", "photo", "video", "writeup", "other"]
@@ -31,6 +32,10 @@ class NominationFile:
         return self.document.unreadable if self.document else None
 
 
+def _read_by_ocr(item: NominationFile) -> bool:
+    return item.role == "form_scan" and item.document is not None and bool(item.document.fields)
+
+
 @dataclass(frozen=True)
 class Nominee:
     index: int
@@ -44,6 +49,7 @@ class Nominee:
     writeup_referenced: bool = False  # the form's 主要事迹 says 见附件
     phone_numbers: tuple[str, ...] = ()
     links: tuple[LargeAttachmentLink, ...] = ()  # large-attachment links in the body that may hold their media
+    seal: SealReading | None = None  # what the seal detector saw on the form material; None: not looked at
 
     @property
     def forms(self) -> tuple[NominationFile, ...]:
@@ -51,8 +57,14 @@ class Nominee:
 
     @property
     def readable_forms(self) -> tuple[NominationFile, ...]:
-        """Forms we could read as text; a scan waits for OCR and is not among them."""
-        return tuple(f for f in self.files if f.role == "form" and f.unreadable is None)
+        """Forms we could read as text, and scans whose fields OCR read (parsers/ocr.py)."""
+        return tuple(f for f in self.files if (f.role == "form" and f.unreadable is None) or _read_by_ocr(f))
+
+    @property
+    def read_by_ocr(self) -> bool:
+        """Whether the fields come only from OCR of a scan: a rule they fail asks staff (CONTRACT §3)."""
+        forms = self.readable_forms
+        return bool(forms) and all(_read_by_ocr(f) for f in forms)
 
     @property
     def name(self) -> str:

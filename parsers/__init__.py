@@ -28,7 +28,7 @@ READERS: dict[str, str] = {
     PDF: "pdf",
     "text/plain": "text",
 }
-# older Word and WPS files: read once a converter is there (a later issue adds LibreOffice)
+# older Word and WPS files: converted to .docx by LibreOffice (parsers/legacy.py), then read as .docx
 LEGACY = frozenset({
     "application/msword", "application/vnd.ms-works", "application/wps-office.wps",
     "application/kswps", "application/rtf", "text/rtf",
@@ -95,7 +95,9 @@ def _read(route: str, data: bytes, limits: Limits) -> DocumentContent:
     if route == "encrypted":
         raise DocumentUnreadable("encrypted", "password-protected Office document (EncryptedPackage)")
     if route == "legacy":
-        raise DocumentUnreadable("legacy_no_converter", "old Word/WPS format and no converter installed")
+        from parsers.legacy import convert_to_docx
+
+        data, route = convert_to_docx(data, limits.convert_seconds), "docx"
     if route == "text":
         from parsers.text import read_text  # trivial and safe: no child process needed
 

@@ -70,7 +70,7 @@ def test_a_complete_nomination_is_accepted_with_every_key_of_the_contract(tmp_pa
     assert fields["id_number"] == VALID_ID[:6] + "********" + VALID_ID[-4:]
     assert fields["phone"] == "138****5678"
     assert nominee["writeup_chars"] == 1200
-    assert nominee["seal"] is None  # not judged until the seal issue lands
+    assert nominee["seal"] == {"present": True, "confidence": 1.0, "where": "附件1.docx 图1", "electronic": False}
     roles = {a["filename"]: a["role"] for a in nominee["attachments"]}
     assert roles == {"附件1.docx": "form", "张三事迹材料.docx": "writeup", **{n: "photo" for n, _ in PHOTOS}}
     form = next(a for a in nominee["attachments"] if a["role"] == "form")

@@ -19,8 +19,8 @@ from sqlmodel import select
 
 from storage.db import make_engine
 from storage.db import session as new_session
-from storage.models import AttachmentRow, ForwardMessageRow, ForwardNomineeRow, NomineeRow
-from tests.builders import forms, media
+from storage.models import AttachmentRow, FindingRow, ForwardMessageRow, ForwardNomineeRow, NomineeRow
+from tests.builders import forms, media, seals
 from tests.builders.forms import FormValues
 from tests.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
 from tests.idcards import id_number
@@ -40,8 +40,8 @@ def person(name: str, n: int, channel: str = "个人自荐") -> FormValues:
 
 
 def submission(tag: str, values: FormValues, n: int, *, photos: int = 4, arrival: datetime = AT_DISTRICT,
-               extra: tuple = ()) -> tuple:
-    files = [(f"{values.name}-推荐表.docx", forms.bayu_form_docx(values)),
+               extra: tuple = (), stamped: bool | None = None) -> tuple:
+    files = [(f"{values.name}-推荐表.docx", forms.bayu_form_docx(values, stamped=stamped)),
              (f"{values.name}-事迹材料.docx", forms.writeup_docx(800, title=f"{values.name}同志先进事迹材料"))]
     files += [(f"{values.name}-照片{i + 1}.jpg", photo_jpeg(n * 10 + i, size=(96, 72))) for i in range(photos)]
     files += list(extra)
@@ -50,12 +50,22 @@ def submission(tag: str, values: FormValues, n: int, *, photos: int = 4, arrival
     return raw, arrival
 
 
-FIRST = {  # accepted: 张三, 李四 (社会举荐, a video), 王五 (a stamped scan); rejected: 赵六 (no photos), 孙七 (late)
+def stamped_photo(values: FormValues) -> bytes:
+    """The printed form with the unit's red seal, photographed by phone (JPEG quality 60)."""
+    data, _, _ = seals.ocr_scan(3, "photo_jpg", stamped=True, values=values)
+    return data
+
+
+WANG = person("王五", 3, "组织推荐")  # a unit's nomination: the .docx as typed, the seal on the photo of the print
+FIRST = {  # accepted: 张三, 李四 (社会举荐, a video), 王五 (组织推荐, stamped photo of the form);
+    # rejected: 赵六 (no photos), 孙七 (late), 钱十一 (组织推荐 without the unit's seal)
     "zhang": submission("zhang", person("张三", 1), 1),
     "li": submission("li", person("李四", 2, "社会举荐"), 2, photos=0, extra=(("李四事迹视频.mp4", media.video(360)),)),
-    "wang": submission("wang", person("王五", 3), 3, photos=5, extra=(("王五-推荐表（盖章）.jpg", media.page_scan()),)),
+    "wang": submission("wang", WANG, 3, photos=5, stamped=False,
+                       extra=(("王五-推荐表（盖章）.jpg", stamped_photo(WANG)),)),
     "zhao": submission("zhao", person("赵六", 4), 4, photos=0),
     "sun": submission("sun", person("孙七", 5), 5, arrival=datetime(2017, 4, 21, 9, 0, tzinfo=SHANGHAI)),
+    "qian": submission("qian", person("钱十一", 9, "组织推荐"), 9, stamped=False),
 }
 
 
@@ -110,7 +120,7 @@ def assert_same_on_both_sides(world, names: set[str]) -> None:
         for key in FIELDS:
             assert theirs.fields.get(key) == ours.fields.get(key), (name, key)
         assert city.files[theirs.id] == district.files[ours.id], name  # same roles, same counts
-    assert not {"赵六", "孙七"} & {n.name for n in city.nominees}  # the district's rejections stay there
+    assert not {"赵六", "孙七", "钱十一"} & {n.name for n in city.nominees}  # the district's rejections stay there
 
 
 @pytest.fixture(scope="module")
@@ -122,15 +132,29 @@ def world(tmp_path_factory, dovecot):
     with SmtpServer() as smtp:
         district = configure(folder / "district", district_box, smtp, "shapingba-bayu-2017", DISTRICT_BOX)
         city = configure(folder / "city", city_box, smtp, "chongqing-bayu-2017", CITY_BOX)
-        assert "登记 5 封" in intake(district, "poll", "--once").stdout
+        assert "登记 6 封" in intake(district, "poll", "--once").stdout
         yield SimpleNamespace(district=district, city=city, district_box=district_box, city_box=city_box,
                               smtp=smtp, folder=folder)
 
 
-def test_the_district_files_three_accepted_and_two_rejected(world):
+def test_the_district_files_three_accepted_and_three_rejected(world):
     state = rows(world.district)
     assert {n.name: n.status for n in state.nominees} == {"张三": "accepted", "李四": "accepted", "王五": "accepted",
-                                                          "赵六": "rejected", "孙七": "rejected"}
+                                                          "赵六": "rejected", "孙七": "rejected", "钱十一": "rejected"}
+    by_name = {n.name: n for n in state.nominees}
+    assert by_name["王五"].seal["present"] and by_name["王五"].seal["where"] == "王五-推荐表（盖章）.jpg"
+    assert not by_name["钱十一"].seal["present"]
+    assert _codes(world.district, by_name["钱十一"].id) == {"SEAL_MISSING"}
+    assert "SEAL_MISSING" not in _codes(world.district, by_name["王五"].id)
+    assert by_name["张三"].seal is None  # 个人自荐 needs no seal
+
+
+def _codes(config: Path, nominee_id: int) -> set[str]:
+    engine = make_engine(_database(config))
+    with new_session(engine) as session:
+        found = session.exec(select(FindingRow.code).where(FindingRow.nominee_id == nominee_id)).all()
+    engine.dispose()
+    return set(found)
 
 
 def test_the_first_forward_is_accepted_by_the_city_with_the_same_fields_and_files(world):
@@ -156,6 +180,7 @@ def test_the_first_forward_is_accepted_by_the_city_with_the_same_fields_and_file
     there = accepted(city)
     assert city.files[there["李四"].id] == Counter(form=1, writeup=1, video=1)
     assert city.files[there["王五"].id] == Counter(form=1, form_scan=1, writeup=1, photo=5)
+    assert there["王五"].seal["present"]  # the city sees the unit's seal on the forwarded photo of the form
     assert len({there[name].message_id for name in ("张三", "李四", "王五")}) == 1  # one unit's batch
     state = rows(world.district)
     assert len(state.forwarded) == 1 and state.forwarded[0].state == "written"

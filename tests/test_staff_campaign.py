@@ -7,8 +7,6 @@ a legacy form and a late one); `intake report` (Markdown, and HTML looked at in 
 from __future__ import annotations
 
 import csv
-import os
-import shutil
 import subprocess
 from datetime import datetime
 from fractions import Fraction
@@ -20,6 +18,7 @@ import pytest
 from tests.builders import eml, forms
 from tests.builders.forms import FormValues
 from tests.builders.submission import SHANGHAI, nomination_mail
+from tests import programs
 from tests.idcards import id_number
 from tests.smtp_server import SmtpServer
 from tests.test_service import intake, write_config
@@ -107,18 +106,11 @@ def test_paper_copies_leave_the_list_of_those_who_owe_one(wuhan):
     assert "（9 人）" in intake(wuhan.config, "report").stdout
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is required under CI (./dev test installs Debian's chromium)")
-        pytest.skip("no chromium (apt-get install chromium)")
-    return found
 
 
 def browse(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess:
     """Headless Chromium on a local file, no network services, console messages on stderr."""
-    command = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    command = [programs.chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
                "--enable-logging=stderr", "--v=0", *extra, page.as_uri()]
     return subprocess.run(command, capture_output=True, text=True, timeout=120)

@@ -1,17 +1,14 @@
 """The blank form round trip: `intake template` → filled in (python-docx, as a clerk types into
 the cells and ticks ☐ → ☑) → `intake check` accepts it with every field read; and the same
-filled form saved again by LibreOffice, as .docx (accepted, the same fields) and as .doc (Word 97,
-as WPS and older Word users send it: staff must open it until the converter of the seals/scans
-issue lands, so it is honestly `needs_review`, FORM_UNREADABLE with severity review).
+filled form saved again by LibreOffice, as .docx and as .doc (Word 97, as WPS and older Word
+users send it, converted back by parsers/legacy.py): both accepted, with the same fields.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +19,7 @@ from docx import Document
 from intake.form_template import FORM_LABELS
 from tests.builders.forms import prose
 from tests.builders.submission import nomination_mail, photo_jpeg
+from tests import programs
 from tests.idcards import id_number
 
 RECEIVED = {"chongqing-bayu-2017": "2017-04-20T10:00:00+08:00", "wuhan-dacheng-2018": "2018-08-20T10:00:00+08:00"}
@@ -85,19 +83,12 @@ def check(campaign: str, form_name: str, form: bytes, folder: Path) -> dict:
     return json.loads(output)
 
 
-def _soffice() -> str:
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("LibreOffice is required under CI (./dev test installs libreoffice-writer-nogui)")
-        pytest.skip("no LibreOffice (apt-get install libreoffice-writer-nogui)")
-    return found
 
 
 def saved_by_libreoffice(sources: list[Path], filter_name: str, folder: Path) -> dict[str, Path]:
     """Each file opened and saved again by LibreOffice (headless, a throwaway profile)."""
     folder.mkdir()
-    command = [_soffice(), f"-env:UserInstallation={(folder.parent / 'lo-profile').as_uri()}", "--headless",
+    command = [programs.soffice(), f"-env:UserInstallation={(folder.parent / 'lo-profile').as_uri()}", "--headless",
                "--convert-to", filter_name, "--outdir", str(folder), *map(str, sources)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
@@ -164,7 +155,7 @@ def test_a_filled_template_is_accepted_with_every_field_read(campaign, filled, t
         assert fields["unit_category"] == "委办局及大型企事业单位"  # the ticked option, not the row
 
 
-def test_libreoffice_saved_docx_reads_the_same_and_doc_goes_to_staff(filled):
+def test_libreoffice_saved_docx_and_doc_read_the_same(filled):
     folder, made = filled
     sources = list(made.values())
     as_docx = saved_by_libreoffice(sources, "docx:MS Word 2007 XML", folder / "lo-docx")
@@ -178,7 +169,6 @@ def test_libreoffice_saved_docx_reads_the_same_and_doc_goes_to_staff(filled):
         legacy = as_doc[source.stem].read_bytes()
         assert legacy.startswith(b"\xd0\xcf\x11\xe0")  # a real Word 97 compound file
         verdict = check(campaign, "推荐表.doc", legacy, folder)
-        # no converter yet (the seals/scans issue adds it): staff open it, the sender is not turned away
-        assert verdict["status"] == "needs_review", verdict
-        (finding,) = [f for f in verdict["nominees"][0]["findings"] if f["code"] == "FORM_UNREADABLE"]
-        assert finding["severity"] == "review" and finding["detail"]["reason"] == "legacy_no_converter"
+        # converted back to .docx by LibreOffice (parsers/legacy.py) and read like the original
+        assert verdict["status"] == "accepted", verdict
+        assert verdict["nominees"][0]["fields"] == original["nominees"][0]["fields"]

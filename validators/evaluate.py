@@ -8,7 +8,7 @@ from typing import Callable, Literal
 from campaigns.schema import Profile
 from ingest.types import Message
 from nominees.types import Nominee, Submission
-from validators import envelope, form, identity, material, media, writeup
+from validators import envelope, form, identity, material, media, seal, writeup
 from validators.findings import Finding
 
 Status = Literal["accepted", "rejected", "needs_review", "ignored"]
@@ -33,6 +33,7 @@ NOMINEE_RULES: tuple[Callable[[Nominee, Profile], list[Finding]], ...] = (
     writeup.writeup_present,
     writeup.writeup_length,
     media.media_rule,
+    seal.seal_rule,
 )
 
 
@@ -41,7 +42,7 @@ class NomineeVerdict:
     nominee: Nominee
     status: Status
     findings: tuple[Finding, ...]
-    seal: dict | None = None  # not judged yet: the seal issue fills it
+    seal: dict | None = None  # CONTRACT §4's seal object; None where not judged (validators/seal.py)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def evaluate(submission: Submission, profile: Profile) -> Verdict:
     for nominee in submission.nominees:
         own = tuple(f for rule in NOMINEE_RULES for f in rule(nominee, profile))
         status = _worst([f.severity for f in own] + inherited)
-        nominee_verdicts.append(NomineeVerdict(nominee, status, own))
+        nominee_verdicts.append(NomineeVerdict(nominee, status, own, seal.seal_summary(nominee, profile)))
 
     statuses = [v.status for v in nominee_verdicts]
     severities = [f.severity for f in message_findings]

@@ -32,11 +32,16 @@ def form_unreadable(nominee: Nominee, profile: Profile) -> list[Finding]:
 
 
 def field_missing(nominee: Nominee, profile: Profile) -> list[Finding]:
-    """Each field the profile requires that the form leaves empty; only for forms we could read."""
+    """Each field the profile requires that the form leaves empty; only for forms we could read.
+
+    A form read only by OCR may have a field OCR did not make out: staff look (CONTRACT §3).
+    """
     if not nominee.readable_forms:
         return []
+    ocr = nominee.read_by_ocr
     return [
-        finding("FIELD_MISSING", nominee.index, detail={"field": name})
+        finding("FIELD_MISSING", nominee.index, severity="review" if ocr else None,
+                detail={"field": name, "source": "ocr" if ocr else None})
         for name in profile.form.required_fields
         if not nominee.fields.get(name)
     ]

@@ -41,8 +41,18 @@ def id_number_valid(nominee: Nominee, profile: Profile) -> list[Finding]:
     problem = id_number_problem(value, profile.deadline.date())
     if problem is None:
         return []
-    return [finding("ID_NUMBER_INVALID", nominee.index, detail={"field": "id_number", "reason": problem},
+    return [finding("ID_NUMBER_INVALID", nominee.index, severity=_by_source(nominee, "id_number"),
+                    detail={"field": "id_number", "reason": problem, "source": _source(nominee, "id_number")},
                     reason=problem, masked=mask_id_number(value))]
+
+
+def _source(nominee: Nominee, field: str) -> str | None:
+    """"ocr" when the value was read from a scan: it may be OCR's mistake, not the sender's."""
+    return "ocr" if nominee.field_sources.get(field) == "ocr" else None
+
+
+def _by_source(nominee: Nominee, field: str) -> str | None:
+    return "review" if _source(nominee, field) else None
 
 
 def is_valid_phone(number: str) -> bool:
@@ -57,4 +67,5 @@ def phone_valid(nominee: Nominee, profile: Profile) -> list[Finding]:
     if any(is_valid_phone(number) for number in nominee.phone_numbers):
         return []
     shown = mask_phone(re.sub(r"\D", "", raw)) if re.sub(r"\D", "", raw) else "（无号码）"
-    return [finding("PHONE_INVALID", nominee.index, detail={"field": "phone"}, masked=shown)]
+    return [finding("PHONE_INVALID", nominee.index, severity=_by_source(nominee, "phone"),
+                    detail={"field": "phone", "source": _source(nominee, "phone")}, masked=shown)]

@@ -12,7 +12,9 @@ def writeup_present(nominee: Nominee, profile: Profile) -> list[Finding]:
         return []
     if not nominee.readable_forms and not nominee.files_with_role("writeup"):
         return []  # the form itself is the problem; asking for the write-up too would mislead
-    return [finding("WRITEUP_MISSING", nominee.index, referenced=nominee.writeup_referenced,
+    ocr = nominee.read_by_ocr and not nominee.files_with_role("writeup")  # 主要事迹 not made out by OCR
+    return [finding("WRITEUP_MISSING", nominee.index, severity="review" if ocr else None,
+                    detail={"source": "ocr" if ocr else None}, referenced=nominee.writeup_referenced,
                     max_chars=profile.writeup.max_chars)]
 
 

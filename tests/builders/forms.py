@@ -107,6 +107,30 @@ def options_text(options: tuple[str, ...], chosen: str) -> str:
     return "  ".join(f"{'☑' if option == chosen else '☐'}{option}" for option in options)
 
 
+# ---------------------------------------------------------------- the unit's seal
+
+# 单位推荐需加盖领导机构或本级工会印章: a unit's 巴渝工匠 form carries its seal, here as the
+# stamp picture (电子章) units paste into Word; pass stamped=False for a form without one
+SEALED_CHANNELS = ("组织推荐",)
+
+
+def _stamped(values: FormValues, stamped: bool | None) -> bool:
+    return values.channel in SEALED_CHANNELS if stamped is None else stamped
+
+
+def stamp_png(unit: str = "重庆市沙坪坝区总工会") -> bytes:
+    """The unit's round seal as a transparent PNG (tests/builders/seals.py draws it)."""
+    from tests.builders.seals import stamp_png as drawn
+
+    return drawn(unit)
+
+
+def _paste_stamp(paragraph, unit: str) -> None:
+    from docx.shared import Cm
+
+    paragraph.add_run().add_picture(io.BytesIO(stamp_png(unit)), width=Cm(4))
+
+
 # ---------------------------------------------------------------- forms as .docx
 
 
@@ -130,7 +154,7 @@ def _title(document, text: str) -> None:
     heading.add_run(text).font.size = Pt(18)
 
 
-def bayu_form_docx(values: FormValues = FormValues(), mark_style: str = "glyph") -> bytes:
+def bayu_form_docx(values: FormValues = FormValues(), mark_style: str = "glyph", stamped: bool | None = None) -> bytes:
     """The 巴渝工匠推荐表: an 8-column grid, 照片 spanning four rows, 主要事迹 across the width."""
     document = Document()
     _title(document, "2017年度“巴渝工匠”推荐表")
@@ -160,7 +184,10 @@ def bayu_form_docx(values: FormValues = FormValues(), mark_style: str = "glyph")
     add_options(cell(5, 1).merge(cell(5, 7)).paragraphs[0], BAYU_CHANNELS, values.channel, mark_style)
     _set(cell(6, 1).merge(cell(6, 7)), "\n".join(values.deeds))
     _set(cell(7, 1).merge(cell(7, 7)), values.honors)
-    _set(cell(8, 1).merge(cell(8, 7)), f"{values.unit_opinion}\n\n（盖章）\n2017年4月10日")
+    opinion = cell(8, 1).merge(cell(8, 7))
+    _set(opinion, f"{values.unit_opinion}\n\n（盖章）\n2017年4月10日")
+    if _stamped(values, stamped):
+        _paste_stamp(opinion.add_paragraph(), values.recommending_unit)
     document.add_paragraph(f"推荐单位（盖章）：{values.recommending_unit}")
     document.add_paragraph("填表日期：2017年4月10日")
     return _save(document)
@@ -206,7 +233,7 @@ def wuhan_form_docx(values: FormValues = FormValues(channel="基层单位推荐"
     return _save(document)
 
 
-def paragraph_form_docx(values: FormValues = FormValues(), mark_style: str = "glyph") -> bytes:
+def paragraph_form_docx(values: FormValues = FormValues(), mark_style: str = "glyph", stamped: bool | None = None) -> bytes:
     """The form typed as paragraphs, several `label：value` pairs on a line."""
     document = Document()
     document.add_paragraph("“巴渝工匠”推荐表")
@@ -226,10 +253,12 @@ def paragraph_form_docx(values: FormValues = FormValues(), mark_style: str = "gl
     document.add_paragraph(f"获奖情况：{values.honors}")
     document.add_paragraph(f"推荐单位意见：{values.unit_opinion}")
     document.add_paragraph(f"推荐单位（盖章）：{values.recommending_unit}")
+    if _stamped(values, stamped):
+        _paste_stamp(document.add_paragraph(), values.recommending_unit)
     return _save(document)
 
 
-def same_cell_form_docx(values: FormValues = FormValues()) -> bytes:
+def same_cell_form_docx(values: FormValues = FormValues(), stamped: bool | None = None) -> bytes:
     """A table whose cells each hold `label：value`, the way some units retype the form."""
     document = Document()
     document.add_paragraph("“巴渝工匠”推荐表")
@@ -245,12 +274,14 @@ def same_cell_form_docx(values: FormValues = FormValues()) -> bytes:
         _set(table.cell(r, c), text)
     _set(table.cell(4, 0).merge(table.cell(4, 1)), "主要事迹：\n" + "\n".join(values.deeds))
     _set(table.cell(5, 0).merge(table.cell(5, 1)), f"推荐单位（盖章）：{values.recommending_unit}")
+    if _stamped(values, stamped):
+        _paste_stamp(document.add_paragraph(), values.recommending_unit)
     return _save(document)
 
 
-def nested_form_docx(values: FormValues = FormValues()) -> bytes:
+def nested_form_docx(values: FormValues = FormValues(), stamped: bool | None = None) -> bytes:
     """The form's table inside a one-cell layout table, wrapped in a content control."""
-    inner = Document(io.BytesIO(bayu_form_docx(values)))
+    inner = Document(io.BytesIO(bayu_form_docx(values, stamped=False)))  # a picture would not move with the table
     form_table = inner.tables[0]._tbl
     document = Document()
     document.add_paragraph("“巴渝工匠”推荐表")
@@ -260,6 +291,8 @@ def nested_form_docx(values: FormValues = FormValues()) -> bytes:
     sdt = parse_xml(f"<w:sdt {_NS}><w:sdtPr/><w:sdtContent/></w:sdt>")
     outer._tbl.addprevious(sdt)
     sdt[1].append(outer._tbl)
+    if _stamped(values, stamped):
+        _paste_stamp(document.add_paragraph(), values.recommending_unit)
     return _save(document)
 
 
@@ -379,7 +412,7 @@ def _pdf():
     return pdf
 
 
-def form_pdf(values: FormValues = FormValues(), title: str = "2017年度“巴渝工匠”推荐表") -> bytes:
+def form_pdf(values: FormValues = FormValues(), title: str = "2017年度“巴渝工匠”推荐表", stamped: bool | None = None) -> bytes:
     """The form printed to PDF: a ruled table pdfplumber can find. The font has no ☑, so the
     chosen option is marked ■ and the others □, as such PDFs usually are."""
     pdf = _pdf()
@@ -412,7 +445,10 @@ def form_pdf(values: FormValues = FormValues(), title: str = "2017年度“巴�
     pdf.cell(width, 10, "推荐单位意见", border=1)
     pdf.cell(width * 5, 10, f"{values.unit_opinion}（盖章）", border=1, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
+    top = pdf.get_y()
     pdf.cell(0, 10, f"推荐单位（盖章）：{values.recommending_unit}", new_x="LMARGIN", new_y="NEXT")
+    if _stamped(values, stamped):  # the 电子章 laid over 推荐单位（盖章）, as Word/WPS print it
+        pdf.image(io.BytesIO(stamp_png(values.recommending_unit)), x=95, y=top - 20, w=40)
     return bytes(pdf.output())
 
 

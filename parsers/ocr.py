@@ -1,0 +1,424 @@
+"""Read a form that arrived only as a scan (an image-only PDF, a photo of the page) with offline OCR.
+
+The page is put straight (the skew measured on its ruled lines), the seal's red ink is
+dropped (the red channel shows black print and hides red), the table's ruled grid is found
+(long horizontal and vertical strokes), and each cell of the grid becomes a cell of a
+`Table` as the .docx reader would give it: the label cell 姓名 with 张三 to its right. The
+text itself comes from an OCR engine that runs from what pip or apt installed, nothing
+downloaded at run time:
+
+- `rapidocr` (rapidocr-onnxruntime: PaddleOCR's PP-OCRv4 Chinese detection and recognition
+  models converted to ONNX, shipped inside the wheel): the default. It reads the printed
+  forms almost without error, also after JPEG quality 60, blur and uneven light, and gives
+  a box for every character, so that text running across a cell border is split where the
+  border is;
+- `tesseract` (Debian's tesseract-ocr with tesseract-ocr-chi-sim): kept for comparison
+  (`bench/seal_eval.py` measures both) and as a fallback where the ONNX runtime is missing.
+
+Characters are placed in the cell that holds their centre; text outside the grid (the
+title, 推荐单位（盖章）：… under the table) becomes paragraphs. `parsers.fields.extract_fields`
+then reads the fields as from any document, and the nominee's fields carry the source "ocr"
+(a rule they fail asks staff rather than rejecting: OCR may have misread).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+# OpenBLAS (inside OpenCV's wheel) starts worker threads as it loads, and a forked reader that
+# calls it afterwards may crash: one thread, set before OpenCV loads
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from parsers.types import DocumentContent, DocumentUnreadable, ParsedDocument, Table
+
+# OpenCV's own thread pool does not survive a fork (readers run in forked children, and a
+# process that used it once would hand them a broken one): one thread, pages are small
+cv2.setNumThreads(1)
+
+OCR_SIDE = 2000  # long side of the page given to the OCR engine (≈ 170 dpi for A4)
+ENGINES = ("rapidocr", "tesseract")
+# a box in front of an option, read as the character 口 by OCR: ☐ when the line ticks an option too
+_BOXED_OPTION = re.compile(r"口(?=[\u4e00-\u9fff])")
+_TICKS = "■☑☒√✓✔▇◼●◉▣"
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """One character read, and where (pixels of the straightened page)."""
+
+    text: str
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+
+# ---------------------------------------------------------------- engines
+
+
+def available_engines() -> list[str]:
+    """The OCR engines installed here, the preferred first (found, not loaded: the ONNX runtime
+    is loaded only in the child that reads a scan)."""
+    from importlib.util import find_spec
+
+    found = ["rapidocr"] if find_spec("rapidocr_onnxruntime") and find_spec("onnxruntime") else []
+    if shutil.which("tesseract") and _tesseract_has_chinese():
+        found.append("tesseract")
+    return found
+
+
+def _tesseract_has_chinese() -> bool:
+    try:
+        listed = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "chi_sim" in listed.stdout.split()
+
+
+def default_engine() -> str | None:
+    from importlib.util import find_spec
+
+    if find_spec("rapidocr_onnxruntime") and find_spec("onnxruntime"):
+        return "rapidocr"
+    engines = available_engines()
+    return engines[0] if engines else None
+
+
+_RAPID = None
+_RAPID_PID = None
+
+
+def _rapid():
+    """The ONNX models, loaded once per process (in the sandboxed child that reads the scan).
+
+    Never one inherited through fork: the ONNX runtime's thread pools do not survive it."""
+    global _RAPID, _RAPID_PID
+    if _RAPID is None or _RAPID_PID != os.getpid():
+        _RAPID_PID = os.getpid()
+        import logging
+
+        from rapidocr_onnxruntime import RapidOCR
+
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        # detection on at most 1280 pixels a side: as accurate on a printed form, twice as fast
+        _RAPID = RapidOCR(intra_op_num_threads=2, inter_op_num_threads=1, det_limit_side_len=1280,
+                          det_limit_type="max")
+    return _RAPID
+
+
+def rapid_glyphs(page: np.ndarray) -> list[Glyph]:
+    result, _ = _rapid()(page, use_cls=False, return_word_box=True)
+    glyphs: list[Glyph] = []
+    for item in result or []:
+        box, text = item[0], item[1]
+        words = item[3] if len(item) > 3 else None
+        if words and len(words) == len(text):
+            for char, quad in zip(text, words):
+                xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+                glyphs.append(Glyph(char, (min(xs), min(ys), max(xs), max(ys))))
+        else:  # the engine grouped letters or digits: spread the box over its characters
+            xs, ys = [p[0] for p in box], [p[1] for p in box]
+            glyphs.extend(_spread(text, (min(xs), min(ys), max(xs), max(ys))))
+    return glyphs
+
+
+def tesseract_glyphs(page: np.ndarray) -> list[Glyph]:
+    """Tesseract's characters with their boxes (the `makebox` output), on the page less its rules."""
+    height = page.shape[0]
+    with tempfile.TemporaryDirectory(prefix="intake-ocr-") as folder:
+        source = Path(folder) / "page.png"
+        cv2.imwrite(str(source), _without_rules(page))
+        done = subprocess.run(["tesseract", str(source), str(Path(folder) / "out"), "-l", "chi_sim", "--psm", "6",
+                               "makebox"], capture_output=True, timeout=120)
+        if done.returncode != 0:
+            raise DocumentUnreadable("corrupt", f"tesseract failed: {done.stderr[-200:]!r}")
+        lines = (Path(folder) / "out.box").read_text(encoding="utf-8", errors="replace").splitlines()
+    glyphs = []
+    for line in lines:
+        parts = line.rsplit(" ", 5)
+        if len(parts) != 6 or not parts[0].strip():
+            continue
+        char, left, bottom, right, top = parts[0], *map(int, parts[1:5])
+        glyphs.append(Glyph(char, (left, height - top, right, height - bottom)))
+    return glyphs
+
+
+def _spread(text: str, box: tuple[float, float, float, float]) -> list[Glyph]:
+    x0, y0, x1, y1 = box
+    step = (x1 - x0) / max(len(text), 1)
+    return [Glyph(char, (x0 + k * step, y0, x0 + (k + 1) * step, y1)) for k, char in enumerate(text)]
+
+
+def glyphs_of(page: np.ndarray, engine: str) -> list[Glyph]:
+    if engine == "rapidocr":
+        return rapid_glyphs(cv2.cvtColor(page, cv2.COLOR_GRAY2RGB))
+    if engine == "tesseract":
+        return tesseract_glyphs(page)
+    raise ValueError(f"unknown OCR engine {engine}")
+
+
+# ---------------------------------------------------------------- the page: straight, without red, its grid
+
+
+def prepared(rgb: np.ndarray) -> np.ndarray:
+    """Grey, the red ink gone (the red channel: black print stays black, red ink turns paper),
+    the lighting flattened, turned straight by the skew of its long ruled lines."""
+    grey = rgb[..., 0].copy() if rgb.ndim == 3 else rgb.copy()
+    height, width = grey.shape
+    small = cv2.resize(grey, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))), (0, 0), 4)
+    background = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    flat = np.clip(grey.astype(np.float32) * 255.0 / np.maximum(background, 60), 0, 255).astype(np.uint8)
+    angle = skew(flat)
+    if abs(angle) > 0.15:
+        h, w = flat.shape
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        flat = cv2.warpAffine(flat, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    return flat
+
+
+def skew(grey: np.ndarray) -> float:
+    """Degrees to turn the page by (counter-clockwise) so that its long lines lie level."""
+    ink = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    cv2.setRNGSeed(7)
+    found = cv2.HoughLinesP(ink, 1, np.pi / 720, threshold=200, minLineLength=grey.shape[1] // 3, maxLineGap=8)
+    if found is None:
+        return 0.0
+    angles = []
+    for x0, y0, x1, y1 in found.reshape(-1, 4):
+        angle = math.degrees(math.atan2(y1 - y0, x1 - x0))
+        if abs(angle) < 10:
+            angles.append(angle)
+    return float(np.median(angles)) if angles else 0.0
+
+
+@dataclass(frozen=True)
+class Cell:
+    box: tuple[int, int, int, int]
+    row: int
+    column: int
+
+
+def grid_cells(page: np.ndarray) -> list[Cell]:
+    """The cells of the page's ruled table (the spaces the rules enclose), with row and column."""
+    ink = cv2.adaptiveThreshold(page, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    rules = _rules(ink)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(rules, connectivity=8)
+    if count < 2:
+        return []
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    tx, ty, tw, th = stats[biggest][:4]
+    if tw < page.shape[1] * 0.3 or th < page.shape[0] * 0.1:
+        return []  # no table: the form was typed as paragraphs
+    inside = 255 - rules[ty:ty + th, tx:tx + tw]
+    count, _, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=4)
+    boxes = []
+    for x, y, w, h, area in stats[1:]:
+        touches = x <= 1 or y <= 1 or x + w >= tw - 1 or y + h >= th - 1
+        if touches or w < 20 or h < 15 or area < 0.5 * w * h:
+            continue
+        boxes.append((int(x + tx), int(y + ty), int(x + tx + w), int(y + ty + h)))
+    return _with_rows_and_columns(boxes)
+
+
+def _rules(ink: np.ndarray) -> np.ndarray:
+    height, width = ink.shape
+    across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(20, width // 30), 1)))
+    down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(20, height // 50))))
+    return cv2.dilate(across | down, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+
+
+def _without_rules(page: np.ndarray) -> np.ndarray:
+    ink = cv2.adaptiveThreshold(page, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    cleaned = page.copy()
+    cleaned[_rules(ink) > 0] = 255
+    return cleaned
+
+
+def _with_rows_and_columns(boxes: list[tuple[int, int, int, int]]) -> list[Cell]:
+    if not boxes:
+        return []
+    tolerance = max(8, int(0.4 * min(b[3] - b[1] for b in boxes)))
+    tops = _clusters([b[1] for b in boxes], tolerance)
+    lefts = _clusters([b[0] for b in boxes], 12)
+    return sorted((Cell(b, tops(b[1]), lefts(b[0])) for b in boxes), key=lambda c: (c.row, c.column))
+
+
+def _clusters(values: list[int], tolerance: int):
+    """A function value → the index of its cluster (values within `tolerance` of the cluster's first)."""
+    starts: list[int] = []
+    for value in sorted(values):
+        if not starts or value - starts[-1] > tolerance:
+            starts.append(value)
+
+    def index(value: int) -> int:
+        return max(k for k, start in enumerate(starts) if value >= start - tolerance)
+
+    return index
+
+
+# ---------------------------------------------------------------- from characters to the form's blocks
+
+
+def page_blocks(glyphs: list[Glyph], cells: list[Cell]) -> list[str | Table]:
+    """Paragraphs above the table, the table, paragraphs below: as the .docx reader gives them."""
+    inside: dict[int, list[Glyph]] = {}
+    outside: list[Glyph] = []
+    for glyph in glyphs:
+        x, y = glyph.centre
+        home = next((k for k, cell in enumerate(cells) if cell.box[0] <= x <= cell.box[2] and cell.box[1] <= y <= cell.box[3]), None)
+        if home is None:
+            outside.append(glyph)
+        else:
+            inside.setdefault(home, []).append(glyph)
+    if not cells:
+        return [line for line in _lines(outside) if line]
+    top = min(cell.box[1] for cell in cells)
+    above = [g for g in outside if g.centre[1] < top]
+    below = [g for g in outside if g.centre[1] >= top]
+    rows: dict[int, list[tuple[int, str]]] = {}
+    for k, cell in enumerate(cells):
+        rows.setdefault(cell.row, []).append((cell.column, _repaired_label("\n".join(_lines(inside.get(k, []))))))
+    ordered = [sorted(rows[r]) for r in sorted(rows)]
+    table = Table(tuple(tuple(text for _, text in row) for row in ordered),
+                  tuple(tuple(column for column, _ in row) for row in ordered))
+    return [*_lines(above), table, *_lines(below)]
+
+
+def _repaired_label(text: str) -> str:
+    """A label cell that lost one character at its edge (政治面 for 政治面貌: the last glyph
+    squeezed against the rule) read as the label it can only be; other text as it is."""
+    from parsers.fields import LABELS, OTHER_LABELS, is_label
+
+    key = re.sub(r"[\s:：]", "", text)
+    if len(key) < 3 or is_label(text):
+        return text
+    known = [label for label in (*LABELS, *OTHER_LABELS)
+             if len(label) == len(key) + 1 and (label.startswith(key) or label.endswith(key))]
+    return known[0] if len(known) == 1 else text
+
+
+def _lines(glyphs: list[Glyph]) -> list[str]:
+    """Characters grouped into lines (by height), each line left to right; a wide gap is a space."""
+    if not glyphs:
+        return []
+    height = float(np.median([g.height for g in glyphs])) or 10.0
+    lines: list[list[Glyph]] = []
+    for glyph in sorted(glyphs, key=lambda g: g.centre[1]):
+        if lines and abs(glyph.centre[1] - np.mean([g.centre[1] for g in lines[-1]])) <= 0.5 * height:
+            lines[-1].append(glyph)
+        else:
+            lines.append([glyph])
+    texts = []
+    for line in lines:
+        line.sort(key=lambda g: g.box[0])
+        text = line[0].text
+        for before, glyph in zip(line, line[1:]):
+            gap = glyph.box[0] - before.box[2]
+            text += ("  " if gap > 1.2 * height else "") + glyph.text
+        texts.append(_checkboxes(text.strip()))
+    return texts
+
+
+def _checkboxes(line: str) -> str:
+    """■组织推荐 口社会举荐: the empty boxes OCR reads as 口 become ☐ where a line ticks an option."""
+    if "口" in line and any(mark in line for mark in _TICKS + "☐□"):
+        line = _BOXED_OPTION.sub("☐", line)
+    return line
+
+
+# ---------------------------------------------------------------- a whole scan
+
+
+def with_ticks(page: np.ndarray, glyphs: list[Glyph]) -> list[Glyph]:
+    """The ticked box ■ of an option row, which OCR engines often leave out (it is no character
+    to them): solid dark squares the size of a character, put in as ■ where no glyph stands."""
+    if not glyphs:
+        return glyphs
+    size = float(np.median([g.height for g in glyphs]))
+    ink = (page < 128).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    added = []
+    for x, y, w, h, area in stats[1:]:
+        if not (0.35 * size <= w <= 1.1 * size and 0.35 * size <= h <= 1.1 * size and 0.75 <= w / h <= 1.33):
+            continue
+        if area < 0.8 * w * h:
+            continue
+        box = (float(x), float(y), float(x + w), float(y + h))
+        centre = (x + w / 2, y + h / 2)
+        if any(g.box[0] <= centre[0] <= g.box[2] and g.box[1] <= centre[1] <= g.box[3] for g in glyphs):
+            continue
+        added.append(Glyph("■", box))
+    return glyphs + added
+
+
+def read_pages(pictures: list, engine: str) -> DocumentContent:
+    blocks: list[str | Table] = []
+    texts: list[str] = []
+    for picture in pictures:
+        page = prepared(picture.image)
+        glyphs = with_ticks(page, glyphs_of(page, engine))
+        page_blocks_ = page_blocks(glyphs, grid_cells(page))
+        blocks.extend(page_blocks_)
+        texts.append("\n".join(_block_text(block) for block in page_blocks_))
+    return DocumentContent(tuple(blocks), "\n".join(texts), image_count=len(pictures), page_count=len(pictures))
+
+
+def _block_text(block: str | Table) -> str:
+    if isinstance(block, Table):
+        return "\n".join("  ".join(row) for row in block.rows)
+    return block
+
+
+def read_scan_here(data: bytes, filename: str, form_keywords: tuple[str, ...], max_pixels: int, max_pages: int,
+                   engine: str) -> ParsedDocument:
+    """In this process: the scan's pages read by OCR, then its fields and kind as for any document."""
+    from parsers.classify import classify
+    from parsers.fields import extract_fields
+    from parsers.pages import PagesUnreadable, pictures_of
+
+    try:
+        pictures = [p for p in pictures_of(data, filename, long_side=OCR_SIDE, max_pixels=max_pixels,
+                                           max_pages=max_pages) if p.context == "page"]
+    except PagesUnreadable as unreadable:
+        raise DocumentUnreadable("corrupt", str(unreadable)) from None
+    content = read_pages(pictures, engine)
+    fields = extract_fields(content)
+    kind, score = classify(filename, content, fields, form_keywords)
+    return ParsedDocument(filename, kind, content, fields if kind == "form" else {}, score)
+
+
+def read_scan(data: bytes, filename: str, form_keywords: tuple[str, ...], limits, engine: str | None = None
+              ) -> ParsedDocument | None:
+    """A scan read by OCR in a child process under the limits; None where no engine is
+    installed or the reading failed (the scan then stays a scan, for staff).
+
+    The child is spawned, not forked like the other readers' (ingest/sandbox.py): the ONNX
+    runtime's threads do not survive a fork, and a process that has run it once (a test, a
+    benchmark) would hand a broken runtime to every forked child."""
+    engine = engine or default_engine()
+    if engine is None:
+        return None
+    pages = min(limits.pdf_max_pages, 4)  # a form is one or two pages; more is not a form
+    from parsers.spawn import run_spawned
+
+    try:
+        return run_spawned(read_scan_here, (data, filename, form_keywords, limits.image_max_pixels, pages, engine),
+                           seconds=limits.ocr_seconds_per_page * pages + 15, memory_bytes=limits.ocr_memory_bytes)
+    except Exception:  # noqa: BLE001 - the ONNX runtime or Tesseract gave up on this picture, or its time ran out
+        return None

@@ -1,0 +1,164 @@
+"""Is there an official seal (公章) on the form? Seen on its pages, or signed into the PDF.
+
+`read_seal(data, filename, limits)` looks at one file of the nominee's form material: every
+rendered page of a PDF (and its signature fields, parsers/esign.py), every picture pasted
+into a .docx (a .doc/.wps through its LibreOffice conversion), or the page a JPEG/PNG shows.
+It runs in a sandboxed child under the time and memory limits and never raises for a bad
+file. The answer is a `SealReading`: present or not, a confidence 0..1, and where
+(`"推荐表.pdf p1"`, `"推荐表.docx 图1"`, `"推荐表.pdf p1 电子签章 Signature1"`).
+
+On a picture the detector is classical image analysis on the CPU, about a tenth of a second
+a page, no model to download (parsers/seal_features.py measures, parsers/seal_detector.py
+decides): a seal is a ring of red ink, hollow, round or oval, the size of a seal on the page;
+on a black-and-white copy, a circle drawn all round in grey, never quite certain. Where the
+PDF's text layer says 盖章 / 推荐单位意见, a ring near it gains a little; nowhere is a seal
+refused for its position. `combine` takes the most confident page over all the files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# below this confidence a page shows no seal; the profile's uncertain band decides the rest
+PRESENT = 0.5
+GREY_CEILING = 0.8  # a seal seen only in grey (a photocopy) is never quite certain
+
+
+@dataclass(frozen=True)
+class SealSighting:
+    """The best seal-like thing on one page or picture."""
+
+    where: str
+    confidence: float
+    electronic: bool = False
+    kind: str = ""  # "red" | "grey" | "signature" | "sm2" …
+    box: tuple[int, int, int, int] | None = None  # in the working copy, for staff and tests
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class SealReading:
+    """What one file (or a nominee's whole form material) shows about the seal."""
+
+    present: bool
+    confidence: float
+    where: str = ""
+    electronic: bool = False
+    verified: bool | None = None  # electronic seals: the signature checked (None: cannot check, e.g. SM2)
+    sightings: tuple[SealSighting, ...] = ()
+    problems: tuple[str, ...] = ()  # files or pages that could not be looked at, for staff
+    pages: int = 0
+
+    def as_json(self) -> dict:
+        """CONTRACT §4's `seal` object."""
+        return {"present": self.present, "confidence": round(self.confidence, 2), "where": self.where,
+                "electronic": self.electronic}
+
+
+NO_SEAL = SealReading(False, 0.0)
+
+
+# ---------------------------------------------------------------- a nominee's form material
+
+
+def combine(readings: list[SealReading]) -> SealReading:
+    """The nominee's seal: the most confident sighting over all the files of their form."""
+    readings = [r for r in readings if r is not None]
+    if not readings:
+        return NO_SEAL
+    best = max(readings, key=lambda r: (r.present, r.confidence))
+    return SealReading(
+        present=best.present,
+        confidence=best.confidence,
+        where=best.where,
+        electronic=best.electronic,
+        verified=best.verified,
+        sightings=tuple(s for r in readings for s in r.sightings),
+        problems=tuple(p for r in readings for p in r.problems),
+        pages=sum(r.pages for r in readings),
+    )
+
+
+def reading_of(sightings: list[SealSighting], problems: tuple[str, ...] = (), pages: int = 0,
+               verified: bool | None = None) -> SealReading:
+    """One file's reading from its sightings: the highest confidence; where and how from a
+    signature when the PDF is signed (its stamp may show on the page too), else from the page."""
+    if not sightings:
+        return SealReading(False, 0.0, problems=problems, pages=pages)
+    confidence = max(s.confidence for s in sightings)
+    signed = [s for s in sightings if s.electronic and s.confidence >= PRESENT]
+    best = max(signed, key=lambda s: s.confidence) if signed else max(sightings, key=lambda s: s.confidence)
+    return SealReading(
+        present=confidence >= PRESENT,
+        confidence=confidence,
+        where=best.where if confidence > 0 else "",
+        electronic=best.electronic,
+        verified=verified if best.electronic else None,
+        sightings=tuple(sightings),
+        problems=problems,
+        pages=pages,
+    )
+
+
+def read_seal_here(data: bytes, filename: str, max_pixels: int, max_pages: int) -> SealReading:
+    """In this process: every page or picture of one file, and a PDF's signature fields."""
+    from parsers import esign
+    from parsers.pages import PagesUnreadable, kind_of, pictures_of
+    from parsers.seal_detector import look
+    from parsers.seal_features import WORK_SIDE
+
+    kind = kind_of(data, filename)
+    sightings: list[SealSighting] = []
+    problems: list[str] = []
+    verified = None
+    if kind == "pdf":
+        signatures = esign.pdf_signatures(data)
+        for signature in signatures:
+            sightings.append(SealSighting(f"{filename} {signature.where}", signature.confidence, electronic=True,
+                                           kind=signature.kind))
+        verified = esign.all_verified(signatures)
+    try:
+        pictures = pictures_of(data, filename, long_side=WORK_SIDE, max_pixels=max_pixels,
+                               max_pages=max_pages)
+    except PagesUnreadable as unreadable:
+        problems.append(str(unreadable))
+        pictures = []
+    hints = esign.stamp_hints(data, max_pages) if kind == "pdf" else {}
+    for number, picture in enumerate(pictures):
+        sightings.append(look(picture, hints.get(number, ())))
+    return reading_of(sightings, tuple(problems), len(pictures), verified)
+
+
+def read_seal(data: bytes, filename: str, limits) -> SealReading:
+    """One file, in a sandboxed child under the limits; a failure is a problem for staff, not a seal."""
+    from ingest.sandbox import ChildCrashed, LimitExceeded, run_limited
+    from parsers import pages, seal_detector  # noqa: F401 - loaded here, so that each forked child has them
+
+    kind = pages.kind_of(data, filename)
+    if kind is None and data.startswith(_OLE2):  # an old Word/WPS form: its .docx, as the reader had it
+        from parsers.legacy import convert_to_docx
+        from parsers.types import DocumentUnreadable
+
+        try:
+            data, kind = convert_to_docx(data, limits.convert_seconds), "docx"
+        except DocumentUnreadable as unreadable:
+            return SealReading(False, 0.0, problems=(f"{filename}: {unreadable.explanation}"[:300],))
+    if kind == "docx" and not pages.docx_has_pictures(data):
+        return SealReading(False, 0.0)  # nothing pasted in: no stamp picture to look at
+    max_pages = min(limits.pdf_max_pages, 20)
+    seconds = limits.file_parse_seconds + limits.seal_seconds_per_page * max_pages
+    try:
+        return run_limited(read_seal_here, data, filename, limits.image_max_pixels, max_pages,
+                           seconds=seconds, memory_bytes=limits.file_parse_memory_bytes)
+    except LimitExceeded as failure:
+        return SealReading(False, 0.0, problems=(f"{filename}: {failure}"[:300],))
+    except ChildCrashed:
+        pass  # a native library died: once more in a clean process, in case the parent's state did it
+    from parsers.spawn import SpawnedFailure, run_spawned
+
+    try:
+        return run_spawned(read_seal_here, (data, filename, limits.image_max_pixels, max_pages),
+                           seconds=seconds + 10, memory_bytes=limits.file_parse_memory_bytes)
+    except SpawnedFailure as failure:
+        return SealReading(False, 0.0, problems=(f"{filename}: {failure}"[:300],))

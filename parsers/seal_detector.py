@@ -1,0 +1,140 @@
+"""The seal detector on one picture: classical image analysis on the CPU, no model to download.
+
+parsers/seal_features.py measures, this module decides. Each candidate (a blob of red ink,
+or a circle the Hough transform found in the ink's strength) gets soft scores between 0 and
+1, and the confidence is their product, a little raised by the star and the arc text:
+
+- ink all round the outline, no long piece of it missing;
+- a thin band, denser than the inside (hollow apart from the arc text and the star), and
+  nothing just outside it (the corners of a red-background ID photo are);
+- the outer edge follows the ellipse, or the ring stands clearly above what lies beside it
+  all round (a red signature drawn across the seal spoils one side only);
+- round or oval, axes up to about 1.7 : 1 (a red title is long and flat);
+- on a page, the size of a seal on A4 (38–45 mm, about a fifth of the page's width); a
+  picture pasted into a document (a stamp picture) may be any size but a speck.
+
+A ring drawn clearly all round is enough on its own, a little less surely. On a
+black-and-white copy (no red ink, mostly paper) circles in the grey picture are scored on
+all the ink, never above GREY_CEILING. The thresholds were set on the tuning part of the
+evaluation set (tests/builders/seals.py) and measured on the held-out part (bench/seal_eval.py).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from parsers import seal_features as features
+from parsers.pages import PagePicture
+from parsers.seal import GREY_CEILING, PRESENT, SealSighting
+
+
+def _ramp(value: float, low: float, high: float) -> float:
+    """0 at or below `low`, 1 at or above `high`, straight in between."""
+    if value <= low:
+        return 0.0
+    if value >= high:
+        return 1.0
+    return (value - low) / (high - low)
+
+
+def score(candidate: features.Candidate, context: str) -> float:
+    """How much a candidate looks like a seal, 0..1 (see the module's docstring)."""
+    if candidate.mask == "grey":
+        return grey_score(candidate, context)
+    c = candidate
+    parts = (
+        _ramp(c.ring_coverage, 0.55, 0.85),  # ink all round the outline
+        1 - _ramp(c.longest_gap, 0.2, 0.4),  # no long piece of the outline missing
+        _ramp(c.ring_density, 0.07, 0.16) * (1 - _ramp(c.ring_density, 0.72, 0.85)),  # a band, not a fill
+        1 - _ramp(c.inner_density, 0.32, 0.48),  # hollow inside
+        _ramp(c.hollowness, 0.02, 0.1),  # the ring denser than the inside
+        1 - _ramp(c.outside_density, 0.06, 0.18),  # nothing just outside (ID photo corners)
+        # the outer edge follows the ellipse, or a ring clearly drawn on it (other red ink nearby)
+        max(1 - _ramp(c.edge_spread, 0.05, 0.11), _ramp(c.ring_contrast, 0.3, 0.5)),
+        1 - _ramp(c.axis_ratio, 1.7, 2.1),  # round or oval, not long
+        _size_fit(c, context),
+    )
+    confidence = float(np.prod(parts))
+    return max(confidence, ring_score(c, context)) * (0.85 + 0.15 * _extras(c))
+
+
+def ring_score(c: features.Candidate, context: str) -> float:
+    """A ring drawn clearly all round, whatever lies near it (a red signature across the seal,
+    a red rule through it): on its own it makes a seal, a little less surely."""
+    parts = (
+        _ramp(c.ring_coverage, 0.85, 0.95),
+        _ramp(c.ring_contrast, 0.25, 0.45),
+        1 - _ramp(c.inner_density, 0.35, 0.5),
+        1 - _ramp(c.axis_ratio, 1.7, 2.1),
+        _size_fit(c, context),
+    )
+    return 0.9 * float(np.prod(parts))
+
+
+def grey_score(c: features.Candidate, context: str) -> float:
+    """A circle in a black-and-white copy, measured on all its ink (text included): the ring
+    must be drawn all round and stand out from what lies beside it."""
+    parts = (
+        _ramp(c.ring_coverage, 0.8, 0.95),
+        _ramp(c.ring_contrast, 0.12, 0.3),
+        1 - _ramp(c.inner_density, 0.35, 0.5),
+        _size_fit(c, context),
+    )
+    return min(GREY_CEILING, float(np.prod(parts)) * (0.85 + 0.15 * _extras(c)))
+
+
+def _extras(c: features.Candidate) -> float:
+    """The star at the centre, or the unit's name along the arc."""
+    return max(_ramp(c.star_density, 0.1, 0.3), _ramp(c.text_coverage, 0.2, 0.5))
+
+
+def _size_fit(c: features.Candidate, context: str) -> float:
+    if context == "picture":  # a stamp picture pasted into Word: any size, but not a speck
+        return _ramp(c.diameter, 30, 55)
+    # on a page (a scan, a photo of the page, a rendered PDF page): 38–45 mm on A4 ≈ 0.18–0.21
+    # of the short side; a photo of the page shows the page smaller, a crop shows it bigger
+    return _ramp(c.relative_size, 0.06, 0.09) * (1 - _ramp(c.relative_size, 0.42, 0.6))
+
+
+def look(picture: PagePicture, hints: tuple[tuple[float, float], ...] = ()) -> SealSighting:
+    """The best seal candidate of one picture. `hints` are (x, y) in 0..1 of the picture where
+    the form says 盖章 / 推荐单位意见: a ring near one gains a little."""
+    started = time.perf_counter()
+    image = features.working_copy(picture.image)
+    flat = features.flatten_light(image)
+    mask, faint, strength = features.red_ink(flat)
+    mask = features.without_long_lines(mask)
+    faint = features.without_long_lines(faint)
+    found = features.candidates(mask, "red", strength)
+    found += features.hough_rings(features.strength_picture(strength, faint), faint, "red", strength)
+    best, best_score = None, 0.0
+    for candidate in found:
+        value = _with_hints(score(candidate, picture.context), candidate, image.shape, hints)
+        if value > best_score:
+            best, best_score = candidate, value
+    if best_score < PRESENT and features.grey_page(flat, mask):
+        for candidate in features.grey_rings(flat):
+            value = _with_hints(score(candidate, picture.context), candidate, image.shape, hints)
+            if value > best_score:
+                best, best_score = candidate, value
+    return SealSighting(
+        where=picture.where,
+        confidence=round(best_score, 4),
+        kind=best.mask if best is not None else "",
+        box=best.box if best is not None else None,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _with_hints(value: float, candidate: features.Candidate, shape: tuple[int, ...],
+                hints: tuple[tuple[float, float], ...]) -> float:
+    if not hints or value <= 0:
+        return value
+    height, width = shape[:2]
+    cx, cy = candidate.centre
+    reach = candidate.diameter * 1.5
+    near = any(abs(cx - hx * width) <= reach and abs(cy - hy * height) <= reach for hx, hy in hints)
+    ceiling = GREY_CEILING if candidate.mask == "grey" else 1.0
+    return min(ceiling, value * 1.1) if near else value

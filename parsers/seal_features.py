@@ -1,0 +1,353 @@
+"""What the seal detector measures on a picture: the ink masks, the candidates, and each one's shape.
+
+Numbers only, no decision (that is parsers/seal_detector.py). A picture is first reduced to
+at most WORK_SIDE pixels on its long side and its lighting flattened (a phone photo is
+bright at one corner and grey at the other). Then:
+
+- red ink: red stands clearly above green and blue (R − max(G, B)) while green and blue
+  stay close to each other. Seal vermilion, pink and faded ink all keep G ≈ B; skin, wood,
+  orange work clothes have G well above B, purple has B well above G. Red print (a 红头, red
+  rules) is the same colour as a seal and is told apart by its shape, not by its colour. A
+  second, fainter mask takes the palest ink too, for the circle search only;
+- long straight runs (table rules, the 红头's rule, at any angle) are taken out, so that a
+  seal stamped over a red line still stands alone;
+- candidates: blobs of the mask after a closing that joins a seal's ring, arc text and star,
+  with an ellipse fitted to the blob's convex hull; and circles the Hough transform finds in
+  the ink's strength (or, on a black-and-white copy, in the grey picture), fitted again to
+  the ink of their ring alone, which finds a seal that touches other ink;
+- for each, how the ink lies in the ellipse's own frame (ρ = 1 on the fitted outline): how
+  much of the outline is inked (ring coverage), how dense the ring band is against the inside
+  (a seal is hollow, a helmet or a lantern is filled), how much ink lies just outside (the
+  corners of a red-background ID photo), how closely the outer edge follows the ellipse (a
+  rectangle's does not), how much the ring stands above the bands beside it, sector by
+  sector, the star at the centre and the band of arc text.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+# OpenBLAS (inside OpenCV's wheel) starts worker threads as it loads, and the detector runs in
+# forked children that call it (the ellipse fits): one thread, set before OpenCV loads
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+# OpenCV's own thread pool does not survive a fork (readers run in forked children, and a
+# process that used it once would hand them a broken one): one thread, pages are small
+cv2.setNumThreads(1)
+
+WORK_SIDE = 1000  # long side of the working copy, in pixels
+SECTORS = 48  # the outline is judged in this many angular sectors
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One blob that might be a seal, measured in the working copy's pixels."""
+
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the working copy
+    centre: tuple[float, float]
+    axes: tuple[float, float]  # full lengths of the fitted ellipse's axes, long first
+    angle: float
+    mask: str  # "red" | "grey"
+    ring_coverage: float  # share of outline sectors with ink at 0.8 ≤ ρ ≤ 1.08
+    longest_gap: float  # the longest run of empty sectors, as a share of the outline
+    ring_density: float  # share of inked pixels in the band 0.84 ≤ ρ ≤ 1.02
+    inner_density: float  # … at ρ < 0.7
+    outside_density: float  # … at 1.12 ≤ ρ ≤ 1.45
+    edge_spread: float  # spread of the outermost ink's ρ over the sectors (0 for a clean ellipse)
+    star_density: float  # ink at ρ < 0.22
+    text_density: float  # ink at 0.45 ≤ ρ ≤ 0.8 (arc text)
+    text_coverage: float  # share of sectors with ink at 0.45 ≤ ρ ≤ 0.8
+    diameter: float  # √(long × short axis), pixels
+    relative_size: float  # diameter / the picture's short side
+    redness: float  # mean R − max(G, B) of the ring's ink, 0..255 after flattening
+    ink_pixels: int
+    ring_contrast: float = 0.0  # the ring's peak of ink against the bands just inside and outside it
+    ring_peak: float = 1.0  # ρ of the densest band near the outline (1 when the fit sits on the ring)
+
+    @property
+    def axis_ratio(self) -> float:
+        return self.axes[0] / max(self.axes[1], 1.0)
+
+    @property
+    def hollowness(self) -> float:
+        return self.ring_density - self.inner_density
+
+
+def working_copy(rgb: np.ndarray) -> np.ndarray:
+    """At most WORK_SIDE on the long side, uint8 RGB."""
+    height, width = rgb.shape[:2]
+    factor = WORK_SIDE / max(height, width)
+    if factor < 1:
+        rgb = cv2.resize(rgb, (max(1, round(width * factor)), max(1, round(height * factor))),
+                         interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(rgb[..., :3])
+
+
+def flatten_light(rgb: np.ndarray) -> np.ndarray:
+    """Divide out the lighting: the paper's brightness, estimated from the brightest channel
+    around each point (ink is thin; a red stroke is bright in red), made white."""
+    brightest = rgb.max(axis=2)
+    height, width = brightest.shape
+    small = cv2.resize(brightest, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
+    small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    small = cv2.GaussianBlur(small, (0, 0), 6)
+    paper = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    paper = np.maximum(paper, 90.0)
+    flat = rgb.astype(np.float32) * (255.0 / paper)[..., None]
+    return np.clip(flat, 0, 255)
+
+
+def red_ink(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mask, faint, strength): red ink as above; `faint` also takes the palest ink (a stamp
+    pressed lightly, then photographed), for the ring search only; strength = R − max(G, B)."""
+    red, green, blue = flat[..., 0], flat[..., 1], flat[..., 2]
+    strength = red - np.maximum(green, blue)
+    tilt = green - blue
+    hue = (tilt <= 0.38 * strength) & (-tilt <= 0.65 * strength)
+    mask = hue & (strength >= 32) & (strength >= 0.16 * red)
+    faint = hue & (strength >= 14)
+    return mask, faint, strength
+
+
+def strength_picture(strength: np.ndarray, faint: np.ndarray) -> np.ndarray:
+    """The red ink's strength as a grey picture (0..255), softened, for the circle search."""
+    picture = np.clip(strength * 3, 0, 255).astype(np.uint8) * faint.astype(np.uint8)
+    return cv2.GaussianBlur(picture, (5, 5), 1.5)
+
+
+def without_long_lines(mask: np.ndarray) -> np.ndarray:
+    """The mask less straight runs longer than half the short side, at any angle (table rules
+    and a 红头's rule, also on a photo taken askew). A seal's ring has no such run: its
+    longest straight stretch is about 0.4 of its diameter, and a seal is never as wide as
+    the picture's short side."""
+    binary = mask.astype(np.uint8)
+    short = min(mask.shape)
+    cv2.setRNGSeed(5)  # the probabilistic transform samples at random: the same answer every time
+    found = cv2.HoughLinesP(binary, 1, np.pi / 360, threshold=max(30, int(0.25 * short)),
+                            minLineLength=max(40, int(0.5 * short)), maxLineGap=3)
+    if found is None:
+        return mask
+    lines = np.zeros_like(binary)
+    for x0, y0, x1, y1 in found.reshape(-1, 4):
+        cv2.line(lines, (int(x0), int(y0)), (int(x1), int(y1)), 1, thickness=5)
+    return mask & (lines == 0)
+
+
+def candidates(mask: np.ndarray, kind: str, strength: np.ndarray | None = None, limit: int = 12) -> list[Candidate]:
+    """Blobs big enough to be a seal, measured; the largest `limit` of them."""
+    short = min(mask.shape)
+    join = max(3, int(short * 0.02)) | 1
+    closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (join, join)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    smallest = max(18, 0.045 * short)
+    found = []
+    order = sorted(range(1, count), key=lambda k: -stats[k, cv2.CC_STAT_AREA])
+    for k in order[: limit * 3]:
+        x, y, w, h, area = stats[k]
+        if max(w, h) < smallest or min(w, h) < smallest * 0.5 or area < 60:
+            continue
+        measured = _measure(mask, labels == k, (x, y, w, h), kind, strength)
+        if measured is not None:
+            found.append(measured)
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _measure(mask: np.ndarray, blob: np.ndarray, rect: tuple[int, int, int, int], kind: str,
+             strength: np.ndarray | None) -> Candidate | None:
+    """Fit an ellipse to the blob's ink (its convex hull, then again without the points that
+    stick out: text touching the ring) and measure the ink around it."""
+    x, y, w, h = (int(v) for v in rect)
+    points = cv2.findNonZero((mask[y:y + h, x:x + w] & blob[y:y + h, x:x + w]).astype(np.uint8))
+    if points is None or len(points) < 30:
+        return None
+    hull = cv2.convexHull(points)
+    if len(hull) < 5:
+        return None
+    ellipse = cv2.fitEllipseDirect(hull.astype(np.float32))
+    (cx, cy), (d1, d2), angle = ellipse
+    if not all(math.isfinite(v) for v in (cx, cy, d1, d2, angle)) or min(d1, d2) < 8:
+        return None
+    return measure(mask, ((cx + x, cy + y), (d1, d2), angle), (x, y, x + w, y + h), kind, strength)
+
+
+def measure(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str,
+            strength: np.ndarray | None = None) -> Candidate | None:
+    """How the mask's ink lies around an ellipse ((cx, cy), (d1, d2), angle°), in its own frame."""
+    (cx, cy), (d1, d2), angle = ellipse
+    if min(d1, d2) < 8:
+        return None
+    margin = 0.75 * max(d1, d2)
+    x0, y0 = max(0, int(cx - margin)), max(0, int(cy - margin))
+    x1, y1 = min(mask.shape[1], int(cx + margin) + 1), min(mask.shape[0], int(cy + margin) + 1)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None
+    window = mask[y0:y1, x0:x1]
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    theta = math.radians(angle)
+    dx, dy = xx - cx, yy - cy
+    u = (dx * math.cos(theta) + dy * math.sin(theta)) / (d1 / 2)
+    v = (-dx * math.sin(theta) + dy * math.cos(theta)) / (d2 / 2)
+    rho = np.sqrt(u * u + v * v)
+    sector = ((np.arctan2(v, u) + math.pi) * (SECTORS / (2 * math.pi))).astype(np.int32) % SECTORS
+    inked = window & (rho < 1.6)
+    rho_inked, sector_inked = rho[inked], sector[inked]
+
+    def density(low: float, high: float) -> float:
+        band = (rho >= low) & (rho <= high)
+        total = int(band.sum())
+        return float(np.count_nonzero(window & band)) / total if total else 0.0
+
+    def coverage(low: float, high: float) -> np.ndarray:
+        keep = (rho_inked >= low) & (rho_inked <= high)
+        return np.bincount(sector_inked[keep], minlength=SECTORS) > 0
+
+    ring = coverage(0.8, 1.08)
+    profile, by_sector = _profiles(rho, window, sector)
+    outermost = np.zeros(SECTORS, np.float32)
+    np.maximum.at(outermost, sector_inked, rho_inked)
+    edge = outermost[ring]
+    ring_pixels = window & (rho >= 0.84) & (rho <= 1.02)
+    long_axis, short_axis = max(d1, d2), min(d1, d2)
+    return Candidate(
+        box=box,
+        centre=(float(cx), float(cy)),
+        axes=(float(long_axis), float(short_axis)),
+        angle=float(angle),
+        mask=kind,
+        ring_coverage=float(ring.mean()),
+        longest_gap=_longest_gap(ring),
+        ring_density=density(0.84, 1.02),
+        inner_density=density(0.0, 0.7),
+        outside_density=density(1.12, 1.45),
+        edge_spread=float(np.std(edge)) if len(edge) >= 4 else 1.0,
+        star_density=density(0.0, 0.22),
+        text_density=density(0.45, 0.8),
+        text_coverage=float(coverage(0.45, 0.8).mean()),
+        diameter=float(math.sqrt(d1 * d2)),
+        relative_size=float(math.sqrt(d1 * d2) / min(mask.shape)),
+        redness=float(strength[y0:y1, x0:x1][ring_pixels].mean()) if strength is not None and ring_pixels.any() else 0.0,
+        ink_pixels=int(window.sum()),
+        ring_contrast=_contrast(profile, by_sector),
+        ring_peak=_peak(profile),
+    )
+
+
+_BIN = 0.02  # the radial profile's step in ρ
+
+
+def _profiles(rho: np.ndarray, window: np.ndarray, sector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Share of inked pixels in each ring of width _BIN around the ellipse (ρ from 0 to 1.6):
+    over the whole outline, and sector by sector (SECTORS × 80)."""
+    bins = np.minimum((rho / _BIN).astype(np.int32), 80)
+    cells = sector * 81 + bins
+    everything = np.bincount(cells.ravel(), minlength=SECTORS * 81).reshape(SECTORS, 81)[:, :80]
+    inked = np.bincount(cells[window], minlength=SECTORS * 81).reshape(SECTORS, 81)[:, :80]
+    whole = inked.sum(axis=0) / np.maximum(everything.sum(axis=0), 1)
+    return whole, inked / np.maximum(everything, 1)
+
+
+def _band(profile: np.ndarray, low: float, high: float) -> np.ndarray:
+    return profile[..., int(round(low / _BIN)): int(round(high / _BIN))]
+
+
+def _peak(profile: np.ndarray) -> float:
+    near = _band(profile, 0.8, 1.2)
+    return 0.8 + (int(np.argmax(near)) + 0.5) * _BIN
+
+
+def _contrast(profile: np.ndarray, by_sector: np.ndarray) -> float:
+    """How much the densest band near the outline stands above the bands beside it, the median
+    over the sectors: a drawn ring does all round, text lying about does not, a filled disc
+    does not either, and a signature across one side of a seal spoils only that side."""
+    centre = _peak(profile)
+    peak = _band(by_sector, centre - 0.04, centre + 0.04).mean(axis=1)
+    inside = _band(by_sector, centre - 0.2, centre - 0.08).mean(axis=1)
+    outside = _band(by_sector, centre + 0.08, centre + 0.24).mean(axis=1)
+    return float(np.median(peak - np.maximum(inside, outside)))
+
+
+def refined(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str,
+            strength: np.ndarray | None = None) -> Candidate | None:
+    """Measure around a circle from the Hough transform, fitted again to the ink of the ring
+    alone (an ellipse through the inked pixels near the circle: other ink further in or out,
+    a signature across it, text beside it, is left out), its outer edge then put at ρ = 1."""
+    (cx, cy), (d1, d2), angle = ellipse
+    margin = 0.7 * max(d1, d2)
+    x0, y0 = max(0, int(cx - margin)), max(0, int(cy - margin))
+    x1, y1 = min(mask.shape[1], int(cx + margin) + 1), min(mask.shape[0], int(cy + margin) + 1)
+    ys, xs = np.nonzero(mask[y0:y1, x0:x1])
+    if len(xs) < 30:
+        return None
+    xs, ys = xs + x0, ys + y0
+    rho = np.hypot(xs - cx, ys - cy) / (d1 / 2)
+    near = (rho >= 0.8) & (rho <= 1.15)
+    if near.sum() < 30:
+        return None
+    points = np.stack([xs[near], ys[near]], axis=1).astype(np.float32)
+    (fx, fy), (f1, f2), fangle = cv2.fitEllipseDirect(points)
+    if not all(math.isfinite(v) for v in (fx, fy, f1, f2, fangle)) or min(f1, f2) < 8 or max(f1, f2) > 2.5 * d1:
+        return None
+    first = measure(mask, ((fx, fy), (f1, f2), fangle), box, kind, strength)
+    if first is None:
+        return None
+    scale = first.ring_peak + 0.04
+    return measure(mask, ((fx, fy), (f1 * scale, f2 * scale), fangle), box, kind, strength)
+
+
+def hough_rings(picture: np.ndarray, mask: np.ndarray, kind: str, strength: np.ndarray | None = None,
+                limit: int = 6) -> list[Candidate]:
+    """Round seals found as circles (the Hough transform's gradient method, on a half-size
+    copy): a ring that touches other ink (a red signature across it, text in a photocopy)
+    is found here when the blobs merge it with its neighbours."""
+    short = min(picture.shape[:2])
+    half = cv2.resize(picture, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    circles = cv2.HoughCircles(half, cv2.HOUGH_GRADIENT_ALT, dp=1.5, minDist=short * 0.04, param1=150,
+                               param2=0.5, minRadius=max(8, int(0.0175 * short)), maxRadius=int(0.25 * short))
+    if circles is None:
+        return []
+    found = []
+    for cx, cy, r in circles.reshape(-1, 3)[:limit]:
+        cx, cy, r = 2 * float(cx), 2 * float(cy), 2 * float(r)
+        box = (int(cx - r), int(cy - r), int(cx + r), int(cy + r))
+        measured = refined(mask, ((cx, cy), (2 * r, 2 * r), 0.0), box, kind, strength)
+        if measured is not None:
+            found.append(measured)
+    return found
+
+
+def grey_rings(flat: np.ndarray) -> list[Candidate]:
+    """Round seals in a black-and-white copy: circles in the grey picture, measured on all its ink."""
+    grey = flat.mean(axis=2)
+    ink = grey < 200
+    return hough_rings(cv2.GaussianBlur(grey.astype(np.uint8), (5, 5), 1.0), ink, "grey")
+
+
+def _longest_gap(covered: np.ndarray) -> float:
+    if covered.all():
+        return 0.0
+    if not covered.any():
+        return 1.0
+    doubled = np.concatenate([covered, covered])
+    run = best = 0
+    for value in doubled:
+        run = 0 if value else run + 1
+        best = max(best, run)
+    return min(best, len(covered)) / len(covered)
+
+
+def grey_page(flat: np.ndarray, red: np.ndarray) -> bool:
+    """A page in black and white: no red ink anywhere, and mostly plain paper (a photo of
+    people or things is not paper; the desk around a photographed page is not either)."""
+    if float(red.mean()) >= 0.0005:
+        return False
+    spread = flat.max(axis=2) - flat.min(axis=2)
+    paper = (spread < 40) & (flat.mean(axis=2) > 170)
+    return float(paper.mean()) >= 0.5

@@ -1,0 +1,53 @@
+"""Run a reader in a fresh interpreter (spawned, not forked) under a time and address-space limit.
+
+ingest/sandbox.py forks: cheap, every module already loaded. Two readers need a clean process
+instead: OCR, because the ONNX runtime's threads do not survive a fork (a process that ran
+it once hands a broken runtime to every forked child); and the seal detector when a forked
+child crashed, since a native library's state inherited from the parent may be what crashed
+it. A spawned child costs about a second of imports.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from typing import Any, Callable
+
+
+class SpawnedFailure(Exception):
+    """The spawned child raised, ran out of time, or died; the message says which."""
+
+
+def run_spawned(func: Callable, args: tuple, *, seconds: float, memory_bytes: int) -> Any:
+    """`func(*args)` in a fresh interpreter; its result, or SpawnedFailure. `func` must be importable."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(sender, func, args, memory_bytes), daemon=True)
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(seconds):
+            raise SpawnedFailure(f"took longer than {seconds:g} s")
+        try:
+            status, value = receiver.recv()
+        except EOFError:
+            raise SpawnedFailure(f"the child died (exit code {process.exitcode})") from None
+    finally:
+        receiver.close()
+        if process.is_alive():
+            process.kill()
+        process.join()
+    if status != "ok":
+        raise SpawnedFailure(value)
+    return value
+
+
+def _child(sender, func: Callable, args: tuple, memory_bytes: int) -> None:
+    import resource
+
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        sender.send(("ok", func(*args)))
+    except BaseException as failure:  # noqa: BLE001 - reported to the parent as text
+        sender.send(("error", f"{type(failure).__name__}: {failure}"[:500]))
+    finally:
+        sender.close()

@@ -1,0 +1,108 @@
+"""Forms that arrive only as a scan, read with offline OCR; what OCR read and fails a rule goes to staff."""
+
+from __future__ import annotations
+
+import os
+import random
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+import campaigns
+from intake.judge import judge
+from intake.report import verdict_json
+from parsers import ocr
+from campaigns.limits import DEFAULT_LIMITS
+from parsers.ocr import Glyph, grid_cells, page_blocks, prepared, read_scan
+from parsers.types import Table
+from tests.builders import forms, seals
+from tests.builders.forms import FormValues
+from tests.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
+from tests.idcards import id_number, with_wrong_check_digit
+
+KEYWORDS = ("巴渝工匠", "推荐表")
+RECEIVED = datetime(2017, 4, 10, 10, 0, tzinfo=SHANGHAI)
+ZHANG = FormValues(name="张伟华", id_number=id_number(birth="19790315", sequence="271"), phone="13983365127",
+                   employer="重庆建工第三建设有限责任公司", position="焊工", channel="组织推荐")
+READ = ("name", "gender", "birth", "id_number", "phone", "employer", "position", "skill_level", "recommending_unit")
+
+# under CI an engine that is missing is a failed install, not a reason to skip
+_IN_CI = os.environ.get("CI") == "true"
+needs_rapidocr = pytest.mark.skipif("rapidocr" not in ocr.available_engines() and not _IN_CI,
+                                    reason="rapidocr-onnxruntime missing")
+
+
+def _judge(files: list[tuple[str, bytes]]) -> dict:
+    profile = campaigns.load("chongqing-bayu-2017")
+    return verdict_json(judge(nomination_mail(files), profile, received_at=RECEIVED), profile.id)
+
+
+@needs_rapidocr
+@pytest.mark.parametrize("medium", ["scan_pdf", "photo_jpg"])
+def test_a_degraded_scan_reads_as_the_form_with_its_fields(medium):
+    data, values, filename = seals.ocr_scan(41, medium)
+    document = read_scan(data, filename, KEYWORDS, DEFAULT_LIMITS, "rapidocr")  # in its own process, as intake does
+    assert document is not None and document.kind == "form"
+    for field in READ:
+        assert document.fields[field].replace(" ", "") == getattr(values, field), field
+    assert "■" + values.channel in document.fields["channel"]
+
+
+@needs_rapidocr
+def test_an_organization_nomination_sent_only_as_a_stamped_scan_is_accepted_from_ocr():
+    scan, _, _ = seals.ocr_scan(7, "scan_pdf", values=ZHANG)
+    files = [("张伟华推荐表.pdf", scan), ("张伟华事迹材料.docx", forms.writeup_docx(1200)),
+             *[(f"张伟华照片{i}.jpg", photo_jpeg(i)) for i in range(4)]]
+    result = _judge(files)
+    assert result["status"] == "accepted", result
+    (nominee,) = result["nominees"]
+    assert nominee["fields"]["name"] == "张伟华" and nominee["fields"]["channel"] == "organization"
+    assert nominee["seal"]["present"] and nominee["seal"]["where"] == "张伟华推荐表.pdf p1"
+    assert [a["role"] for a in nominee["attachments"]][0] == "form_scan"
+
+
+@needs_rapidocr
+def test_a_field_read_by_ocr_that_fails_a_rule_goes_to_staff_not_back():
+    wrong = ZHANG.but(id_number=with_wrong_check_digit(ZHANG.id_number))
+    photo, _, _ = seals.ocr_scan(8, "photo_jpg", values=wrong)
+    files = [("推荐表.jpg", photo), ("事迹材料.docx", forms.writeup_docx(1200)),
+             *[(f"照片{i}.jpg", photo_jpeg(i)) for i in range(4)]]
+    result = _judge(files)
+    assert result["status"] == "needs_review"
+    (finding,) = result["nominees"][0]["findings"]
+    assert (finding["code"], finding["severity"]) == ("ID_NUMBER_INVALID", "review")
+    assert finding["detail"]["source"] == "ocr"
+
+
+def test_a_scan_ocr_cannot_read_stays_a_scan_for_staff():
+    result = _judge([("推荐表.pdf", forms.scanned_pdf()), *[(f"照片{i}.jpg", photo_jpeg(i)) for i in range(4)]])
+    (finding,) = [f for f in result["nominees"][0]["findings"] if f["code"] == "FORM_UNREADABLE"]
+    assert finding["severity"] == "review" and finding["detail"]["reason"] == "scan_only"
+
+
+def test_characters_land_in_the_grid_cells_as_a_table():
+    page, _ = seals.form_page(ZHANG, random.Random(0))
+    grey = prepared(np.asarray(page))
+    cells = grid_cells(grey)
+    assert len(cells) >= 30
+    label = next(c for c in cells if c.row == 0 and c.column == 0)
+    value = next(c for c in cells if c.row == 0 and c.column == 1)
+    glyphs = [Glyph("姓", (label.box[0] + 5, label.box[1] + 5, label.box[0] + 25, label.box[1] + 30)),
+              Glyph("名", (label.box[0] + 30, label.box[1] + 5, label.box[0] + 50, label.box[1] + 30)),
+              Glyph("张", (value.box[0] + 5, value.box[1] + 5, value.box[0] + 25, value.box[1] + 30))]
+    blocks = page_blocks(glyphs, cells)
+    (table,) = [b for b in blocks if isinstance(b, Table)]
+    assert table.rows[0][:2] == ("姓名", "张")
+
+
+def test_a_box_read_as_kou_is_an_empty_box_where_an_option_is_ticked():
+    assert ocr._checkboxes("口组织推荐■社会举荐口个人自荐") == "☐组织推荐■社会举荐☐个人自荐"
+    assert ocr._checkboxes("人口普查") == "人口普查"
+
+
+@pytest.mark.skipif("tesseract" not in ocr.available_engines() and not _IN_CI, reason="tesseract-ocr-chi-sim missing")
+def test_tesseract_the_fallback_engine_reads_the_title_at_least():
+    data, _, filename = seals.ocr_scan(41, "scan_pdf")
+    document = read_scan(data, filename, KEYWORDS, DEFAULT_LIMITS, "tesseract")
+    assert document is not None and document.kind == "form" and "巴渝工匠" in document.content.text
