@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from tests.builders import archives, forms
+from tests.builders import archives, forms, seals
 from tests.builders.forms import FormValues
 from tests.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
 from tests.idcards import id_number
@@ -33,6 +33,11 @@ LI = FormValues(name="李四", gender="女", id_number=id_number(birth="19760315
 WANG = FormValues(name="王五", id_number="50010319800230123X", phone="1381234", position="", channel="个人自荐",
                   recommending_unit="")
 ZHAO = FormValues(name="赵六", id_number=id_number(birth="19850808", sequence="218"), channel="社会举荐")
+CHEN = FormValues(name="陈九", id_number=id_number(birth="19810611", sequence="333"), channel="组织推荐",
+                  employer="重庆钢铁股份有限公司", recommending_unit="重庆钢铁股份有限公司工会")
+LIU = FormValues(name="刘十", gender="女", id_number=id_number(birth="19830922", sequence="524"), channel="组织推荐",
+                 phone="13983365127", employer="重庆建工第三建设有限责任公司", position="焊工",
+                 recommending_unit="重庆市建设工会")
 
 
 def samples() -> dict[str, bytes]:
@@ -83,6 +88,15 @@ def samples() -> dict[str, bytes]:
             [("巴渝工匠推荐表.docx", forms.encrypted_docx()), ("事迹材料.docx", writeup(800)),
              *_photos("周八", 4, 80)],
             sent=_at(27, 9, 15), message_id="<sample-09@example.cn>", sender="周八 <zhouba@example.cn>"),
+        "10-单位推荐未盖章.eml": nomination_mail(
+            [("陈九推荐表.docx", forms.bayu_form_docx(CHEN, stamped=False)), ("陈九事迹材料.docx", writeup(1100)),
+             *_photos("陈九", 4, 90)],
+            sent=_at(27, 14, 2), message_id="<sample-10@cisc.example.cn>", sender="重钢工会 <gh@cisc.example.cn>"),
+        "11-盖章扫描件.eml": nomination_mail(
+            [("刘十推荐表（扫描件）.pdf", seals.ocr_scan(7, "scan_pdf", values=LIU)[0]),
+             ("刘十事迹材料.docx", writeup(1250)), *_photos("刘十", 4, 100)],
+            sent=_at(28, 10, 40), message_id="<sample-11@cscec.example.cn>",
+            sender="建设工会 <jsgh@cscec.example.cn>"),
     }
 
 
