@@ -12,7 +12,7 @@ from intake.runtime import Runtime
 from storage.blobs import BlobStore
 from storage.db import session as new_session
 from storage.filing import audit
-from storage.models import MessageRow, NomineeRow
+from storage.models import ForwardMessageRow, ForwardRow, MessageRow, NomineeRow
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Purged:
     blobs_removed: int
     bytes_removed: int
     kept_shared: int  # the same bytes also filed for another campaign: kept for that one
-    folders_removed: tuple[str, ...] = ()  # review copies and exports, which hold personal data in full
+    folders_removed: tuple[str, ...] = ()  # review copies, exports, forwarded mail: personal data in full
 
 
 def _staff_copies(runtime: Runtime, campaign_id: str, nominee_ids: list[int]) -> list[Path]:
@@ -30,6 +30,13 @@ def _staff_copies(runtime: Runtime, campaign_id: str, nominee_ids: list[int]) ->
     review = [data / "review" / str(i) for i in nominee_ids]
     exports = list((data / "exports").glob(f"{campaign_id}-*")) if (data / "exports").is_dir() else []
     return [p for p in review + exports if p.exists()]
+
+
+def _forwarded(session, campaign_id: str) -> list[ForwardMessageRow]:
+    """The mails a district's forward wrote: their .eml files and raw bytes carry every nominee's
+    material, ID numbers in full, like the raw mail itself."""
+    return list(session.exec(select(ForwardMessageRow).join(ForwardRow, ForwardRow.id == ForwardMessageRow.forward_id)
+                             .where(ForwardRow.campaign_id == campaign_id)).all())
 
 
 def _remove(path: Path) -> None:
@@ -55,8 +62,15 @@ def purge_campaign(runtime: Runtime, campaign_id: str, actor: str) -> Purged:
             if blobs.delete(sha256):
                 removed += 1
                 size += length
+        for forwarded in _forwarded(session, campaign_id):
+            path = blobs.path(forwarded.raw_sha256)
+            length = path.stat().st_size if path.exists() else 0
+            if blobs.delete(forwarded.raw_sha256):
+                removed += 1
+                size += length
         nominee_ids = list(session.exec(select(NomineeRow.id).where(NomineeRow.campaign_id == campaign_id)).all())
         copies = _staff_copies(runtime, campaign_id, nominee_ids)
+        copies += [Path(f.path) for f in _forwarded(session, campaign_id) if f.path and Path(f.path).exists()]
         for path in copies:
             _remove(path)
         audit(session, "campaign", 0, "purged", actor=actor,

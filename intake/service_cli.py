@@ -6,7 +6,6 @@ loading the database, the mail sources and the scheduler.
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -201,6 +200,30 @@ def status_lines(runtime) -> list[str]:
     for state in polls:
         last = state.last_poll_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") if state.last_poll_at else "从未"
         lines.append(f"邮箱 {state.account} {state.folder}：上次收取 {last}，UID {state.last_uid}")
+    lines += forward_lines(runtime)
     for row in problems:
         lines.append(f"问题邮件 #{row.id}（{STATE_WORDS[row.state]}，已试{row.attempts}次）：{row.last_error}")
     return lines
+
+
+FORWARD_WORDS = {"written": "已写出待人工发送", "pending": "待发送", "sent": "已发送", "failed": "发送失败"}
+
+
+def forward_lines(runtime) -> list[str]:
+    """A district's forwards upward: how many went, how many accepted nominees still wait."""
+    if not runtime.profile.forwards_to:
+        return []
+    from sqlmodel import func, select
+
+    from intake.forward import forwarded_ids, waiting
+    from storage.db import session as new_session
+    from storage.models import ForwardMessageRow, ForwardRow
+
+    with new_session(runtime.engine) as session:
+        mails = dict(session.exec(select(ForwardMessageRow.state, func.count())
+                                  .join(ForwardRow, ForwardRow.id == ForwardMessageRow.forward_id)
+                                  .where(ForwardRow.campaign_id == runtime.profile.id)
+                                  .group_by(ForwardMessageRow.state)).all())
+        carried, left = len(forwarded_ids(session, runtime.profile.id)), len(waiting(session, runtime.profile.id))
+    states = "，".join(f"{words} {mails[state]}" for state, words in FORWARD_WORDS.items() if state in mails) or "尚未报送"
+    return [f"报送上级（{runtime.profile.forwards_to}）：邮件 {states}；已报送 {carried} 人，受理待报送 {left} 人"]

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import select
 
+from intake.config import load_config
 from storage.db import make_engine
 from storage.db import session as new_session
 from storage.models import AttachmentRow, FindingRow, ForwardMessageRow, ForwardNomineeRow, NomineeRow
@@ -253,3 +254,18 @@ def test_send_delivers_the_batch_over_smtp_and_records_it(world):
     intake(world.city, "poll", "--once")
     assert_same_on_both_sides(world, {"张三", "李四", "王五", "周八", "吴九", "郑十"})
     assert "没有新受理" in intake(world.district, "forward", "--send").stdout
+
+
+def test_status_shows_the_forwards_and_purge_removes_the_forwarded_mail(world):
+    """Run last: the forwarded .eml files and their raw copies hold ID numbers in full, like raw mail."""
+    status = intake(world.district, "status").stdout
+    assert "报送上级（chongqing-bayu-2017）：邮件 已写出待人工发送 3，已发送 1；已报送 6 人，受理待报送 0 人" in status
+    written = [Path(m.path) for m in rows(world.district).forwarded]
+    assert len(written) == 4 and all(path.exists() for path in written)
+    said = intake(world.district, "purge", "--campaign", "shapingba-bayu-2017", "--yes").stdout
+    assert not any(path.exists() for path in written)
+    assert all(str(path) in said for path in written)
+    blobs = load_config(world.district).data_path / "blobs"
+    left = [m for m in rows(world.district).forwarded if (blobs / m.raw_sha256[:2] / m.raw_sha256).exists()]
+    assert left == []
+    assert "报送上级" not in intake(world.city, "status").stdout  # the city forwards nowhere
