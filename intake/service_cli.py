@@ -49,6 +49,7 @@ def _show_progress(report) -> None:
 
 
 def poll_and_send(runtime):
+    from intake import stagetimes
     from intake.lock import exclusive
     from intake.outbox import send_due, utcnow
     from intake.service import Intake
@@ -60,8 +61,9 @@ def poll_and_send(runtime):
                 progress=_show_progress)
         finally:
             source.close()
-    with exclusive(runtime.config.data_path, runtime.engine, "send"):
+    with exclusive(runtime.config.data_path, runtime.engine, "send"), stagetimes.stage("send"):
         sent = send_due(runtime.engine, runtime.transport(), runtime.config.replies, utcnow)
+    stagetimes.write()
     return report, sent
 
 
@@ -73,11 +75,13 @@ def register(main: click.Group) -> None:
         """Take new mail once: file it, queue and send the replies, print what was done."""
         from ingest.sources.errors import SourceError
         from intake.lock import Busy
+        from storage.blobs import BlobStoreFull
+        from storage.db import DatabaseFull
 
         runtime = runtime_from(config_file)
         try:
             report, sent = poll_and_send(runtime)
-        except (Busy, SourceError) as exc:
+        except (Busy, SourceError, BlobStoreFull, DatabaseFull) as exc:  # a full disk: nothing half-filed, mail waits
             raise click.ClickException(f"本次未能收取邮件：{exc}") from None
         _print_filed(runtime, report.filed + report.quarantined)
         click.echo(f"收取 {report.fetched} 封，登记 {len(report.filed)} 封，失败待重试 {len(report.failed)} 封，"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import shutil
+import sqlite3
 from pathlib import Path
 from typing import Iterator
 
@@ -20,6 +22,31 @@ _MIGRATION_LOCK = 7_130_417  # any fixed number: PostgreSQL's advisory lock key 
 
 class DatabaseUnusable(Exception):
     """The database cannot be opened or is damaged; the message says which file and what to do."""
+
+
+class DatabaseFull(OperationalError):
+    """SQLite could not write for want of disk space: the transaction was rolled back whole.
+
+    Said in words staff can act on, and without the statement's parameters (personal data)."""
+
+    def __init__(self, database: str, orig: BaseException):
+        super().__init__(None, None, orig)
+        self.text = (f"数据库 {database} 所在磁盘已满，本次未写入任何记录（已整体撤回），"
+                     "邮件留在收件箱，释放空间后自动重试")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _primary_code(error: BaseException | None) -> int | None:
+    code = getattr(error, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
+
+
+def _disk_full_in_words(context) -> DatabaseFull | None:
+    if _primary_code(context.original_exception) == sqlite3.SQLITE_FULL:
+        return DatabaseFull(context.engine.url.database, context.original_exception)
+    return None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -40,8 +67,35 @@ def make_engine(url: str) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", _disk_full_in_words)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _transactional_ddl(engine: Engine) -> Engine:
+    """An engine whose transactions are SQLite's own, for the migration alone.
+
+    pysqlite issues no BEGIN before CREATE/ALTER, so each DDL statement commits by itself: a
+    process killed halfway through the first migration left tables without their alembic
+    stamp, and every later start failed on "table … already exists". SQLite can roll DDL back;
+    it only needs the BEGIN said out loud (the SQLAlchemy pysqlite recipe). IMMEDIATE takes the
+    write lock first, so a process writing meanwhile is waited for (busy_timeout) rather than
+    failing the migration when its read turns into a write.
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    migrating = create_engine(engine.url, connect_args={"check_same_thread": False})
+    event.listen(migrating, "connect", _sqlite_pragmas)
+
+    @event.listens_for(migrating, "connect")
+    def _no_driver_transactions(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(migrating, "begin")
+    def _begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return migrating
 
 
 def _alembic(engine: Engine) -> AlembicConfig:
@@ -59,6 +113,13 @@ def check_integrity(engine: Engine) -> None:
         with engine.connect() as connection:
             result = connection.exec_driver_sql("PRAGMA quick_check").scalar()
     except DatabaseError as exc:
+        if _primary_code(exc.orig) not in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            # a full disk (no room for the -wal/-shm files) or a permission problem: telling staff to
+            # move a sound file away here would throw their records out
+            folder = Path(engine.url.database).parent
+            why = "所在磁盘已满" if folder.exists() and shutil.disk_usage(folder).free < 1 << 20 else "无法读写"
+            raise DatabaseUnusable(f"数据库 {engine.url.database} {why}（{exc.orig}）。文件本身未必损坏，请勿删除："
+                                   "释放磁盘空间或修正权限后重新启动。") from None
         raise DatabaseUnusable(f"数据库文件已损坏或不是数据库（{engine.url.database}）：{exc.orig}。"
                                "请从备份恢复，或移走该文件后重新启动（将重新建库）。") from None
     if result != "ok":
@@ -88,11 +149,15 @@ def _one_migration_at_a_time(engine: Engine) -> Iterator[None]:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is there already."""
     check_integrity(engine)
+    migrating = _transactional_ddl(engine)
     try:
         with _one_migration_at_a_time(engine):
-            command.upgrade(_alembic(engine), "head")
+            command.upgrade(_alembic(migrating), "head")
     except OperationalError as exc:
         raise DatabaseUnusable(f"无法打开数据库 {engine.url.render_as_string(hide_password=True)}：{exc.orig}") from None
+    finally:
+        if migrating is not engine:
+            migrating.dispose()
 
 
 def open_database(url: str) -> Engine:

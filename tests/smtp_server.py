@@ -6,6 +6,7 @@ the context managers directly:
 - `SmtpServer()`: a plain server that records every message it accepts (`.messages`);
 - `SmtpServer(script={"RCPT": ["451 4.7.1 Try later"]})`: answers MAIL, RCPT or DATA from a
   script, one reply per command, then normally (421/451/550 …);
+- `SmtpServer(refuse={"a@x.cn": "550 5.1.1 no such user"})`: refuses those recipients every time;
 - `SmtpServer(starttls=ca.server_context())` / `SmtpServer(implicit_tls=…)`: STARTTLS or TLS
   from the first byte, with a certificate made at test time by `openssl` (`TestCA`);
 - `SmtpServer(users={"name": "password"}, …)`: AUTH LOGIN/PLAIN;
@@ -20,6 +21,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,6 +42,7 @@ class Received:
     content: bytes  # as it arrived, dot-stuffing undone
     authenticated_as: str | None = None
     tls: bool = False
+    at: float = field(default_factory=time.monotonic)  # to tell which side of a kill a copy arrived on
 
 
 @dataclass
@@ -47,13 +50,18 @@ class RecordingHandler:
     """Accepts and records every message, except where the script says otherwise."""
 
     script: dict[str, deque[str | None]] = field(default_factory=dict)
+    refuse: dict[str, str] = field(default_factory=dict)
     messages: list[Received] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
+    answered: list[str] = field(default_factory=list)  # every scripted or refusing answer given
 
     def _scripted(self, stage: str) -> str | None:
         self.commands.append(stage)
         replies = self.script.get(stage)
-        return replies.popleft() if replies else None
+        reply = replies.popleft() if replies else None
+        if reply:
+            self.answered.append(reply)
+        return reply
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if reply := self._scripted("MAIL"):
@@ -64,6 +72,9 @@ class RecordingHandler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if reply := self._scripted("RCPT"):
+            return reply
+        if reply := self.refuse.get(address):
+            self.answered.append(reply)
             return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -90,8 +101,9 @@ class SmtpServer:
 
     def __init__(self, *, script: dict[str, list[str | None]] | None = None, starttls: ssl.SSLContext | None = None,
                  implicit_tls: ssl.SSLContext | None = None, users: dict[str, str] | None = None,
-                 auth_require_tls: bool = True, host: str = HOST):
-        self.handler = RecordingHandler({stage: deque(replies) for stage, replies in (script or {}).items()})
+                 auth_require_tls: bool = True, host: str = HOST, refuse: dict[str, str] | None = None):
+        self.handler = RecordingHandler({stage: deque(replies) for stage, replies in (script or {}).items()},
+                                        dict(refuse or {}))
         self.users = users
         parameters: dict = {"server_hostname": "mx.test.invalid", "ssl_context": implicit_tls}
         if starttls is not None:
