@@ -46,6 +46,9 @@ from parsers.types import DocumentContent, DocumentUnreadable, ParsedDocument, T
 cv2.setNumThreads(1)
 
 OCR_SIDE = 2000  # long side of the page given to the OCR engine (≈ 170 dpi for A4)
+# a 推荐表/申报表 is a ruled table of a dozen cells or more; a page without one is not read by
+# OCR at all (seconds saved on every scanned letter, certificate or newspaper cutting)
+FORM_MIN_CELLS = 12
 ENGINES = ("rapidocr", "tesseract")
 # a box in front of an option, read as the character 口 by OCR: ☐ when the line ticks an option too
 _BOXED_OPTION = re.compile(r"口(?=[\u4e00-\u9fff])")
@@ -367,16 +370,16 @@ def with_ticks(page: np.ndarray, glyphs: list[Glyph]) -> list[Glyph]:
     return glyphs + added
 
 
-def read_pages(pictures: list, engine: str) -> DocumentContent:
+def read_pages(pages: list[tuple[np.ndarray, list[Cell]]], engine: str) -> DocumentContent:
+    """Prepared pages (see `prepared`) with their grid cells, read by the engine."""
     blocks: list[str | Table] = []
     texts: list[str] = []
-    for picture in pictures:
-        page = prepared(picture.image)
+    for page, cells in pages:
         glyphs = with_ticks(page, glyphs_of(page, engine))
-        page_blocks_ = page_blocks(glyphs, grid_cells(page))
+        page_blocks_ = page_blocks(glyphs, cells)
         blocks.extend(page_blocks_)
         texts.append("\n".join(_block_text(block) for block in page_blocks_))
-    return DocumentContent(tuple(blocks), "\n".join(texts), image_count=len(pictures), page_count=len(pictures))
+    return DocumentContent(tuple(blocks), "\n".join(texts), image_count=len(pages), page_count=len(pages))
 
 
 def _block_text(block: str | Table) -> str:
@@ -397,7 +400,10 @@ def read_scan_here(data: bytes, filename: str, form_keywords: tuple[str, ...], m
                                            max_pages=max_pages) if p.context == "page"]
     except PagesUnreadable as unreadable:
         raise DocumentUnreadable("corrupt", str(unreadable)) from None
-    content = read_pages(pictures, engine)
+    pages = [(page, grid_cells(page)) for page in map(prepared, (p.image for p in pictures))]
+    if not any(len(cells) >= FORM_MIN_CELLS for _, cells in pages):
+        return ParsedDocument(filename, "other", None)  # no ruled table: a letter, a certificate, not the form
+    content = read_pages(pages, engine)
     fields = extract_fields(content)
     kind, score = classify(filename, content, fields, form_keywords)
     return ParsedDocument(filename, kind, content, fields if kind == "form" else {}, score)

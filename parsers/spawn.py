@@ -5,11 +5,17 @@ instead: OCR, because the ONNX runtime's threads do not survive a fork (a proces
 it once hands a broken runtime to every forked child); and the seal detector when a forked
 child crashed, since a native library's state inherited from the parent may be what crashed
 it. A spawned child costs about a second of imports.
+
+The child gets a temporary folder of its own as TMPDIR, removed when it ends: libraries
+leave files there (ONNX Runtime its telemetry session file `.ses`) and a child that is
+killed cleans up nothing.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import tempfile
 from typing import Any, Callable
 
 
@@ -19,9 +25,14 @@ class SpawnedFailure(Exception):
 
 def run_spawned(func: Callable, args: tuple, *, seconds: float, memory_bytes: int) -> Any:
     """`func(*args)` in a fresh interpreter; its result, or SpawnedFailure. `func` must be importable."""
+    with tempfile.TemporaryDirectory(prefix="intake-child-") as scratch:
+        return _run(func, args, seconds, memory_bytes, scratch)
+
+
+def _run(func: Callable, args: tuple, seconds: float, memory_bytes: int, scratch: str) -> Any:
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, func, args, memory_bytes), daemon=True)
+    process = context.Process(target=_child, args=(sender, func, args, memory_bytes, scratch), daemon=True)
     process.start()
     sender.close()
     try:
@@ -41,9 +52,11 @@ def run_spawned(func: Callable, args: tuple, *, seconds: float, memory_bytes: in
     return value
 
 
-def _child(sender, func: Callable, args: tuple, memory_bytes: int) -> None:
+def _child(sender, func: Callable, args: tuple, memory_bytes: int, scratch: str) -> None:
     import resource
 
+    os.environ.update(TMPDIR=scratch, TEMP=scratch, TMP=scratch)
+    tempfile.tempdir = scratch
     try:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         sender.send(("ok", func(*args)))

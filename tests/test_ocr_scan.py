@@ -106,3 +106,26 @@ def test_tesseract_the_fallback_engine_reads_the_title_at_least():
     data, _, filename = seals.ocr_scan(41, "scan_pdf")
     document = read_scan(data, filename, KEYWORDS, DEFAULT_LIMITS, "tesseract")
     assert document is not None and document.kind == "form" and "巴渝工匠" in document.content.text
+
+
+def test_a_scanned_page_without_a_ruled_table_is_not_read_by_ocr(monkeypatch):
+    """A covering letter or a certificate scanned beside the photos: no grid, so not the form,
+    and the OCR engine (seconds a page) is never started for it."""
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", seals.PAGE_SIZE, "white")
+    draw = ImageDraw.Draw(page)
+    for line in range(12):
+        draw.text((150, 200 + 60 * line), "关于推荐张伟华同志参评巴渝工匠的函" if line == 0 else "特此推荐。" * 6,
+                  fill="black", font=seals.font(34))
+    letter = seals.scan_pdf(page, random.Random(1))
+
+    def no_engine(*args):
+        raise AssertionError("OCR ran on a page that is no form")
+
+    monkeypatch.setattr(ocr, "glyphs_of", no_engine)
+    document = ocr.read_scan_here(letter, "推荐函.pdf", KEYWORDS, 100_000_000, 4, "rapidocr")
+    assert document.kind == "other" and document.content is None
+    form, _, _ = seals.ocr_scan(41, "scan_pdf")
+    with pytest.raises(AssertionError, match="no form"):  # the form's page does reach the engine
+        ocr.read_scan_here(form, "推荐表.pdf", KEYWORDS, 100_000_000, 4, "rapidocr")
