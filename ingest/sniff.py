@@ -203,6 +203,9 @@ def _local_header_names(data: bytes, limit: int) -> list[str]:
 _ODF = re.compile(rb"^PK\x03\x04.{26}mimetype(application/vnd\.oasis\.opendocument\.[a-z.-]+)", re.DOTALL)
 
 
+_OOXML_BY_EXTENSION = {"docx": DOCX, "docm": DOCX, "xlsx": XLSX, "pptx": PPTX}
+
+
 def _zip(data: bytes, filename: str) -> str | None:
     if data[:4] not in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):
         return None
@@ -211,10 +214,14 @@ def _zip(data: bytes, filename: str) -> str | None:
         return odf.group(1).decode("ascii")
     names = zip_member_names(data)
     tops = {name.split("/", 1)[0] for name in names}
-    if "[Content_Types].xml" in names or "word/document.xml" in names:
+    cut_short = data.rfind(b"PK\x05\x06") < 0  # no central directory: the file was truncated
+    if "[Content_Types].xml" in names or "word/document.xml" in names or cut_short:
         for top, media_type in (("word", DOCX), ("xl", XLSX), ("ppt", PPTX)):
             if top in tops:
                 return media_type
+        # cut off before its word/ part: the name decides, so a broken 推荐表.docx is an
+        # unreadable form for the sender to send again, not an archive
+        return _OOXML_BY_EXTENSION.get(_extension(filename), ZIP)
     return ZIP
 
 

@@ -224,8 +224,11 @@ def test_zero_byte_form_is_unreadable(tmp_path):
     assert verdict["nominees"][0]["findings"][0]["detail"]["reason"] == "empty"
 
 
-def test_truncated_form_is_unreadable(tmp_path):
-    verdict = one(tmp_path, nomination_mail([("附件1.docx", forms.truncated(forms.bayu_form_docx(ZHANG)))] + PHOTOS))
+@pytest.mark.parametrize("keep", [None, 114], ids=["half", "cut before word/"])
+def test_truncated_form_is_unreadable(tmp_path, keep):
+    form = forms.bayu_form_docx(ZHANG)
+    cut = forms.truncated(form) if keep is None else form[:keep]  # 114 bytes: only [Content_Types].xml begun
+    verdict = one(tmp_path, nomination_mail([("附件1.docx", cut)] + PHOTOS))
     assert codes(verdict) == ["FORM_UNREADABLE"]
 
 

@@ -68,6 +68,8 @@ CASES = [
     ("gbk text", "姓名：张三\r\n性别：男\r\n".encode("gbk"), "", "text/plain"),
     ("utf-8 text", "姓名：张三\n".encode("utf-8"), "", "text/plain"),
     ("binary junk", bytes(range(256)) * 4, "x.docx", "application/octet-stream"),
+    ("docx cut before word/", eml.docx()[:114], "推荐表.docx", DOCX),
+    ("zip cut short", archives.zip_bytes([("a.txt", b"a" * 500)])[:200], "材料.zip", "application/zip"),
     ("empty", b"", "x.pdf", "application/octet-stream"),
 ]
 
