@@ -36,6 +36,9 @@ class Comparison:
     old_codes: list[str]
     new_codes: list[str]
     verdict: Verdict
+    # staff decisions (intake review) on the message's current nominees, which filing the new
+    # verdict would replace: "李四：人工受理（alice，2017-04-20 10:00）"
+    decisions: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -51,15 +54,24 @@ def compare(runtime: Runtime, row_id: int) -> Comparison:
         row = session.get(MessageRow, row_id)
         if row is None:
             raise NotFound(f"没有编号为 {row_id} 的邮件")
-        current = [n.id for n in session.exec(select(NomineeRow).where(
-            NomineeRow.message_id == row_id, NomineeRow.superseded_by.is_(None))).all()]
+        nominees = session.exec(select(NomineeRow).where(
+            NomineeRow.message_id == row_id, NomineeRow.superseded_by.is_(None))).all()
+        current = [n.id for n in nominees]
+        decisions = tuple(_decision(n) for n in nominees if n.decision)
         old_codes = list(session.exec(select(FindingRow.code).where(
             FindingRow.message_id == row_id,
             (FindingRow.nominee_id.is_(None)) | (FindingRow.nominee_id.in_(current)))).all())
     raw = BlobStore(runtime.config.data_path / "blobs").get(row.raw_sha256)
     received_at = row.received_at if row.received_at_source in ("imap", "option") else None
     verdict = judge(raw, runtime.profile, received_at=received_at, received_at_source=row.received_at_source)
-    return Comparison(row_id, row.state, row.status, verdict.status, old_codes, _codes(verdict), verdict)
+    return Comparison(row_id, row.state, row.status, verdict.status, old_codes, _codes(verdict), verdict, decisions)
+
+
+def _decision(row: NomineeRow) -> str:
+    from intake.export import DECISION_WORDS
+
+    when = shown(row.decided_at) if row.decided_at else ""
+    return f"{row.name}：{DECISION_WORDS.get(row.decision, row.decision)}（{row.decided_by}，{when}）"
 
 
 def apply(runtime: Runtime, comparison: Comparison, send: bool, actor: str, now: datetime) -> ReplyRow | None:

@@ -133,10 +133,12 @@ def register(main: click.Group) -> None:
     @click.argument("message_ids", nargs=-1, type=int, required=True)
     @click.option("--apply", "apply_it", is_flag=True, help="file the new verdict (the reply is held)")
     @click.option("--send", is_flag=True, help="with --apply: queue the new reply for sending")
+    @click.option("--replace-decisions", is_flag=True,
+                  help="with --apply: file the new verdict even over staff review decisions")
     @click.option("--by", "actor", default=lambda: os.environ.get("USER", "staff"), show_default="$USER",
                   help="who does this, for the audit trail")
     def reprocess(config_file: Path | None, message_ids: tuple[int, ...], apply_it: bool, send: bool,
-                  actor: str) -> None:
+                  replace_decisions: bool, actor: str) -> None:
         """Judge stored messages again and show what changed; change nothing unless --apply."""
         from intake.outbox import utcnow
         from intake.reprocess import NotFound, apply, compare
@@ -151,6 +153,11 @@ def register(main: click.Group) -> None:
             click.echo(f"#{message_id}（{comparison.state}）：{comparison.old_status} → {comparison.new_status}，{change}")
             click.echo(f"  原结论：{', '.join(sorted(comparison.old_codes)) or '无问题'}")
             click.echo(f"  新结论：{', '.join(sorted(comparison.new_codes)) or '无问题'}")
+            for decision in comparison.decisions:
+                click.echo(f"  工作人员复核决定：{decision}")
+            if apply_it and comparison.decisions and not replace_decisions:
+                click.echo("  未登记：按新结论登记会取代上述复核决定；确需取代请加 --replace-decisions")
+                continue
             if apply_it:
                 reply = apply(runtime, comparison, send=send, actor=actor, now=utcnow())
                 state = reply.state if reply else "不回复"

@@ -345,3 +345,20 @@ def test_export_lists_current_nominees_in_full_and_a_folder_per_accepted_one(fil
     assert photo.read_bytes() == dict(FILES["zhang"])["张三-照片1.jpg"]
     assert stat.S_IMODE(workbook.stat().st_mode) == 0o600
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_reprocess_does_not_silently_undo_a_staff_decision(filed):
+    """李四 was accepted by alice (a Word 97 form staff read themselves); judging the mail again
+    would say needs_review once more. It is shown, and filed only when staff say so."""
+    message, _ = by_tag(filed.config, "li")
+    shown = intake(filed.config, "reprocess", str(message.id), "--apply", "--by", "carol").stdout
+    assert "工作人员复核决定：李四：人工受理（alice，" in shown
+    assert "未登记" in shown and "--replace-decisions" in shown
+    after = current(filed.config, "李四")
+    assert (after.status, after.decision, after.decided_by) == ("accepted", "accepted", "alice")
+
+    replaced = intake(filed.config, "reprocess", str(message.id), "--apply", "--replace-decisions",
+                      "--by", "carol").stdout
+    assert "已按新结论登记" in replaced
+    assert by_tag(filed.config, "li")[0].status == "needs_review"  # filed anew, for staff to settle again
+    assert ("carol", "reprocessed") in [(a.actor, a.action) for a in audits(filed.config, message.id, "message")]
