@@ -5,6 +5,8 @@ The order of steps is what makes it crash-safe:
    the folder's cursor moves past the message: from here on the ledger owns it;
 2. the message is judged and filed, with its reply in the outbox, in one transaction;
 3. only then is it moved (or flagged) on the server.
+Judging runs on both cores (intake/judging.py) while this process takes the next messages
+in and files the verdicts, always in the order the mail arrived.
 A crash between any two steps is repaired by the next run: ledger rows still `fetched` or
 `failed` are judged again from their stored bytes, filed rows not yet moved are moved.
 """
@@ -12,22 +14,25 @@ A crash between any two steps is repaired by the next run: ledger rows still `fe
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import Callable, Iterator
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from campaigns.schema import Profile
 from ingest.sources.base import Cursor, FetchedMail, MailSource
-from intake import failpoints, followup
+from intake import failpoints, followup, stagetimes
 from intake.config import Config
 from intake.judge import judge
+from intake.judging import Judging, Pending
 from intake.replying import queue_reply
 from intake.times import aware, shown
 from nominees.masking import mask_numbers_in
-from storage.blobs import BlobStore
+from storage.blobs import BlobStore, BlobStoreFull
+from storage.db import DatabaseFull
 from storage.db import session as new_session
 from storage.filing import audit, earlier_nominees, ensure_campaign, file_verdict, find_duplicate
 from storage.models import MailboxState, MessageRow
@@ -72,6 +77,7 @@ class Intake:
         """Take what is new; `should_stop` is asked between messages, never within one, and
         `progress` is told after each message."""
         report = PollReport()
+        stagetimes.time_the_judge()
         self._set_aside_filed(report)
         self._retry_due(report)
         cursor = self._cursor()
@@ -80,16 +86,32 @@ class Intake:
         if batch.resynchronising:
             log.warning("邮箱文件夹 %s 的 UIDVALIDITY 已变化（%s → %s），重新核对全部邮件，已登记的不会重复处理",
                         cursor.folder, cursor.uidvalidity, batch.uidvalidity)
-        for mail in batch.mails:
-            if should_stop():
-                break
-            report.fetched += 1
-            row = self._take(mail, batch.resynchronising)
-            if row is not None:
-                self._judge_and_file(row, mail.raw, mail, report)
+        with Judging(self.blobs, self.profile) as judging:
+            awaited: deque[tuple[MessageRow, FetchedMail, Pending]] = deque()
+            mails = iter(batch.mails)
+            while (mail := _next_mail(mails)) is not None:
+                if should_stop():
+                    break
+                report.fetched += 1
+                with stagetimes.stage("store"):
+                    row = self._take_or_say_why(mail, batch.resynchronising)
+                if row is not None:
+                    awaited.append((row, _without_bytes(mail), judging.submit(row.raw_sha256, mail.raw,
+                                                                              self._received_at(row))))
+                del mail  # its bytes are in the blob store: not kept here while verdicts are awaited
+                self._file_judged(awaited, judging, report, keep=judging.ahead)
+                progress(report)
+            self._file_judged(awaited, judging, report, keep=0)
             progress(report)
         self._touch_cursor(batch.uidvalidity)
+        stagetimes.write()
         return report
+
+    def _file_judged(self, awaited: deque, judging: Judging, report: PollReport, keep: int) -> None:
+        """File, oldest first, the verdicts that are in, and wait for them while more than `keep` are out."""
+        while awaited and (len(awaited) > keep or awaited[0][2].future.done()):
+            row, mail, pending = awaited.popleft()
+            self._file_verdict(row, mail, lambda: judging.verdict(pending), report)
 
     def _cursor(self) -> Cursor:
         folder = self.config.mailbox.folder
@@ -108,6 +130,7 @@ class Intake:
             if uid is not None:
                 state.last_uid = max(state.last_uid, uid)
             state.last_poll_at = self.clock()
+            state.last_error = None
             s.add(state)
 
         if session is not None:
@@ -116,6 +139,20 @@ class Intake:
         with new_session(self.engine) as s:
             update(s)
             s.commit()
+
+    def _take_or_say_why(self, mail: FetchedMail, resynchronising: bool) -> MessageRow | None:
+        """`_take`; when the blob store's disk is full nothing is recorded by design, so the
+        reason is kept on the folder's state for `intake status`, and the poll stops."""
+        try:
+            return self._take(mail, resynchronising)
+        except BlobStoreFull as full:
+            with new_session(self.engine) as session:
+                key = (self.source.account, self.config.mailbox.folder)
+                state = session.get(MailboxState, key) or MailboxState(account=key[0], folder=key[1])
+                state.last_error = str(full)
+                session.add(state)
+                session.commit()
+            raise
 
     def _take(self, mail: FetchedMail, resynchronising: bool) -> MessageRow | None:
         """Put the mail in the ledger (bytes first); None when the ledger already has it."""
@@ -157,14 +194,25 @@ class Intake:
     # --- judging and filing --------------------------------------------------------------
 
     def _judge_and_file(self, row: MessageRow, raw: bytes, mail: FetchedMail | None, report: PollReport) -> None:
-        received_at = row.received_at if row.received_at_source == "imap" else None
+        received_at = self._received_at(row)
+        self._file_verdict(row, mail, lambda: judge(raw, self.profile, received_at=received_at,
+                                                    received_at_source="imap"), report)
+
+    @staticmethod
+    def _received_at(row: MessageRow) -> datetime | None:
+        return row.received_at if row.received_at_source == "imap" else None
+
+    def _file_verdict(self, row: MessageRow, mail: FetchedMail | None, verdict_of: Callable[[], object],
+                      report: PollReport) -> None:
         try:
             failpoints.fail_here("fail_judging")
-            verdict = judge(raw, self.profile, received_at=received_at, received_at_source="imap")
-            with new_session(self.engine) as session:
+            verdict = verdict_of()
+            with stagetimes.stage("file"), new_session(self.engine) as session:
                 current = session.get(MessageRow, row.id)
                 self._file(session, current, verdict)
                 session.commit()
+        except (BlobStoreFull, DatabaseFull):
+            raise  # the disk, not the message: the poll stops, the row stays `fetched` for the next one
         except Exception as exc:  # noqa: BLE001 - a failure is recorded, retried, then quarantined
             self._record_failure(row.id, exc, report)
             return
@@ -173,7 +221,8 @@ class Intake:
         log.info("已登记邮件 #%s（%s，%s）：%s", row.id, verdict.message.from_addr,
                  mask_numbers_in(verdict.message.subject or ""), verdict.status)
         if mail is not None:
-            self._set_aside(mail, row.id)
+            with stagetimes.stage("move"):
+                self._set_aside(mail, row.id)
             report.set_aside += 1
 
     def _file(self, session: Session, row: MessageRow, verdict) -> None:
@@ -191,7 +240,8 @@ class Intake:
         earlier = earlier_nominees(session, verdict, self.profile.id, shown)
         verdict = with_history(verdict, earlier)
         filed = file_verdict(session, row, verdict, self.profile, earlier, now)
-        queue_reply(session, row, verdict, filed, self.profile, self.config.replies, now)
+        with stagetimes.stage("reply"):
+            queue_reply(session, row, verdict, filed, self.profile, self.config.replies, now)
 
     def _record_failure(self, row_id: int, exc: Exception, report: PollReport) -> None:
         schedule = self.config.schedule
@@ -254,3 +304,12 @@ class Intake:
             report.set_aside += 1
 
 
+def _next_mail(mails: Iterator[FetchedMail]) -> FetchedMail | None:
+    """The source's next mail (None at the end), its fetching counted as a stage of its own."""
+    with stagetimes.stage("fetch"):
+        return next(mails, None)
+
+
+def _without_bytes(mail: FetchedMail) -> FetchedMail:
+    """The ledger key alone, for setting the mail aside later: its bytes are in the blob store."""
+    return replace(mail, raw=b"")

@@ -211,6 +211,8 @@ def status_lines(runtime) -> list[str]:
     for state in polls:
         last = state.last_poll_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S") if state.last_poll_at else "从未"
         lines.append(f"邮箱 {state.account} {state.folder}：上次收取 {last}，UID {state.last_uid}")
+        if state.last_error:
+            lines.append(f"  上次收取中断：{state.last_error}")
     lines += forward_lines(runtime)
     for row in problems:
         lines.append(f"问题邮件 #{row.id}（{STATE_WORDS[row.state]}，已试{row.attempts}次）：{row.last_error}")

@@ -58,6 +58,7 @@ def test_a_full_blob_disk_files_nothing_and_the_mail_is_taken_once_there_is_room
         said = {line.split(" ", 3)[-1] for line in service.log().splitlines() if "磁盘已满" in line}
         assert said == {f"收取邮件失败，稍后重试：数据目录 {blobs} 所在磁盘已满，邮件未登记，将在空间释放后重试"}
         assert "Traceback" not in service.log() + service.tail()
+        assert f"上次收取中断：数据目录 {blobs} 所在磁盘已满" in intake(config, "status").stdout  # and in status
         # nothing recorded for it, and no half-written file left behind
         messages, nominees, replies = records(config)
         assert [m.message_id for m in messages] == ["<n0@unit.example.cn>"]
@@ -76,6 +77,7 @@ def test_a_full_blob_disk_files_nothing_and_the_mail_is_taken_once_there_is_room
     assert [n.intake_number for n in nominees] == ["BYGJ-2017-0001", "BYGJ-2017-0002", "BYGJ-2017-0003"]
     assert [r.state for r in replies] == ["sent"] * 3 and len(smtp_server.messages) == 3
     assert mailbox.messages("INBOX") == {}
+    assert "上次收取中断" not in intake(config, "status").stdout
 
 
 @pytest.mark.parametrize("room", [0, 40_000, 100_000], ids=["at-start", "at-the-ledger", "at-filing"])

@@ -1,0 +1,128 @@
+"""Run a command and measure its whole process tree: wall time, CPU, per-core busy, peak memory.
+
+CPU is user+sys of the command and every descendant it waited for (os.wait4's rusage),
+over wall time: 2.0 means both cores busy the whole time. Per-core busy comes from
+/proc/stat deltas, so it counts the whole machine (Dovecot, and anything else running).
+Peak memory: VmHWM of the command and of its largest descendant, sampled from /proc every
+20 ms. Not ru_maxrss: Linux hands a process that execs the high-water mark of the process
+it was forked from, so the command would be charged with this benchmark's own memory, and
+every ffprobe with the service's. A forked child's figure counts the pages it still
+shares with the service.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SAMPLE_SECONDS = 0.02
+
+
+@dataclass(frozen=True)
+class TreeUsage:
+    wall: float
+    cpu: float  # user+sys seconds of the tree
+    core_busy: tuple[float, ...]  # fraction of each core busy during the run (whole machine)
+    main_peak_mb: float
+    child_peak_mb: float
+    returncode: int
+    child_peak_what: str = ""  # the command line of the largest child seen (a fork shows its parent's)
+
+    @property
+    def cores_used(self) -> float:
+        return self.cpu / self.wall if self.wall else 0.0
+
+
+def run_measured(command: list[str], env: dict[str, str] | None = None, output: Path | None = None) -> TreeUsage:
+    before = core_times()
+    started = time.perf_counter()
+    with open(output or os.devnull, "wb") as sink:
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    sampler = _Sampler(process.pid)
+    sampler.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    sampler.stop()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    return TreeUsage(wall, cpu, busy_since(before), sampler.main_peak_kb / 1024, sampler.child_peak_kb / 1024,
+                     process.returncode, sampler.child_peak_what)
+
+
+def core_times() -> list[tuple[int, int]]:
+    """(busy, total) jiffies of each core since boot."""
+    cores = []
+    for line in Path("/proc/stat").read_text().splitlines():
+        if line.startswith("cpu") and line[3].isdigit():
+            values = [int(v) for v in line.split()[1:]]
+            idle = values[3] + values[4]  # idle + iowait
+            cores.append((sum(values) - idle, sum(values)))
+    return cores
+
+
+def busy_since(before: list[tuple[int, int]]) -> tuple[float, ...]:
+    after = core_times()
+    return tuple((b1 - b0) / max(1, t1 - t0) for (b0, t0), (b1, t1) in zip(before, after))
+
+
+class _Sampler(threading.Thread):
+    """Reads VmHWM of the process and its descendants until stopped."""
+
+    def __init__(self, root: int):
+        super().__init__(daemon=True)
+        self.root = root
+        self.main_peak_kb = 0
+        self.child_peak_kb = 0
+        self.child_peak_what = ""
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join()
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            self.main_peak_kb = max(self.main_peak_kb, _high_water_kb(self.root))
+            for child in _descendants(self.root):
+                peak = _high_water_kb(child)
+                if peak > self.child_peak_kb:
+                    self.child_peak_kb, self.child_peak_what = peak, _command_of(child)
+            self._stopping.wait(SAMPLE_SECONDS)
+
+
+def _high_water_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _command_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:120]
+    except OSError:
+        return "?"
+
+
+def _descendants(root: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(") ", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found, frontier = [], [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
