@@ -87,12 +87,13 @@ def test_unsure_goes_to_staff_within_the_profiles_band():
 
 
 @pytest.mark.parametrize("stamped", [False, True])
-def test_a_self_nomination_needs_no_seal_and_one_seen_is_recorded(stamped):
+def test_a_self_nomination_needs_no_seal_and_is_not_looked_at_for_one(stamped):
+    """CONTRACT §1/§4: Chongqing judges the seal of unit nominations only; `seal` is null where
+    it is not judged (and the detector's time is not spent)."""
     values = ZHANG.but(channel="个人自荐")
     result = verdict([("附件1.docx", forms.bayu_form_docx(values, stamped=stamped)), WRITEUP, *PHOTOS])
     assert result["status"] == "accepted", findings(result)
-    seal = result["nominees"][0]["seal"]
-    assert (seal is not None and seal["present"]) if stamped else seal is None
+    assert result["nominees"][0]["seal"] is None
 
 
 def test_wuhan_records_a_seal_when_seen_and_asks_for_none():
