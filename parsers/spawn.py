@@ -8,13 +8,16 @@ it. A spawned child costs about a second of imports.
 
 The child gets a temporary folder of its own as TMPDIR, removed when it ends: libraries
 leave files there (ONNX Runtime its telemetry session file `.ses`) and a child that is
-killed cleans up nothing.
+killed cleans up nothing. The arguments (a scan of megabytes) travel through a file in that
+folder, not the start-up pipe: a child that dies before it has read a pipe of more than
+64 KB would leave `Process.start()` blocked for ever, before any time limit applies.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import tempfile
 from typing import Any, Callable
 
@@ -30,9 +33,12 @@ def run_spawned(func: Callable, args: tuple, *, seconds: float, memory_bytes: in
 
 
 def _run(func: Callable, args: tuple, seconds: float, memory_bytes: int, scratch: str) -> Any:
+    arguments = os.path.join(scratch, "arguments.pickle")
+    with open(arguments, "wb") as handle:
+        pickle.dump((func, args), handle, protocol=pickle.HIGHEST_PROTOCOL)
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, func, args, memory_bytes, scratch), daemon=True)
+    process = context.Process(target=_child, args=(sender, arguments, memory_bytes, scratch), daemon=True)
     process.start()
     sender.close()
     try:
@@ -52,13 +58,15 @@ def _run(func: Callable, args: tuple, seconds: float, memory_bytes: int, scratch
     return value
 
 
-def _child(sender, func: Callable, args: tuple, memory_bytes: int, scratch: str) -> None:
+def _child(sender, arguments: str, memory_bytes: int, scratch: str) -> None:
     import resource
 
     os.environ.update(TMPDIR=scratch, TEMP=scratch, TMP=scratch)
     tempfile.tempdir = scratch
     try:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        with open(arguments, "rb") as handle:
+            func, args = pickle.load(handle)
         sender.send(("ok", func(*args)))
     except BaseException as failure:  # noqa: BLE001 - reported to the parent as text
         sender.send(("error", f"{type(failure).__name__}: {failure}"[:500]))
