@@ -306,6 +306,9 @@ def assemble(
     for nf in material:
         if id(nf.attachment) in placed:
             continue
+        if nf.document is not None and nf.document.kind == "summary":
+            shared.append(nf)  # a 汇总表 lists the whole batch: no one nominee's file, even when there is one
+            continue
         owner = _owner(nf.attachment, people)
         if owner is not None:
             owner.files.append(nf)

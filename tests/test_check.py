@@ -317,6 +317,9 @@ def test_summary_sheet_beside_the_forms_is_no_nominee(tmp_path):
     files = [("推荐表.docx", forms.bayu_form_docx(ZHANG)), ("汇总表.xlsx", _xlsx())] + PHOTOS
     verdict = one(tmp_path, nomination_mail(files))
     assert len(verdict["nominees"]) == 1 and verdict["status"] == "accepted"
+    # the batch's sheet, listed with the message's files, not filed as the only nominee's
+    assert "汇总表.xlsx" not in [a["filename"] for a in verdict["nominees"][0]["attachments"]]
+    assert [a["filename"] for a in verdict["attachments"]] == ["汇总表.xlsx"]
 
 
 def _xlsx() -> bytes:

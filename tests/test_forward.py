@@ -86,11 +86,9 @@ def rows(config: Path):
     with new_session(engine) as session:
         nominees = session.exec(select(NomineeRow).where(NomineeRow.superseded_by.is_(None))
                                 .order_by(NomineeRow.id)).all()
-        # the summary sheet is no nominee's file, though the city's grouping gives a message's only
-        # nominee every file that fits no one else (a one-person part of a split batch)
+        # the summary sheet is no nominee's file, also in a one-person part of a split batch
         files = {n.id: Counter(a.role for a in session.exec(select(AttachmentRow)
-                                                            .where(AttachmentRow.nominee_id == n.id)).all()
-                               if a.filename != SHEET)
+                                                            .where(AttachmentRow.nominee_id == n.id)).all())
                  for n in nominees}
         forwarded = session.exec(select(ForwardMessageRow).order_by(ForwardMessageRow.id)).all()
         carried = {r.nominee_id: r.forward_message_id for r in session.exec(select(ForwardNomineeRow)).all()}
