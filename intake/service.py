@@ -86,6 +86,7 @@ class Intake:
         if batch.resynchronising:
             log.warning("邮箱文件夹 %s 的 UIDVALIDITY 已变化（%s → %s），重新核对全部邮件，已登记的不会重复处理",
                         cursor.folder, cursor.uidvalidity, batch.uidvalidity)
+        every_mail_taken = False
         with Judging(self.blobs, self.profile) as judging:
             awaited: deque[tuple[MessageRow, FetchedMail, Pending]] = deque()
             mails = iter(batch.mails)
@@ -101,9 +102,11 @@ class Intake:
                 del mail  # its bytes are in the blob store: not kept here while verdicts are awaited
                 self._file_judged(awaited, judging, report, keep=judging.ahead)
                 progress(report)
+            else:
+                every_mail_taken = True
             self._file_judged(awaited, judging, report, keep=0)
             progress(report)
-        self._touch_cursor(batch.uidvalidity)
+        self._touch_cursor(batch.uidvalidity, error_over=every_mail_taken)
         stagetimes.write()
         return report
 
@@ -121,7 +124,10 @@ class Intake:
                 return Cursor(folder)
             return Cursor(folder, state.uidvalidity, state.last_uid)
 
-    def _touch_cursor(self, uidvalidity: int, uid: int | None = None, session: Session | None = None) -> None:
+    def _touch_cursor(self, uidvalidity: int, uid: int | None = None, session: Session | None = None,
+                      error_over: bool = False) -> None:
+        """Move the folder's cursor; the reason the last poll stopped (`last_error`) is kept until a
+        mail is taken or a poll takes everything, not cleared by a poll stopped before it got there."""
         def update(s: Session) -> None:
             key = (self.source.account, self.config.mailbox.folder)
             state = s.get(MailboxState, key) or MailboxState(account=key[0], folder=key[1])
@@ -130,7 +136,8 @@ class Intake:
             if uid is not None:
                 state.last_uid = max(state.last_uid, uid)
             state.last_poll_at = self.clock()
-            state.last_error = None
+            if uid is not None or error_over:
+                state.last_error = None
             s.add(state)
 
         if session is not None:
