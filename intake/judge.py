@@ -48,12 +48,12 @@ def read_scans(message: Message, documents: dict[int, ParsedDocument], probes: d
     if any(d.kind == "form" and d.unreadable is None and d.content and d.content.text.strip()
            for d in documents.values()):
         return {}  # the form came as text: a scan beside it is only for the seal
-    from parsers.ocr import read_scan
+    from parsers import ocr
 
     wanted = [index for index, attachment in enumerate(message.attachments)
-              if _is_scan(attachment, documents.get(index), probes.get(index))]
-    read = {index: read_scan(message.attachments[index].data, message.attachments[index].filename,
-                             profile.form.title_keywords, profile.limits) for index in wanted[:MAX_SCANS]}
+              if _is_scan(attachment, documents.get(index), probes.get(index))][:MAX_SCANS]
+    files = [(message.attachments[index].data, message.attachments[index].filename) for index in wanted]
+    read = dict(zip(wanted, ocr.read_scans(files, profile.form.title_keywords, profile.limits)))
     return {index: document for index, document in read.items() if document is not None}
 
 

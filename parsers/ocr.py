@@ -411,22 +411,43 @@ def read_scan_here(data: bytes, filename: str, form_keywords: tuple[str, ...], m
     return ParsedDocument(filename, kind, content, fields if kind == "form" else {}, score)
 
 
-def read_scan(data: bytes, filename: str, form_keywords: tuple[str, ...], limits, engine: str | None = None
-              ) -> ParsedDocument | None:
-    """A scan read by OCR in a child process under the limits; None where no engine is
-    installed or the reading failed (the scan then stays a scan, for staff).
+def read_scans_here(files: list[tuple[bytes, str]], form_keywords: tuple[str, ...], max_pixels: int,
+                    max_pages: int, engine: str) -> list[ParsedDocument | None]:
+    """In this process, one after the other: None for a scan that could not be read."""
+    read: list[ParsedDocument | None] = []
+    for data, filename in files:
+        try:
+            read.append(read_scan_here(data, filename, form_keywords, max_pixels, max_pages, engine))
+        except Exception:  # noqa: BLE001 - the engine gave up on this picture: it stays a scan, for staff
+            read.append(None)
+    return read
+
+
+def read_scans(files: list[tuple[bytes, str]], form_keywords: tuple[str, ...], limits, engine: str | None = None
+               ) -> list[ParsedDocument | None]:
+    """The scans of one message read by OCR in one child process under the limits; None for
+    each that could not be read, and for all where no engine is installed or the child failed
+    (the scans then stay scans, for staff). One child for all: a district's zip of thirty
+    scanned forms pays the interpreter's start and the models' load once, not thirty times.
 
     The child is spawned, not forked like the other readers' (ingest/sandbox.py): the ONNX
     runtime's threads do not survive a fork, and a process that has run it once (a test, a
     benchmark) would hand a broken runtime to every forked child."""
     engine = engine or default_engine()
-    if engine is None:
-        return None
+    if engine is None or not files:
+        return [None] * len(files)
     pages = min(limits.pdf_max_pages, 4)  # a form is one or two pages; more is not a form
     from parsers.spawn import run_spawned
 
     try:
-        return run_spawned(read_scan_here, (data, filename, form_keywords, limits.image_max_pixels, pages, engine),
-                           seconds=limits.ocr_seconds_per_page * pages + 15, memory_bytes=limits.ocr_memory_bytes)
-    except Exception:  # noqa: BLE001 - the ONNX runtime or Tesseract gave up on this picture, or its time ran out
-        return None
+        return run_spawned(read_scans_here, (files, form_keywords, limits.image_max_pixels, pages, engine),
+                           seconds=limits.ocr_seconds_per_page * pages * len(files) + 15,
+                           memory_bytes=limits.ocr_memory_bytes)
+    except Exception:  # noqa: BLE001 - the runtime died or the time ran out
+        return [None] * len(files)
+
+
+def read_scan(data: bytes, filename: str, form_keywords: tuple[str, ...], limits, engine: str | None = None
+              ) -> ParsedDocument | None:
+    """One scan read by OCR (see `read_scans`)."""
+    return read_scans([(data, filename)], form_keywords, limits, engine)[0]

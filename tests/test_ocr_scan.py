@@ -129,3 +129,23 @@ def test_a_scanned_page_without_a_ruled_table_is_not_read_by_ocr(monkeypatch):
     form, _, _ = seals.ocr_scan(41, "scan_pdf")
     with pytest.raises(AssertionError, match="no form"):  # the form's page does reach the engine
         ocr.read_scan_here(form, "推荐表.pdf", KEYWORDS, 100_000_000, 4, "rapidocr")
+
+
+@needs_rapidocr
+def test_a_districts_two_scanned_forms_are_read_in_one_ocr_process(monkeypatch):
+    """Each scan would otherwise pay the interpreter's start and the models' load again."""
+    import parsers.spawn
+
+    spawned = []
+    real = parsers.spawn.run_spawned
+    monkeypatch.setattr(parsers.spawn, "run_spawned", lambda *args, **kwargs: spawned.append(1) or real(*args, **kwargs))
+    wang = ZHANG.but(name="王建国", id_number=id_number(birth="19800101", sequence="155"), phone="13900001234")
+    files = []
+    for seed, values in ((7, ZHANG), (9, wang)):
+        scan, _, _ = seals.ocr_scan(seed, "scan_pdf", values=values)
+        files += [(f"{values.name}推荐表.pdf", scan), (f"{values.name}事迹材料.docx", forms.writeup_docx(1200)),
+                  *[(f"{values.name}照片{i}.jpg", photo_jpeg(seed * 10 + i)) for i in range(4)]]
+    result = _judge(files)
+    assert sorted(n["fields"]["name"] for n in result["nominees"]) == ["张伟华", "王建国"]
+    assert {n["status"] for n in result["nominees"]} == {"accepted"}, result
+    assert len(spawned) == 1
