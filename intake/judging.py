@@ -9,6 +9,12 @@ imported, and they never touch the service's database or mail connection.
 
 The first message of a poll is judged in the service's own process: most polls bring one
 message or none, and they should not pay for workers.
+
+Workers are forked only from a process with a single thread (`intake poll --once`). Under
+`intake run` the poll runs in a scheduler thread beside others (the scheduler's, IMAP IDLE),
+and a fork copies whatever locks those threads hold at that instant: a worker could wait on
+one for ever and the poll with it (seen once in CI's kill rounds). There, messages are judged
+in the service's process, one after the other, as before.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import threading
 from contextlib import suppress
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -49,7 +56,7 @@ class Judging:
     def __init__(self, blobs: BlobStore, profile: Profile, workers: int = WORKERS):
         self.blobs = blobs
         self.profile = profile
-        self.workers = workers
+        self.workers = workers if threading.active_count() == 1 else 1  # see the module's docstring
         self.ahead = 2 * workers  # verdicts awaited at once: keeps workers busy, bounds memory
         self._pool: ProcessPoolExecutor | None = None
         self._generation = 0
