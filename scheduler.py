@@ -34,6 +34,7 @@ class Service:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
         self.stopping = threading.Event()
+        self._stopper: threading.Thread | None = None
         self.scheduler = BlockingScheduler(timezone="Asia/Shanghai",
                                            job_defaults={"max_instances": 1, "coalesce": True,
                                                          "misfire_grace_time": 300})
@@ -111,9 +112,14 @@ class Service:
             self._source = None
 
     def stop(self, *_signal) -> None:
+        """SIGTERM/SIGINT: the poll job sees the flag and ends after its message. The scheduler is
+        shut down from a thread of its own: the handler runs inside whatever the main thread was
+        doing (the scheduler's loop, holding its locks), and waiting there for the jobs to end
+        could wait for ever (a SIGTERM once went unanswered for 60 s in CI)."""
         log.info("收到停止信号：处理完当前邮件后停止")
         self.stopping.set()
-        self.scheduler.shutdown(wait=True)  # the poll job sees the flag and ends after its message
+        self._stopper = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, name="stop")
+        self._stopper.start()
 
     def run(self) -> None:
         schedule = self.runtime.config.schedule
@@ -128,5 +134,7 @@ class Service:
             threading.Thread(target=self._watch_idle, name="imap-idle", daemon=True).start()
         log.info("intake 服务已启动：%s，邮箱 %s", self.runtime.profile.id, self.runtime.config.mailbox.folder)
         self.scheduler.start()  # blocks until stop()
+        if self._stopper is not None:
+            self._stopper.join()  # the jobs in hand end before their connections are closed
         self._close_source()
         log.info("intake 服务已停止")
