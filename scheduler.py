@@ -11,20 +11,20 @@ import logging
 import signal
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from intake.daylog import write_day
-from intake.lock import Busy, exclusive
-from intake.outbox import send_due, utcnow
-from intake.runtime import Runtime
-from intake.service import Intake
+from core.times import SHANGHAI, utcnow
+from replies.outbox import send_due
+from service.daylog import write_day
+from service.intake import Intake
+from service.lock import Busy, exclusive
+from service.runtime import Runtime
 
 log = logging.getLogger("intake")
-SHANGHAI = timezone(timedelta(hours=8))
 IDLE_RENEW_SECONDS = 25 * 60  # RFC 2177: re-issue IDLE before the server's 30-minute timeout
 
 

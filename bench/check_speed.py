@@ -20,15 +20,15 @@ import time
 from pathlib import Path
 
 import campaigns
-from intake.judge import judge
-from intake.report import verdict_json
-from tests.builders import forms
-from tests.builders.submission import nomination_mail
-from tests.idcards import id_number
+from service.judge import judge
+from service.verdict_json import verdict_json
+from testing.builders import forms
+from testing.builders.submission import nomination_mail
+from testing.idcards import id_number
 
 
 def _message(photos: bool) -> bytes:
-    from tests.builders.submission import photo_jpeg
+    from testing.builders.submission import photo_jpeg
 
     files = [("附件1.docx", forms.bayu_form_docx(forms.FormValues(id_number=id_number()))),
              ("事迹材料.docx", forms.writeup_docx(1400))]
@@ -54,7 +54,7 @@ def _time_command(raw: bytes, runs: int) -> list[float]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "a.eml"
         path.write_bytes(raw)
-        command = [sys.executable, "-m", "intake.cli", "check", str(path), "--campaign", "chongqing-bayu-2017"]
+        command = [sys.executable, "-m", "cli", "check", str(path), "--campaign", "chongqing-bayu-2017"]
         timings = []
         for _ in range(runs):
             started = time.perf_counter()
@@ -75,7 +75,7 @@ def _time_parse(raw: bytes, runs: int) -> list[float]:
 
 
 def _two_megabyte_mail() -> bytes:
-    from tests.builders.submission import photo_jpeg
+    from testing.builders.submission import photo_jpeg
 
     files = [("附件1.docx", forms.bayu_form_docx())]
     files += [(f"照片{i}.jpg", photo_jpeg(i, size=(900, 700))) for i in range(6)]

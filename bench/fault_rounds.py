@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.dovecot import Dovecot, require_dovecot
-from tests.faults import fault_rounds
+from testing.dovecot import Dovecot, require_dovecot
+from testing.faults import fault_rounds
 
 
 def main() -> int:

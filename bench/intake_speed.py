@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bench.proctree import TreeUsage, busy_since, core_times, run_measured
 from bench.synthetic_mailbox import BuiltMail, append_all, mailbox
-from tests.dovecot import PASSWORD, Dovecot, Mailbox, require_dovecot
+from testing.dovecot import PASSWORD, Dovecot, Mailbox, require_dovecot
 
 TARGET_RATIO = 2.0
 TARGET_PEAK_MB = 500.0
@@ -120,7 +120,7 @@ def _intake(box: Mailbox, folder: str, work: Path) -> TreeUsage:
     config = _write_config(work, box, folder)
     env = dict(os.environ, INTAKE_STAGE_TIMES=str(work / "stages.json"))
     env.pop("INTAKE_FAILPOINT", None)
-    usage = run_measured([sys.executable, "-m", "intake.cli", "poll", "--once", "--config", str(config)],
+    usage = run_measured([sys.executable, "-m", "cli", "poll", "--once", "--config", str(config)],
                          env=env, output=work / f"poll-{len(list(work.glob('poll-*')))}.txt")
     if usage.returncode != 0:
         raise SystemExit(f"intake poll failed ({usage.returncode}); see {work}")

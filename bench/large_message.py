@@ -22,7 +22,7 @@ from pathlib import Path
 from bench.intake_speed import _states, _write_config
 from bench.proctree import run_measured
 from bench.synthetic_mailbox import FIRST_ARRIVAL
-from tests.dovecot import Dovecot, require_dovecot
+from testing.dovecot import Dovecot, require_dovecot
 
 TARGET_MB = 300.0
 VIDEO_SECONDS = 120
@@ -44,7 +44,7 @@ def main() -> None:
             work = Path(folder)
             config = _write_config(work, box, "INBOX")
             env = {k: v for k, v in os.environ.items() if k not in ("INTAKE_FAILPOINT", "INTAKE_STAGE_TIMES")}
-            usage = run_measured([sys.executable, "-m", "intake.cli", "poll", "--once", "--config", str(config)],
+            usage = run_measured([sys.executable, "-m", "cli", "poll", "--once", "--config", str(config)],
                                  env=env, output=work / "poll.txt")
             states = _states(work / "data" / "intake.sqlite3")
             if usage.returncode != 0:
@@ -63,7 +63,7 @@ def main() -> None:
 
 def _video(size_bytes: float) -> bytes:
     """An MP4 of about `size_bytes`: a moving test pattern at the bit rate that gives that size."""
-    from tests.builders.media import cache_folder
+    from testing.builders.media import cache_folder
 
     path = cache_folder() / f"large-{VIDEO_SECONDS}s-{size_bytes / 1e6:.0f}MB.mp4"
     if not path.exists():
@@ -80,8 +80,8 @@ def _video(size_bytes: float) -> bytes:
 
 
 def _message(video: bytes) -> bytes:
-    from tests.builders import forms
-    from tests.builders.submission import nomination_mail
+    from testing.builders import forms
+    from testing.builders.submission import nomination_mail
 
     files = [("张三推荐表.docx", forms.bayu_form_docx()), ("张三事迹材料.docx", forms.writeup_docx(1200)),
              ("张三工作视频.mp4", video)]

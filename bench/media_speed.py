@@ -7,7 +7,7 @@ Prints a table:
   $INTAKE_BENCH_CACHE or the temp folder): `parsers.media.probe_media`, temporary file and
   ffprobe included. Target (issue 4): under 150 ms median.
 - judging one message with a .docx form, a write-up and 5 camera-like 4000×3000 JPEGs
-  (high-entropy: gradient, shapes and random grain, about 5 MB each): `intake.judge.judge`
+  (high-entropy: gradient, shapes and random grain, about 5 MB each): `service.judge.judge`
   in a fresh process, so that its peak memory is the judge's own. Target: under 1.5 s, peak
   memory under 400 MB. Peak memory is ru_maxrss of the judging process plus that of its
   largest child (the photo sandbox); since a forked child's RSS counts the pages it shares
@@ -47,10 +47,10 @@ def _video(cache: Path) -> Path:
 def _message(cache: Path) -> Path:
     path = cache / f"bench-{PHOTOS}-camera-photos.eml"
     if not path.exists():
-        from tests.builders import forms
-        from tests.builders.media import camera_jpeg
-        from tests.builders.submission import nomination_mail
-        from tests.idcards import id_number
+        from testing.builders import forms
+        from testing.builders.media import camera_jpeg
+        from testing.builders.submission import nomination_mail
+        from testing.idcards import id_number
 
         files = [("附件1.docx", forms.bayu_form_docx(forms.FormValues(id_number=id_number()))),
                  ("事迹材料.docx", forms.writeup_docx(1200))]
@@ -62,11 +62,11 @@ def _message(cache: Path) -> Path:
 def _time_probe(path: Path, runs: int) -> list[float]:
     from campaigns.limits import Limits
     from ingest.sniff import sniff
-    from ingest.types import Attachment
     from parsers.media import probe_media
+    from parsers.types import FileData
 
     data = path.read_bytes()
-    attachment = Attachment(path.name, data, sniff(data, path.name))
+    attachment = FileData(path.name, data, sniff(data, path.name))
     probe = probe_media(attachment, Limits())
     assert probe.decodable and probe.format == "mp4" and probe.width == 1920, probe
     timings = []
@@ -86,7 +86,7 @@ def judge_in_this_process(eml: str, runs: int) -> None:
     until the collector happens to run.
     """
     import campaigns
-    from intake.judge import judge
+    from service.judge import judge
 
     profile = campaigns.load("chongqing-bayu-2017")
     raw = Path(eml).read_bytes()
@@ -122,7 +122,7 @@ def main() -> None:
     if args.judge_child:
         judge_in_this_process(args.judge_child, args.runs)
         return
-    from tests.builders.media import cache_folder
+    from testing.builders.media import cache_folder
 
     cache = cache_folder()
     video, eml = _video(cache), _message(cache)

@@ -20,10 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest.sources import ImapSource, MaildirSource
+from ingest.sources import ImapSource, MaildirConfig, MaildirSource
 from ingest.sources.base import Cursor
-from intake.config import MailboxConfig
-from tests.dovecot import Dovecot, Mailbox, require_dovecot
+from testing.dovecot import Dovecot, Mailbox, require_dovecot
 
 TARGET_MS = 100.0
 
@@ -93,7 +92,7 @@ def _maildir(size: int, polls: int) -> float:
         for n in range(size):
             (root / "cur" / f"{1700000000 + n}.M{n}P{os.getpid()}.bench:2,").write_bytes(_message(n))
         setup = time.perf_counter() - started
-        source = MaildirSource(MailboxConfig(kind="maildir", path=root))
+        source = MaildirSource(MaildirConfig(path=root))
         cursor, count, first = _filed(source)
         timings, _ = _empty_polls(source, cursor, polls)
     print(f"Maildir, {size} filed messages: setup {setup:.2f} s, first poll ({count} read) {first:.2f} s, "

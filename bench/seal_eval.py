@@ -44,7 +44,7 @@ REAL_SEALS = {"pdfplumber__malformed-from-issue-932.pdf"}
 def _one_page(seed: int) -> tuple[int, str, bool, bool, float, float, str, int]:
     """(seed, case, has_seal, is_trap, confidence, seconds, where, pages) for one page of the set."""
     from parsers.seal import read_seal_here
-    from tests.builders.seals import eval_page
+    from testing.builders.seals import eval_page
 
     page = eval_page(seed)
     started = time.perf_counter()
@@ -119,7 +119,7 @@ def corpora() -> None:
 
 def _read_scan(item: tuple[int, str, str]) -> tuple[int, str, str, dict, dict, float]:
     from parsers.ocr import read_scan_here
-    from tests.builders.seals import ocr_scan
+    from testing.builders.seals import ocr_scan
 
     seed, medium, engine = item
     data, values, filename = ocr_scan(seed, medium)
@@ -176,7 +176,7 @@ def ocr(scans: int, workers: int) -> None:
 
 
 def main() -> None:
-    from tests.builders.seals import HELD_OUT, TUNING
+    from testing.builders.seals import HELD_OUT, TUNING
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--part", choices=("held-out", "tuning"), default="held-out")

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from imapclient import IMAPClient
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from core.times import SHANGHAI
+
 FIRST_ARRIVAL = datetime(2017, 4, 10, 9, 0, tzinfo=SHANGHAI)  # well inside the 巴渝工匠 2017 campaign
 VIDEO_SLOTS = (2, 5, 8)  # of every ten messages
 FORM_OF_SLOT = ("docx",) * 25 + ("pdf",) * 15 + ("docx+scan",) * 9 + ("scan",) * 1  # of every fifty
@@ -57,7 +57,7 @@ def mailbox(count: int) -> list[BuiltMail]:
 
 
 def _cache() -> Path:
-    from tests.builders.media import cache_folder
+    from testing.builders.media import cache_folder
 
     folder = cache_folder() / f"intake-speed-{CACHE_VERSION}"
     folder.mkdir(exist_ok=True)
@@ -75,8 +75,8 @@ def _cached(folder: Path, index: int) -> BuiltMail:
 
 
 def _build(index: int, form: str, video: bool) -> bytes:
-    from tests.builders import forms, seals
-    from tests.builders.submission import nomination_mail
+    from testing.builders import forms, seals
+    from testing.builders.submission import nomination_mail
 
     rng = random.Random(index)
     values = seals.random_values(rng, channel="组织推荐" if "scan" in form else None)
@@ -93,7 +93,7 @@ def _build(index: int, form: str, video: bool) -> bytes:
 
 
 def _form_files(index: int, form: str, values) -> list[tuple[str, bytes]]:
-    from tests.builders import forms, seals
+    from testing.builders import forms, seals
 
     if form == "docx":
         return [(f"{values.name}推荐表.docx", forms.bayu_form_docx(values))]
@@ -108,14 +108,14 @@ def _form_files(index: int, form: str, values) -> list[tuple[str, bytes]]:
 
 @lru_cache(maxsize=None)
 def _photo(seed: int) -> bytes:
-    from tests.builders.media import camera_jpeg
+    from testing.builders.media import camera_jpeg
 
     return camera_jpeg(seed, PHOTO_SIZE, quality=80)
 
 
 @lru_cache(maxsize=None)
 def _video() -> bytes:
-    from tests.builders.media import video
+    from testing.builders.media import video
 
     path = _cache() / "video-300s-64x48-1fps.mp4"
     if not path.exists():

@@ -8,6 +8,7 @@ start-up instead of silently changing a verdict.
 from __future__ import annotations
 
 from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from campaigns.limits import Limits
@@ -143,7 +144,6 @@ class Profile(_Strict):
     opens: datetime
     deadline: datetime  # a message received at or after this instant is late
     deadline_text: str  # how people read it, for replies: 2017年4月30日24:00
-    timezone: str
     intake_number_prefix: str  # BYGJ-2017- → BYGJ-2017-0001
     forwards_to: str | None = None  # the campaign a district passes its accepted nominations to
     form: Form

@@ -1,6 +1,6 @@
 """Archives that senders attach (zip, 7z, rar), unpacked in memory under the limits of CONTRACT §3."""
 
-# Each archive attached to a mail is unpacked in a forked child (`ingest.sandbox`), nested
+# Each archive attached to a mail is unpacked in a forked child (`core.children`), nested
 # archives included, so a bomb or a decoder stuck in a loop costs one finding. Members are
 # read in chunks and reading stops the moment a limit is crossed; nothing is written to disk
 # except the archive itself for the rar tool, in a private folder that is removed afterwards.
@@ -16,8 +16,8 @@ import zipfile
 from dataclasses import dataclass, field
 
 from campaigns.limits import Limits
+from core import children
 from ingest import names
-from ingest.sandbox import ChildCrashed, LimitExceeded, run_limited
 from ingest.sniff import RAR, SEVEN_ZIP, ZIP, sniff
 from ingest.types import Attachment, UnreadableArchive, UnsafeContent
 
@@ -77,13 +77,13 @@ def expand_attachments(attachments: list[Attachment], limits: Limits) -> Expansi
 def _expand_one(attachment: Attachment, limits: Limits, budget: Budget, result: Expansion) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="intake-archive-") as scratch:
-            child: _Child = run_limited(
+            child: _Child = children.run(
                 _unpack, attachment, limits, budget, scratch,
                 seconds=limits.file_parse_seconds, memory_bytes=limits.file_parse_memory_bytes,
             )
-    except LimitExceeded as exc:
+    except children.LimitExceeded as exc:
         child = _Child(budget=budget, keep_raw=True, unreadable=[UnreadableArchive(attachment.path, exc.kind)])
-    except ChildCrashed:
+    except children.ChildCrashed:
         child = _Child(budget=budget, keep_raw=True, unreadable=[UnreadableArchive(attachment.path, "corrupt")])
     except Exception as exc:  # a bug of ours in the child: the archive is kept and staff told
         child = _Child(budget=budget, keep_raw=True, unreadable=[UnreadableArchive(attachment.path, "corrupt")])

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_tz
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from core.times import SHANGHAI
+
 _NUMERIC_ZONE = re.compile(r"[+-]\d{4}\b")
 # Servers in China print their zone as "CST" (China Standard Time); parsedate reads it as
 # US Central, fourteen hours off.

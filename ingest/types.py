@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
+from core import filekinds
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -33,6 +35,11 @@ class Attachment:
     @property
     def size(self) -> int:
         return len(self.data)
+
+    @property
+    def category(self) -> filekinds.Category:
+        """What the file is to a nomination: document, image, video, spreadsheet, archive, other."""
+        return filekinds.category(self.media_type, self.filename)
 
     @property
     def path(self) -> str:

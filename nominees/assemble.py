@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 from campaigns.schema import Profile
 from ingest.types import Attachment, Message
-from nominees.kinds import category_of
 from nominees.normalise import (
     channel_id,
     clean_choice,
@@ -65,7 +64,7 @@ def _source_of(attachment: Attachment) -> str:
 
 def is_signature_image(attachment: Attachment) -> bool:
     """Logos and pasted pictures shown inside the HTML body are not nomination material."""
-    return bool(attachment.content_id) and attachment.inline and category_of(attachment) == "image"
+    return bool(attachment.content_id) and attachment.inline and attachment.category == "image"
 
 
 def _name_says_form(filename: str) -> bool:
@@ -155,7 +154,7 @@ def _image_role(attachment: Attachment, probe: MediaProbe | None) -> Role:
 
 
 def _role_of(attachment: Attachment, document: ParsedDocument | None, probe: MediaProbe | None = None) -> Role:
-    kind = category_of(attachment)
+    kind = attachment.category
     if kind == "image":
         return _image_role(attachment, probe)
     if kind == "video":
@@ -267,7 +266,7 @@ def assemble(
     for index, attachment in enumerate(message.attachments):
         if is_signature_image(attachment):
             continue
-        if category_of(attachment) == "other":
+        if attachment.category == "other":
             unsupported.append(attachment)
         document, probe = documents.get(index), probes.get(index)
         role = _role_of(attachment, document, probe)
@@ -282,7 +281,7 @@ def assemble(
     for person in people:
         person.files.extend(nf for nf, _, _ in person.forms)
 
-    unreadable = [f for f in material if f.unreadable is not None and category_of(f.attachment) == "document"]
+    unreadable = [f for f in material if f.unreadable is not None and f.attachment.category == "document"]
     form_like = [f for f in unreadable if _name_says_form(f.filename) or (not people and f.document.kind != "writeup")]
     for nf in form_like:
         as_form = NominationFile(nf.attachment, "form", nf.document, nf.probe)

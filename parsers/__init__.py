@@ -9,43 +9,12 @@ from typing import Callable
 from lxml import etree
 
 from campaigns.limits import Limits
-from ingest.sandbox import ChildCrashed, LimitExceeded, run_limited
-from ingest.types import Attachment
+from core import children, filekinds
 from parsers.classify import classify
 from parsers.fields import extract_fields
-from parsers.types import DocumentContent, DocumentUnreadable, ParsedDocument
+from parsers.types import DocumentContent, DocumentUnreadable, FileData, ParsedDocument
 
-__all__ = ["parse_document", "DocumentUnreadable", "ParsedDocument"]
-
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-PDF = "application/pdf"
-
-# sniffed media type → reader. Everything not named here is not a document for this stage.
-READERS: dict[str, str] = {
-    DOCX: "docx",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.template": "docx",
-    "application/vnd.ms-word.document.macroenabled.12": "docx",
-    PDF: "pdf",
-    "text/plain": "text",
-}
-# older Word and WPS files: converted to .docx by LibreOffice (parsers/legacy.py), then read as .docx
-LEGACY = frozenset({
-    "application/msword", "application/vnd.ms-works", "application/wps-office.wps",
-    "application/kswps", "application/rtf", "text/rtf",
-})
-ENCRYPTED = frozenset({"application/x-ms-office-encrypted"})  # OOXML in an OLE2 EncryptedPackage
-# a 汇总表 beside the forms: material, but no nominee (CONTRACT §3)
-SUMMARY = frozenset({
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/vnd.ms-excel",
-    "application/vnd.oasis.opendocument.spreadsheet", "application/wps-office.et",
-})
-# a sniffer that could not tell (a truncated docx is no valid zip any more): the extension decides
-GENERIC = frozenset({"application/octet-stream", "application/zip", "application/x-zip-compressed",
-                     "application/x-ole-storage", "application/x-cfb", "archive", "application/x-empty",
-                     "inode/x-empty"})
-BY_EXTENSION = {".docx": "docx", ".docm": "docx", ".dotx": "docx", ".pdf": "pdf", ".txt": "text",
-                ".doc": "legacy", ".wps": "legacy", ".rtf": "legacy", ".xlsx": "summary",
-                ".xls": "summary", ".et": "summary"}
+__all__ = ["parse_document", "DocumentUnreadable", "FileData", "ParsedDocument"]
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # stream name in an encrypted OOXML
@@ -53,14 +22,14 @@ _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # stream name in an
 _PARSERS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def parse_document(attachment: Attachment, form_keywords: tuple[str, ...], limits: Limits) -> ParsedDocument:
-    """Read one attachment; never raises for a bad file (see ParsedDocument.unreadable)."""
-    filename = attachment.filename
-    route = _route(attachment)
+def parse_document(file: FileData, form_keywords: tuple[str, ...], limits: Limits) -> ParsedDocument:
+    """Read one file; never raises for a bad file (see ParsedDocument.unreadable)."""
+    filename = file.filename
+    route = _route(file)
     if route in ("other", "summary"):
         return ParsedDocument(filename, route, None)
     try:
-        content = _read(route, attachment.data, limits)
+        content = _read(route, file.data, limits)
     except DocumentUnreadable as unreadable:
         kind, score = classify(filename, None, {}, form_keywords)
         return ParsedDocument(filename, kind, None, {}, score, unreadable)
@@ -69,22 +38,13 @@ def parse_document(attachment: Attachment, form_keywords: tuple[str, ...], limit
     return ParsedDocument(filename, kind, content, fields if kind == "form" else {}, score)
 
 
-def _route(attachment: Attachment) -> str:
+def _route(file: FileData) -> str:
     """docx, pdf, text, legacy, encrypted, empty; or other/summary for what is no document."""
-    data, media_type = attachment.data, attachment.media_type.split(";")[0].strip().lower()
-    extension = os.path.splitext(attachment.filename)[1].lower()
-    if media_type in ENCRYPTED or (data.startswith(_OLE2_MAGIC) and _ENCRYPTED_PACKAGE in data):
+    data = file.data
+    if file.media_type == filekinds.ENCRYPTED_OFFICE or (data.startswith(_OLE2_MAGIC) and _ENCRYPTED_PACKAGE in data):
         return "encrypted"  # a password-protected .docx, whatever the sniffer called it
-    route = READERS.get(media_type)
-    if route is None and media_type in LEGACY:
-        route = "legacy"
-    if route is None and media_type in SUMMARY:
-        route = "summary"
-    if route is None and (media_type in GENERIC or not data):
-        route = BY_EXTENSION.get(extension)
-    if route is None:
-        return "other"
-    if not data and route != "summary":
+    route = filekinds.route(file.media_type if data else "application/x-empty", file.filename)
+    if not data and route not in ("summary", "other"):
         return "empty"
     return route
 
@@ -104,11 +64,11 @@ def _read(route: str, data: bytes, limits: Limits) -> DocumentContent:
         return read_text(data)
     reader, args = _reader(route, data, limits)
     try:
-        return run_limited(_guarded, reader, args, seconds=limits.file_parse_seconds,
-                           memory_bytes=limits.file_parse_memory_bytes)
-    except LimitExceeded as exceeded:
+        return children.run(_guarded, reader, args, seconds=limits.file_parse_seconds,
+                            memory_bytes=limits.file_parse_memory_bytes)
+    except children.LimitExceeded as exceeded:
         raise DocumentUnreadable(exceeded.kind, str(exceeded)) from None
-    except ChildCrashed as crashed:  # a C library died on the file's bytes
+    except children.ChildCrashed as crashed:  # a C library died on the file's bytes
         raise DocumentUnreadable("corrupt", f"the reader crashed: {crashed}"[:300]) from None
 
 

@@ -1,6 +1,6 @@
 """Photos and videos judged by their bytes: what they are, how big, how long, whether they decode.
 
-`probe_media` reads one attachment; `probe_many` reads all of a message's, in parallel where
+`probe_media` reads one file; `probe_many` reads all of a message's, in parallel where
 it pays: every photo of a message is decoded in ONE sandboxed child (forked, under the time
 and memory limits) by a few threads, since Pillow releases the GIL while decoding; videos
 are read by ffprobe subprocesses, two at a time, each killed when its time is up. A file
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Literal, Sequence
 
 from campaigns.limits import Limits
-from ingest.types import Attachment
+from core import filekinds
+from parsers.types import FileData
 
 MediaKind = Literal["photo", "video"]
 
@@ -61,34 +62,32 @@ class MediaProbe:
         return self.problem == "image_too_large"
 
 
-def media_kind(attachment: Attachment) -> MediaKind | None:
-    """Whether an attachment is read as a photo, a video, or not here at all."""
-    from nominees.kinds import category_of
-
-    return {"image": "photo", "video": "video"}.get(category_of(attachment))  # type: ignore[return-value]
+def media_kind(media_type: str, filename: str) -> MediaKind | None:
+    """Whether a file is read as a photo, a video, or not here at all."""
+    return {"image": "photo", "video": "video"}.get(filekinds.category(media_type, filename))  # type: ignore[return-value]
 
 
-def probe_media(attachment: Attachment, limits: Limits) -> MediaProbe:
-    """Probe one photo or video attachment (see the module's docstring). Never raises for bad bytes."""
-    return probe_many([attachment], limits)[0]
+def probe_media(file: FileData, limits: Limits) -> MediaProbe:
+    """Probe one photo or video (see the module's docstring). Never raises for bad bytes."""
+    return probe_many([file], limits)[0]
 
 
-def probe_many(attachments: Sequence[Attachment], limits: Limits, workers: int | None = None) -> list[MediaProbe]:
-    """Probe several attachments, in their order; photos in one child, videos two at a time."""
+def probe_many(files: Sequence[FileData], limits: Limits, workers: int | None = None) -> list[MediaProbe]:
+    """Probe several files, in their order; photos in one child, videos two at a time."""
     from parsers import photo, video
 
     workers = workers or max(1, min(os.cpu_count() or 1, 4))
     results: dict[int, MediaProbe] = {}
-    photos = [(i, a) for i, a in enumerate(attachments) if media_kind(a) == "photo"]
-    videos = [(i, a) for i, a in enumerate(attachments) if media_kind(a) == "video"]
+    photos = [(i, f) for i, f in enumerate(files) if media_kind(f.media_type, f.filename) == "photo"]
+    videos = [(i, f) for i, f in enumerate(files) if media_kind(f.media_type, f.filename) == "video"]
     if photos:
-        probes = photo.probe_photos([(a.path, a.data) for _, a in photos], limits, workers)
+        probes = photo.probe_photos([(f.path, f.data) for _, f in photos], limits, workers)
         results.update(zip((i for i, _ in photos), probes))
     if videos:
-        probes = video.probe_videos([(a.path, a.data, a.filename) for _, a in videos], limits, min(workers, 2))
+        probes = video.probe_videos([(f.path, f.data, f.filename) for _, f in videos], limits, min(workers, 2))
         results.update(zip((i for i, _ in videos), probes))
-    for i, attachment in enumerate(attachments):
+    for i, file in enumerate(files):
         if i not in results:
-            results[i] = MediaProbe(attachment.path, "photo", bytes=attachment.size, problem="unsupported",
-                                    explanation=f"not a photo or video: {attachment.media_type}")
-    return [results[i] for i in range(len(attachments))]
+            results[i] = MediaProbe(file.path, "photo", bytes=file.size, problem="unsupported",
+                                    explanation=f"not a photo or video: {file.media_type}")
+    return [results[i] for i in range(len(files))]

@@ -430,19 +430,19 @@ def read_scans(files: list[tuple[bytes, str]], form_keywords: tuple[str, ...], l
     (the scans then stay scans, for staff). One child for all: a district's zip of thirty
     scanned forms pays the interpreter's start and the models' load once, not thirty times.
 
-    The child is spawned, not forked like the other readers' (ingest/sandbox.py): the ONNX
+    The child is spawned, not forked like the other readers' (core/children.py): the ONNX
     runtime's threads do not survive a fork, and a process that has run it once (a test, a
     benchmark) would hand a broken runtime to every forked child."""
     engine = engine or default_engine()
     if engine is None or not files:
         return [None] * len(files)
     pages = min(limits.pdf_max_pages, 4)  # a form is one or two pages; more is not a form
-    from parsers.spawn import run_spawned
+    from core import children
 
     try:
-        return run_spawned(read_scans_here, (files, form_keywords, limits.image_max_pixels, pages, engine),
-                           seconds=limits.ocr_seconds_per_page * pages * len(files) + 15,
-                           memory_bytes=limits.ocr_memory_bytes)
+        return children.run(read_scans_here, files, form_keywords, limits.image_max_pixels, pages, engine,
+                            seconds=limits.ocr_seconds_per_page * pages * len(files) + 15,
+                            memory_bytes=limits.ocr_memory_bytes, fresh=True)
     except Exception:  # noqa: BLE001 - the runtime died or the time ran out
         return [None] * len(files)
 

@@ -20,7 +20,7 @@ import pillow_heif
 from PIL import Image, ImageStat, UnidentifiedImageError
 
 from campaigns.limits import Limits
-from ingest.sandbox import ChildCrashed, LimitExceeded, run_limited
+from core import children
 from parsers.media import MediaProbe
 
 pillow_heif.register_heif_opener()
@@ -47,13 +47,13 @@ def probe_photos(items: list[tuple[str, bytes]], limits: Limits, workers: int = 
     workers = max(1, min(workers, len(items)))
     rounds = math.ceil(len(items) / workers)
     try:
-        return run_limited(_probe_batch, items, limits.image_max_pixels, workers,
-                           seconds=limits.file_parse_seconds * rounds, memory_bytes=limits.file_parse_memory_bytes)
-    except (LimitExceeded, ChildCrashed) as failure:
+        return children.run(_probe_batch, items, limits.image_max_pixels, workers,
+                            seconds=limits.file_parse_seconds * rounds, memory_bytes=limits.file_parse_memory_bytes)
+    except children.ChildFailed as failure:
         if len(items) > 1:
             return [probe_photos([item], limits, 1)[0] for item in items]
         path, data = items[0]
-        problem = failure.kind if isinstance(failure, LimitExceeded) else "corrupt"
+        problem = failure.kind if isinstance(failure, children.LimitExceeded) else "corrupt"
         return [MediaProbe(path, "photo", bytes=len(data), problem=problem, explanation=str(failure)[:300])]
 
 

@@ -132,7 +132,7 @@ def read_seal_here(data: bytes, filename: str, max_pixels: int, max_pages: int) 
 
 def read_seal(data: bytes, filename: str, limits) -> SealReading:
     """One file, in a sandboxed child under the limits; a failure is a problem for staff, not a seal."""
-    from ingest.sandbox import ChildCrashed, LimitExceeded, run_limited
+    from core import children
     from parsers import pages, seal_detector  # noqa: F401 - loaded here, so that each forked child has them
 
     kind = pages.kind_of(data, filename)
@@ -149,16 +149,14 @@ def read_seal(data: bytes, filename: str, limits) -> SealReading:
     max_pages = min(limits.pdf_max_pages, 20)
     seconds = limits.file_parse_seconds + limits.seal_seconds_per_page * max_pages
     try:
-        return run_limited(read_seal_here, data, filename, limits.image_max_pixels, max_pages,
-                           seconds=seconds, memory_bytes=limits.file_parse_memory_bytes)
-    except LimitExceeded as failure:
+        return children.run(read_seal_here, data, filename, limits.image_max_pixels, max_pages,
+                            seconds=seconds, memory_bytes=limits.file_parse_memory_bytes)
+    except children.LimitExceeded as failure:
         return SealReading(False, 0.0, problems=(f"{filename}: {failure}"[:300],))
-    except ChildCrashed:
+    except children.ChildCrashed:
         pass  # a native library died: once more in a clean process, in case the parent's state did it
-    from parsers.spawn import SpawnedFailure, run_spawned
-
     try:
-        return run_spawned(read_seal_here, (data, filename, limits.image_max_pixels, max_pages),
-                           seconds=seconds + 10, memory_bytes=limits.file_parse_memory_bytes)
-    except SpawnedFailure as failure:
+        return children.run(read_seal_here, data, filename, limits.image_max_pixels, max_pages,
+                            seconds=seconds + 10, memory_bytes=limits.file_parse_memory_bytes, fresh=True)
+    except children.ChildFailed as failure:
         return SealReading(False, 0.0, problems=(f"{filename}: {failure}"[:300],))

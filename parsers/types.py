@@ -15,6 +15,24 @@ Kind = Literal["form", "writeup", "photo_document", "summary", "other"]
 
 
 @dataclass(frozen=True)
+class FileData:
+    """What a parser is given: the bytes, where the sender put the file (`材料.zip/张三/推荐表.docx`,
+    for people and for the extension), and the media type sniffed from the bytes."""
+
+    path: str
+    data: bytes = field(repr=False)
+    media_type: str
+
+    @property
+    def filename(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True)
 class Table:
     """A table as rows of cell texts; a merged cell appears once, where it starts."""
 

@@ -1,6 +1,6 @@
 """The one reply to a judged message: a plain-text Chinese e-mail built from the templates.
 
-All wording lives in `replies/templates/<set>/` and `replies/findings.zh.toml`; this module
+All wording lives in `replies/templates/<set>/` and `validators/findings.zh.toml`; this module
 only gathers what the templates show (a view of the verdict, with personal data masked) and
 puts the headers on. It is pure: the same verdict, profile, numbers and clock give the same
 text (only the fresh Message-ID differs).
@@ -18,17 +18,17 @@ from email.utils import format_datetime, make_msgid
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from campaigns.schema import Profile
+from core.times import beijing
 from ingest.types import Attachment
 from nominees.masking import mask_numbers_in
 from replies.policy import reply_recipient, reply_recipient_name
-from replies.wording import finding_fix
 from validators.evaluate import Verdict
 from validators.findings import Finding
+from validators.wording import field_label, finding_fix
 
 TEMPLATES = Path(__file__).parent / "templates"
 _SET_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -76,7 +76,7 @@ class ReplyView:
     status: str
     campaign_title: str
     subject: str  # the original subject, masked, without Re:/our tags
-    received_at: str  # 2017年4月10日 09:59, in the campaign's timezone
+    received_at: str  # 2017年4月10日 09:59, Beijing time
     sent_on: str  # 2017年4月10日
     late: bool  # a LATE finding: nothing can be resent
     message_problems: tuple[Problem, ...]
@@ -100,13 +100,13 @@ class ReplyView:
 # --- building the view ----------------------------------------------------------------------
 
 
-def _shown_time(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
+def _shown_time(moment: datetime) -> str:
+    local = beijing(moment)
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def _shown_date(moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
+def _shown_date(moment: datetime) -> str:
+    local = beijing(moment)
     return f"{local.year}年{local.month}月{local.day}日"
 
 
@@ -207,15 +207,14 @@ def reply_view(verdict: Verdict, profile: Profile, intake_numbers: list[str | No
     for judged, number in zip(verdict.nominees, intake_numbers):
         if judged.status == "accepted" and not number:
             raise ValueError(f"accepted nominee {judged.nominee.index} has no intake number")
-    zone = ZoneInfo(profile.timezone)
     claimed: set[int] = set()
     nominees = _nominee_views(verdict, intake_numbers, profile, claimed)
     return ReplyView(
         status=verdict.status,
         campaign_title=profile.title,
         subject=_original_subject(verdict.message.subject),
-        received_at=_shown_time(verdict.message.received_at, zone),
-        sent_on=_shown_date(now, zone),
+        received_at=_shown_time(verdict.message.received_at),
+        sent_on=_shown_date(now),
         late=any(f.code == "LATE" for f in verdict.findings),
         message_problems=_by_severity(verdict.findings, "reject", profile),
         message_checks=_by_severity(verdict.findings, "review", profile),
@@ -241,7 +240,7 @@ def environment(template_set: str) -> Environment:
     """The Jinja2 environment of one template set: plain text, so no autoescape; strict."""
     if not _SET_NAME.match(template_set) or not (TEMPLATES / template_set).is_dir():
         raise ValueError(f"no reply template set {template_set!r} in {TEMPLATES}")
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES / template_set),
         undefined=StrictUndefined,
         autoescape=False,
@@ -249,6 +248,8 @@ def environment(template_set: str) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["field_label"] = field_label
+    return env
 
 
 def render(view: ReplyView, template_set: str) -> tuple[str, str]:
@@ -312,7 +313,7 @@ def compose_reply(verdict: Verdict, profile: Profile, *, intake_numbers: list[st
         # answers to our reply (补发材料) belong in the campaign's mailbox, whatever sends replies
         email["Reply-To"] = Address(profile.replies.sender_name, addr_spec=profile.mailbox)
     email["Subject"] = subject
-    email["Date"] = format_datetime(now.astimezone(ZoneInfo(profile.timezone)))
+    email["Date"] = format_datetime(beijing(now))
     email["Message-ID"] = make_msgid(idstring="intake-reply", domain=_domain(from_addr))
     if original.message_id and _message_ids(original.message_id):
         email["In-Reply-To"] = _message_ids(original.message_id)[0]

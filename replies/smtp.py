@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 import smtplib
 import socket
 import ssl
 
-from intake.config import ConfigError, SmtpConfig
+from core.net import is_loopback
+from core.settings import ConfigError
+from replies.settings import SmtpConfig
 from replies.transport import PermanentSendError, SendConfigurationError, SendError, TransientSendError
 
 # login refused for good: wrong user or password, mechanism too weak, auth required first
 _LOGIN_REFUSED = {530, 534, 535, 538}
-
-
-def is_loopback(host: str) -> bool:
-    """`localhost`, 127.0.0.0/8 or ::1: the only hosts that may be spoken to in plain text."""
-    name = host.strip().strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def _by_code(code: int, text: str) -> SendError:

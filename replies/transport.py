@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Callable, Protocol
 
-from intake.config import SmtpConfig
+from replies.settings import SmtpConfig
 
 
 class SendError(Exception):

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from tests.builders import archives, forms, seals
-from tests.builders.forms import FormValues
-from tests.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
-from tests.idcards import id_number
+from testing.builders import archives, forms, seals
+from testing.builders.forms import FormValues
+from testing.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
+from testing.idcards import id_number
 
 MAILBOX = Path(__file__).parent / "mailbox"
 

@@ -73,14 +73,16 @@ def earlier_nominees(session: Session, verdict: Verdict, campaign_id: str, shown
     return found
 
 
-def _next_intake_number(session: Session, campaign: CampaignRow, profile: Profile) -> str:
+def next_intake_number(session: Session, profile: Profile) -> str:
+    """The campaign's next intake number (BYGJ-2017-0007); numbers are never given twice."""
+    campaign = ensure_campaign(session, profile)
     campaign.last_intake_sequence += 1
     session.add(campaign)
     return profile.intake_number(campaign.last_intake_sequence)
 
 
-def _finding_row(message_row: MessageRow, nominee_id: int | None, item: Finding) -> FindingRow:
-    return FindingRow(message_id=message_row.id, nominee_id=nominee_id, code=item.code, severity=item.severity,
+def finding_row(message_id: int, nominee_id: int | None, item: Finding) -> FindingRow:
+    return FindingRow(message_id=message_id, nominee_id=nominee_id, code=item.code, severity=item.severity,
                       text=item.message, detail=json.loads(json.dumps(item.detail, default=str)))
 
 
@@ -93,7 +95,7 @@ def audit(session: Session, entity: str, entity_id: int, action: str, before: st
 def file_verdict(session: Session, message_row: MessageRow, verdict: Verdict, profile: Profile,
                  earlier: dict[int, EarlierNominee], now: datetime) -> list[FiledNominee]:
     """Record the verdict; returns each nominee's record id and intake number, in verdict order."""
-    campaign = ensure_campaign(session, profile)
+    ensure_campaign(session, profile)
     message = verdict.message
     message_row.message_id = message.message_id
     message_row.from_addr = message.from_addr
@@ -110,9 +112,9 @@ def file_verdict(session: Session, message_row: MessageRow, verdict: Verdict, pr
     message_row.next_attempt_at = None
     session.add(message_row)
 
-    filed = [_file_nominee(session, message_row, nv, profile, campaign, earlier.get(nv.nominee.index))
+    filed = [_file_nominee(session, message_row, nv, profile, earlier.get(nv.nominee.index))
              for nv in verdict.nominees]
-    session.add_all(_finding_row(message_row, None, f) for f in verdict.findings)
+    session.add_all(finding_row(message_row.id, None, f) for f in verdict.findings)
     placed = {id(f.attachment) for nv in verdict.nominees for f in nv.nominee.files}
     loose = [*verdict.submission.shared, *verdict.submission.unassigned]
     session.add_all(_attachment_row(message_row, None, f) for f in loose if id(f.attachment) not in placed)
@@ -137,7 +139,7 @@ def _as_json(value) -> dict | None:
 
 
 def _file_nominee(session: Session, message_row: MessageRow, nominee_verdict, profile: Profile,
-                  campaign: CampaignRow, earlier: EarlierNominee | None) -> FiledNominee:
+                  earlier: EarlierNominee | None) -> FiledNominee:
     nominee = nominee_verdict.nominee
     fields = nominee.fields
     key = identity_key(fields) or f"message:{message_row.id}:{nominee.index}"
@@ -148,7 +150,7 @@ def _file_nominee(session: Session, message_row: MessageRow, nominee_verdict, pr
     if nominee_verdict.status in NUMBERED:
         # a resubmission keeps the number the office already gave that person
         kept = earlier.intake_number if supersedes else None
-        number = kept or _next_intake_number(session, campaign, profile)
+        number = kept or next_intake_number(session, profile)
     row = NomineeRow(
         campaign_id=profile.id, message_id=message_row.id, position=nominee.index, intake_number=None,
         identity_key=key, name=fields.get("name", ""), employer=fields.get("employer", ""),
@@ -162,7 +164,7 @@ def _file_nominee(session: Session, message_row: MessageRow, nominee_verdict, pr
         _supersede(session, earlier, row, number)
     row.intake_number = number
     session.add(row)
-    session.add_all(_finding_row(message_row, row.id, f) for f in nominee_verdict.findings)
+    session.add_all(finding_row(message_row.id, row.id, f) for f in nominee_verdict.findings)
     session.add_all(_attachment_row(message_row, row.id, f) for f in nominee.files)
     audit(session, "nominee", row.id, "filed", None, nominee_verdict.status,
           note=f"intake number {number}" if number else "")

@@ -3,15 +3,13 @@ the outbox of replies, and an audit trail of every status change."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Optional
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from core.times import utcnow
 
 
 class CampaignRow(SQLModel, table=True):

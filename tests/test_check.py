@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from intake.cli import main
-from tests.builders import archives, forms
-from tests.builders.forms import FormValues
-from tests.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
-from tests.idcards import id_number, with_wrong_check_digit
+from cli.main import main
+from testing.builders import archives, forms
+from testing.builders.forms import FormValues
+from testing.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
+from testing.idcards import id_number, with_wrong_check_digit
 
 VALID_ID = id_number()
 ZHANG = FormValues(id_number=VALID_ID)
@@ -349,7 +349,7 @@ def test_zip_bomb_is_refused_quickly(tmp_path):
 
 
 def _run_script(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "intake.cli", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_unknown_campaign_is_a_usage_error(tmp_path):
@@ -375,7 +375,7 @@ def test_the_installed_command_prints_json_lines(tmp_path):
 
 def test_an_oversized_mail_is_refused_out_loud_not_dropped():
     import campaigns
-    from intake.judge import judge
+    from service.judge import judge
 
     city = campaigns.load("chongqing-bayu-2017")
     small = city.model_copy(update={"limits": city.limits.model_copy(update={"message_max_bytes": 50_000})})

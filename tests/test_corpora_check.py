@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hostile import PROFILE, Guard, Hung, Tally, Trouble
+from testing.hostile import PROFILE, Guard, Hung, Tally, Trouble
 
 CORPORA = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
 FOLDERS = ["eml", "docx", "pdf", "images"]

@@ -4,8 +4,8 @@ import re
 from pathlib import Path
 
 from campaigns.limits import Limits
-from replies.wording import known_codes
 from validators.codes import CODES
+from validators.wording import known_codes
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 CONTRACT = Path(__file__).parent.parent.parent / "shared" / "spec" / "CONTRACT.md"
@@ -52,7 +52,7 @@ def _config_keys(model, prefix=""):
 
 
 def test_every_config_key_is_documented():
-    from intake.config import Config
+    from service.config import Config
 
     documented = " ".join(re.findall(r"^\| (`[^|]+`) \|", README, re.M))
     missing = [key for key in _config_keys(Config) if f"`{key}`" not in documented]

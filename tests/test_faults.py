@@ -13,12 +13,10 @@ import sys
 
 import pytest
 
-from tests.builders import forms
-from tests.builders.submission import nomination_mail, photo_jpeg
-from tests.faults import (DIE_AFTER_TABLES_ENV, MIGRATION_KILL_LAUNCHER, Service, brisk_config, fault_rounds,
-                          tmpfs)
-from tests.smtp_server import smtp_server  # noqa: F401 - the fixture
-from tests.test_service import ARRIVED, intake, nomination, person, records
+from testing.builders import forms
+from testing.builders.submission import nomination_mail, photo_jpeg
+from testing.faults import DIE_AFTER_TABLES_ENV, MIGRATION_KILL_LAUNCHER, Service, brisk_config, fault_rounds, tmpfs
+from testing.service import ARRIVED, intake, nomination, person, records
 
 
 def test_killed_in_every_round_it_files_each_message_once_and_answers_each(tmp_path, make_dovecot):

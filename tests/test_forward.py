@@ -3,11 +3,15 @@ mailbox of mixed submissions, `intake forward` packs the accepted ones for the c
 city's own intake (`chongqing-bayu-2017`, its own mailbox, config and database) reads the
 forwarded mail and accepts the same people with the same fields and files. Then a supplement
 (one message per nominee under a tiny size limit, numbered), and `--send` over aiosmtpd.
+
+The district's first poll runs once for the module; each test starts from its own copy of it,
+with its own city mailbox and SMTP server. Only the story test polls the district's mailbox again.
 """
 
 from __future__ import annotations
 
 import email
+import shutil
 from collections import Counter, deque
 from datetime import datetime
 from email import policy
@@ -17,16 +21,16 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import select
 
-from intake.config import load_config
+from service.config import load_config
 from storage.db import make_engine
 from storage.db import session as new_session
 from storage.models import AttachmentRow, FindingRow, ForwardMessageRow, ForwardNomineeRow, NomineeRow
-from tests.builders import forms, media, seals
-from tests.builders.forms import FormValues
-from tests.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
-from tests.idcards import id_number
-from tests.smtp_server import SmtpServer
-from tests.test_service import _database, intake, write_config
+from testing.builders import forms, media, seals
+from testing.builders.forms import FormValues
+from testing.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
+from testing.idcards import id_number
+from testing.service import database_of, intake, write_config
+from testing.smtp_server import SmtpServer
 
 DISTRICT_BOX, CITY_BOX = "704234263@qq.com", "bygj@cqgh.org"
 AT_DISTRICT = datetime(2017, 4, 15, 10, 0, tzinfo=SHANGHAI)
@@ -82,7 +86,7 @@ def configure(folder: Path, box, smtp, campaign: str, from_addr: str, extra: str
 
 def rows(config: Path):
     """Current nominees and, per nominee id, its attachments' roles."""
-    engine = make_engine(_database(config))
+    engine = make_engine(database_of(config))
     with new_session(engine) as session:
         nominees = session.exec(select(NomineeRow).where(NomineeRow.superseded_by.is_(None))
                                 .order_by(NomineeRow.id)).all()
@@ -123,17 +127,26 @@ def assert_same_on_both_sides(world, names: set[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory, dovecot):
+def district_polled(tmp_path_factory, dovecot):
     folder = tmp_path_factory.mktemp("forward")
-    district_box, city_box = dovecot.add_user("district"), dovecot.add_user("city")
+    box = dovecot.add_user("district")
     for raw, arrival in FIRST.values():
-        district_box.append(raw, internaldate=arrival)
+        box.append(raw, internaldate=arrival)
     with SmtpServer() as smtp:
-        district = configure(folder / "district", district_box, smtp, "shapingba-bayu-2017", DISTRICT_BOX)
-        city = configure(folder / "city", city_box, smtp, "chongqing-bayu-2017", CITY_BOX)
-        assert "登记 6 封" in intake(district, "poll", "--once").stdout
-        yield SimpleNamespace(district=district, city=city, district_box=district_box, city_box=city_box,
-                              smtp=smtp, folder=folder)
+        config = configure(folder / "district", box, smtp, "shapingba-bayu-2017", DISTRICT_BOX)
+        assert "登记 6 封" in intake(config, "poll", "--once").stdout
+    return SimpleNamespace(box=box, data=folder / "district" / "data")
+
+
+@pytest.fixture
+def world(district_polled, dovecot, tmp_path):
+    shutil.copytree(district_polled.data, tmp_path / "district" / "data")
+    city_box = dovecot.add_user("city")
+    with SmtpServer() as smtp:
+        district = configure(tmp_path / "district", district_polled.box, smtp, "shapingba-bayu-2017", DISTRICT_BOX)
+        city = configure(tmp_path / "city", city_box, smtp, "chongqing-bayu-2017", CITY_BOX)
+        yield SimpleNamespace(district=district, city=city, district_box=district_polled.box, city_box=city_box,
+                              smtp=smtp, folder=tmp_path)
 
 
 def test_the_district_files_three_accepted_and_three_rejected(world):
@@ -149,7 +162,7 @@ def test_the_district_files_three_accepted_and_three_rejected(world):
 
 
 def _codes(config: Path, nominee_id: int) -> set[str]:
-    engine = make_engine(_database(config))
+    engine = make_engine(database_of(config))
     with new_session(engine) as session:
         found = session.exec(select(FindingRow.code).where(FindingRow.nominee_id == nominee_id)).all()
     engine.dispose()
@@ -199,7 +212,19 @@ def _sheet(part) -> list[dict]:
     return [dict(zip(values[0], row)) for row in values[1:]]
 
 
-def test_a_supplement_split_under_a_tiny_limit_carries_only_the_new_ones(world):
+def _first_forward(world) -> None:
+    to_city(world, forwarded_mails(intake(world.district, "forward", "--by", "彭永艳").stdout))
+
+
+def test_supplements_split_then_sent_then_shown_in_status_and_purged(world):
+    """The campaign's story after the first forward: its three steps, each asserted where it happens."""
+    _first_forward(world)
+    _a_supplement_split_under_a_tiny_limit_carries_only_the_new_ones(world)
+    _send_delivers_the_batch_over_smtp_and_records_it(world)
+    _status_shows_the_forwards_and_purge_removes_the_forwarded_mail(world)
+
+
+def _a_supplement_split_under_a_tiny_limit_carries_only_the_new_ones(world):
     for tag, values, n in (("zhou", person("周八", 6), 6), ("wu", person("吴九", 7, "社会举荐"), 7)):
         raw, _ = submission(tag, values, n, arrival=datetime(2017, 4, 19, 16, 0, tzinfo=SHANGHAI))
         world.district_box.append(raw, internaldate=datetime(2017, 4, 19, 16, 0, tzinfo=SHANGHAI))
@@ -229,7 +254,7 @@ def test_a_supplement_split_under_a_tiny_limit_carries_only_the_new_ones(world):
     assert len({district.carried[accepted(district)[name].id] for name in ("周八", "吴九")}) == 2
 
 
-def test_send_delivers_the_batch_over_smtp_and_records_it(world):
+def _send_delivers_the_batch_over_smtp_and_records_it(world):
     raw, _ = submission("zheng", person("郑十", 8), 8, arrival=datetime(2017, 4, 20, 11, 0, tzinfo=SHANGHAI))
     world.district_box.append(raw, internaldate=datetime(2017, 4, 20, 11, 0, tzinfo=SHANGHAI))
     intake(world.district, "poll", "--once")
@@ -254,8 +279,8 @@ def test_send_delivers_the_batch_over_smtp_and_records_it(world):
     assert "没有新受理" in intake(world.district, "forward", "--send").stdout
 
 
-def test_status_shows_the_forwards_and_purge_removes_the_forwarded_mail(world):
-    """Run last: the forwarded .eml files and their raw copies hold ID numbers in full, like raw mail."""
+def _status_shows_the_forwards_and_purge_removes_the_forwarded_mail(world):
+    """The forwarded .eml files and their raw copies hold ID numbers in full, like raw mail."""
     status = intake(world.district, "status").stdout
     assert "报送上级（chongqing-bayu-2017）：邮件 已写出待人工发送 3，已发送 1；已报送 6 人，受理待报送 0 人" in status
     written = [Path(m.path) for m in rows(world.district).forwarded]

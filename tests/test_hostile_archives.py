@@ -24,8 +24,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campaigns.limits import Limits
-from tests.builders import archives, eml
-from tests.hostile import PROFILE, Guard, Tally, hostile_settings
+from testing.builders import archives, eml
+from testing.hostile import PROFILE, Guard, Tally, hostile_settings
 
 HOSTILE = hostile_settings("hostile-archives")
 TALLY = Tally()

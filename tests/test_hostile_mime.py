@@ -4,8 +4,8 @@ The strategies build mails the way broken and malicious senders do: deep and odd
 forwarded mails inside forwarded mails, boundaries missing, repeated or never used,
 bodies cut short, transfer encodings that lie, headers with raw 8-bit bytes, NUL bytes and
 lines of tens of kilobytes, encoded words and RFC 2231 names in every charset (and in
-none that exists). Each generated mail goes through `intake.judge.judge`, the function
-behind `intake check`, under `tests.hostile.Guard`. Run with -s for the tally per strategy.
+none that exists). Each generated mail goes through `service.judge.judge`, the function
+behind `intake check`, under `testing.hostile.Guard`. Run with -s for the tally per strategy.
 
 Examples: CI (CI=true) runs a fixed, derandomized set; HOSTILE_EXAMPLES=N runs N per test.
 """
@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 import ingest.archives
 import ingest.mime
-from tests.builders import archives, eml
-from tests.hostile import AUDIT, Guard, Hung, Tally, Trouble, hostile_settings
+from testing.builders import archives, eml
+from testing.hostile import AUDIT, Guard, Hung, Tally, Trouble, hostile_settings
 
 HOSTILE = hostile_settings("hostile-mime")
 TALLY = Tally()
@@ -379,7 +379,7 @@ FORM_SCAN_PNG = (
 
 def test_ocr_leaves_nothing_in_the_temporary_folder(guard):
     """ONNX Runtime leaves its telemetry session file (.ses) in TMPDIR; the OCR child's own
-    temporary folder (parsers/spawn.py) takes it away with everything else."""
+    temporary folder (core/children.py) takes it away with everything else."""
     body = eml.multipart("mixed", eml.text("见附件"), eml.attachment(FORM_SCAN_PNG, f'name="{eml.b_words("推荐表.png")}"', ctype="image/png"))
     guard.judge(eml.message(body), "ocr")
 
@@ -415,36 +415,37 @@ def test_the_guard_catches_a_write_by_a_forked_child(guard, monkeypatch, tmp_pat
 
 
 def test_the_guard_catches_a_write_by_a_spawned_child(guard, monkeypatch, tmp_path):
-    import parsers.spawn
-    import tests.hostile
+    import testing.hostile
+    from core import children
 
     stray = tmp_path / "from-spawned.txt"
-    real = tests.hostile.judge
+    real = testing.hostile.judge
 
     def spawning(*args, **kwargs):
-        parsers.spawn.run_spawned(tests.hostile.write_for_self_test, (str(stray),), seconds=60, memory_bytes=4 << 30)
+        children.run(testing.hostile.write_for_self_test, str(stray), seconds=60, memory_bytes=4 << 30, fresh=True)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(tests.hostile, "judge", spawning)
+    monkeypatch.setattr(testing.hostile, "judge", spawning)
     with pytest.raises(Trouble, match=r"\[child \d+\].*from-spawned.txt"):
         guard.judge(eml.message(eml.text("x")), "self-check")
 
 
 def test_the_guard_catches_a_failure_hidden_in_a_spawned_child(guard, monkeypatch):
-    import parsers.spawn
-    import tests.hostile
+    import testing.hostile
+    from core import children
 
-    real = tests.hostile.judge
+    real = testing.hostile.judge
 
     def failing(*args, **kwargs):
         try:  # a directory cannot be opened for writing: the child raises
-            parsers.spawn.run_spawned(tests.hostile.write_for_self_test, (str(guard.tmp),), seconds=60, memory_bytes=4 << 30)
-        except parsers.spawn.SpawnedFailure:
+            children.run(testing.hostile.write_for_self_test, str(guard.tmp), seconds=60, memory_bytes=4 << 30,
+                         fresh=True)
+        except IsADirectoryError:
             pass  # swallowed, as parsers/ocr.py does
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(tests.hostile, "judge", failing)
-    with pytest.raises(Trouble, match="failed in a spawned child: IsADirectoryError"):
+    monkeypatch.setattr(testing.hostile, "judge", failing)
+    with pytest.raises(Trouble, match="failed in a fresh child: .*Is a directory"):
         guard.judge(eml.message(eml.text("x")), "self-check")
 
 

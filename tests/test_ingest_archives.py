@@ -10,7 +10,7 @@ import pytest
 from campaigns.limits import Limits
 from ingest.mime import parse_message
 from ingest.sniff import DOCX
-from tests.builders import archives, eml
+from testing.builders import archives, eml
 
 MP4 = eml.iso_bmff(b"isom", b"isom", b"mp41") + b"\x00" * 2000
 

@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campaigns.limits import Limits
-from ingest import archives
+from core import children
 from ingest.mime import parse_message
 from ingest.received import SHANGHAI
 from ingest.sniff import DOCX
-from tests.builders import eml
+from testing.builders import eml
 
 CST = timezone(timedelta(hours=8))
 
@@ -208,7 +208,7 @@ def test_a_typical_two_megabyte_nomination_forks_nothing(monkeypatch):
     def no_fork(*args, **kwargs):
         raise AssertionError("a child process was started for a message without archives")
 
-    monkeypatch.setattr(archives, "run_limited", no_fork)
+    monkeypatch.setattr(children, "run", no_fork)
     photos = [eml.attachment(eml.jpeg(400_000, seed=n), f'name="照片{n}.jpg"', ctype="image/jpeg") for n in range(4)]
     raw = eml.message(eml.multipart("mixed", eml.text("请查收"), eml.attachment(eml.docx(), f'name="{eml.b_words("张三推荐表.docx")}"'), *photos))
     assert len(raw) > 2_000_000

@@ -4,7 +4,7 @@ import pytest
 
 from ingest import names
 from ingest.mime import parse_message
-from tests.builders import eml
+from testing.builders import eml
 
 FORM = "张三推荐表.docx"
 LONG = "附件1-巴渝工匠推荐表（李四）.docx"

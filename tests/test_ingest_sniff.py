@@ -6,7 +6,7 @@ import zipfile
 import pytest
 
 from ingest.sniff import DOCX, ENCRYPTED_OFFICE, PPTX, XLSX, extension_for, sniff
-from tests.builders import archives, eml
+from testing.builders import archives, eml
 
 
 def _ooxml(top: str) -> bytes:

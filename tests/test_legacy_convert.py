@@ -10,17 +10,16 @@ import pytest
 
 import campaigns
 from campaigns.limits import DEFAULT_LIMITS
-from ingest.types import Attachment
-from intake.judge import judge
-from intake.report import verdict_json
 from parsers import parse_document
 from parsers.legacy import convert_to_docx
-from parsers.types import DocumentUnreadable
-from tests.builders import forms
-from tests.builders.forms import FormValues
-from tests.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
-from tests import programs
-from tests.idcards import id_number
+from parsers.types import DocumentUnreadable, FileData
+from service.judge import judge
+from service.verdict_json import verdict_json
+from testing import programs
+from testing.builders import forms
+from testing.builders.forms import FormValues
+from testing.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
+from testing.idcards import id_number
 
 VALUES = FormValues(name="李四", id_number=id_number(birth="19750101", sequence="456"), phone="023-65311292")
 KEYWORDS = ("巴渝工匠", "推荐表")
@@ -43,8 +42,8 @@ def legacy_doc(tmp_path_factory) -> bytes:
     return data
 
 
-def _attachment(filename: str, data: bytes, media_type: str) -> Attachment:
-    return Attachment(filename=filename, media_type=media_type, data=data)
+def _attachment(filename: str, data: bytes, media_type: str) -> FileData:
+    return FileData(path=filename, data=data, media_type=media_type)
 
 
 @pytest.mark.parametrize(("filename", "media_type"), [("推荐表.doc", "application/msword"),

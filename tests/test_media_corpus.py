@@ -8,14 +8,14 @@ from pathlib import Path
 
 import campaigns
 from ingest.sniff import sniff
-from ingest.types import Attachment
-from intake.judge import judge
-from intake.report import verdict_json
 from parsers.media import probe_media
-from tests.builders import forms
-from tests.builders.forms import FormValues
-from tests.builders.submission import nomination_mail
-from tests.idcards import id_number
+from parsers.types import FileData
+from service.judge import judge
+from service.verdict_json import verdict_json
+from testing.builders import forms
+from testing.builders.forms import FormValues
+from testing.builders.submission import nomination_mail
+from testing.idcards import id_number
 
 IMAGES = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora" / "images"
 PROFILE = campaigns.load("chongqing-bayu-2017")
@@ -29,7 +29,7 @@ def test_every_corpus_image_is_probed_and_judged():
     tally: Counter = Counter()
     for path in paths:
         data = path.read_bytes()
-        probe = probe_media(Attachment(path.name, data, sniff(data, path.name)), PROFILE.limits)
+        probe = probe_media(FileData(path.name, data, sniff(data, path.name)), PROFILE.limits)
         tally[f"probe:{probe.problem or 'ok'}"] += 1
         raw = nomination_mail([("推荐表.docx", form), (path.name, data)])
         verdict = judge(raw, PROFILE)

@@ -6,16 +6,16 @@ import pytest
 
 from campaigns.limits import Limits
 from ingest.sniff import sniff
-from ingest.types import Attachment
 from parsers.media import probe_many, probe_media
+from parsers.types import FileData
 from parsers.video import container_of, top_level_boxes
-from tests.builders import media
+from testing.builders import media
 
 LIMITS = Limits()
 
 
-def attachment(name: str, data: bytes) -> Attachment:
-    return Attachment(name, data, sniff(data, name))
+def attachment(name: str, data: bytes) -> FileData:
+    return FileData(name, data, sniff(data, name))
 
 
 def probe(name: str, data: bytes, limits: Limits = LIMITS):

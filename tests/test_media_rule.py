@@ -6,12 +6,12 @@ from email.message import EmailMessage
 import pytest
 
 import campaigns
-from intake.judge import judge
-from intake.report import verdict_json
-from tests.builders import archives, forms, media
-from tests.builders.forms import FormValues
-from tests.builders.submission import nomination_mail
-from tests.idcards import id_number
+from service.judge import judge
+from service.verdict_json import verdict_json
+from testing.builders import archives, forms, media
+from testing.builders.forms import FormValues
+from testing.builders.submission import nomination_mail
+from testing.idcards import id_number
 
 CITY = campaigns.load("chongqing-bayu-2017")
 WUHAN = campaigns.load("wuhan-dacheng-2018")

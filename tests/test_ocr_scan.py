@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 
 import campaigns
-from intake.judge import judge
-from intake.report import verdict_json
-from parsers import ocr
 from campaigns.limits import DEFAULT_LIMITS
+from parsers import ocr
 from parsers.ocr import Glyph, grid_cells, page_blocks, prepared, read_scan
 from parsers.types import Table
-from tests.builders import forms, seals
-from tests.builders.forms import FormValues
-from tests.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
-from tests.idcards import id_number, with_wrong_check_digit
+from service.judge import judge
+from service.verdict_json import verdict_json
+from testing.builders import forms, seals
+from testing.builders.forms import FormValues
+from testing.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
+from testing.idcards import id_number, with_wrong_check_digit
 
 KEYWORDS = ("巴渝工匠", "推荐表")
 RECEIVED = datetime(2017, 4, 10, 10, 0, tzinfo=SHANGHAI)
@@ -134,11 +134,12 @@ def test_a_scanned_page_without_a_ruled_table_is_not_read_by_ocr(monkeypatch):
 @needs_rapidocr
 def test_a_districts_two_scanned_forms_are_read_in_one_ocr_process(monkeypatch):
     """Each scan would otherwise pay the interpreter's start and the models' load again."""
-    import parsers.spawn
+    from core import children
 
     spawned = []
-    real = parsers.spawn.run_spawned
-    monkeypatch.setattr(parsers.spawn, "run_spawned", lambda *args, **kwargs: spawned.append(1) or real(*args, **kwargs))
+    real = children.run
+    monkeypatch.setattr(children, "run", lambda *args, **kwargs: (kwargs.get("fresh") and spawned.append(1))
+                        or real(*args, **kwargs))
     wang = ZHANG.but(name="王建国", id_number=id_number(birth="19800101", sequence="155"), phone="13900001234")
     files = []
     for seed, values in ((7, ZHANG), (9, wang)):

@@ -7,7 +7,7 @@ from parsers.docx import read_docx
 from parsers.fields import extract_fields
 from parsers.pdf import read_pdf
 from parsers.types import DocumentContent, Table
-from tests.builders import forms
+from testing.builders import forms
 
 BAYU = ("巴渝工匠", "推荐表")
 WUHAN = ("大城工匠", "申报表")

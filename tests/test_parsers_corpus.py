@@ -11,9 +11,8 @@ from pathlib import Path
 
 from campaigns.limits import Limits
 from ingest.sniff import sniff
-from ingest.types import Attachment
 from parsers import parse_document
-from parsers.types import UNREADABLE_REASONS
+from parsers.types import UNREADABLE_REASONS, FileData
 
 CORPORA = Path("/work/shared/corpora")
 KINDS = {"form", "writeup", "photo_document", "summary", "other"}
@@ -55,7 +54,7 @@ def test_every_corpus_document(capsys):
     for path in FILES:
         data = path.read_bytes()
         relative = f"{path.parent.name}/{path.name}"
-        attachment = Attachment(path.name, data, sniff(data, path.name))
+        attachment = FileData(path.name, data, sniff(data, path.name))
         parsed = parse_document(attachment, ("巴渝工匠", "推荐表"), Limits())
         assert parsed.kind in KINDS and 0.0 <= parsed.form_score <= 1.0
         outcome = parsed.unreadable.reason if parsed.unreadable else None

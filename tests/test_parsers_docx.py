@@ -10,7 +10,7 @@ import pytest
 
 from parsers.docx import read_docx
 from parsers.types import CHECKED, UNCHECKED, Table
-from tests.builders import forms
+from testing.builders import forms
 
 CORPUS = Path("/work/shared/corpora/docx")
 

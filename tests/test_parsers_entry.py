@@ -8,20 +8,19 @@ import pytest
 
 from campaigns.limits import Limits
 from ingest.sniff import sniff
-from ingest.types import Attachment
 from parsers import _guarded, parse_document
 from parsers.docx import read_docx
 from parsers.fields import extract_fields
 from parsers.pdf import read_pdf
-from parsers.types import DocumentUnreadable, ParsedDocument
-from tests.builders import forms
+from parsers.types import DocumentUnreadable, FileData, ParsedDocument
+from testing.builders import forms
 
 BAYU = ("巴渝工匠", "推荐表")
 LIMITS = Limits()
 
 
 def parse(filename: str, data: bytes, limits: Limits = LIMITS, media_type: str = "") -> ParsedDocument:
-    attachment = Attachment(filename, data, media_type or sniff(data, filename))
+    attachment = FileData(filename, data, media_type or sniff(data, filename))
     return parse_document(attachment, BAYU, limits)
 
 

@@ -6,7 +6,7 @@ from parsers.docx import read_docx
 from parsers.fields import extract_fields, text_pairs
 from parsers.pdf import read_pdf
 from parsers.types import DocumentContent, Table
-from tests.builders import forms
+from testing.builders import forms
 
 VALUES = forms.FormValues()
 DEEDS = "\n".join(forms.DEEDS)

@@ -4,7 +4,7 @@ import pytest
 
 from parsers.docx import read_docx
 from parsers.wordcount import count_chars
-from tests.builders.forms import prose, writeup_docx
+from testing.builders.forms import prose, writeup_docx
 
 
 @pytest.mark.parametrize(

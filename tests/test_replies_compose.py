@@ -13,16 +13,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import campaigns
-from intake.judge import judge
 from nominees.masking import mask_id_number, mask_numbers_in, mask_phone
 from replies.compose import compose_reply, environment, reply_view
-from replies.wording import finding_fix
-from tests.builders.forms import FormValues, bayu_form_docx, writeup_docx
-from tests.builders.submission import nomination_mail, photo_jpeg
-from tests.idcards import id_number, with_wrong_check_digit
+from service.judge import judge
+from testing.builders.forms import FormValues, bayu_form_docx, writeup_docx
+from testing.builders.submission import nomination_mail, photo_jpeg
+from testing.idcards import id_number, with_wrong_check_digit
 from validators.codes import CODES
 from validators.findings import finding
 from validators.status import message_status, nominee_status
+from validators.wording import finding_fix
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BAYU = campaigns.load("chongqing-bayu-2017")

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import campaigns
-from intake.judge import judge
 from replies.compose import compose_reply
 from replies.folder import FolderTransport
 from replies.transport import SendConfigurationError
-from tests.builders.forms import FormValues, bayu_form_docx, writeup_docx
-from tests.builders.submission import nomination_mail, photo_jpeg
-from tests.idcards import id_number
+from service.judge import judge
+from testing.builders.forms import FormValues, bayu_form_docx, writeup_docx
+from testing.builders.submission import nomination_mail, photo_jpeg
+from testing.idcards import id_number
 
 BAYU = campaigns.load("chongqing-bayu-2017")
 NOW = datetime(2017, 4, 10, 10, 5, tzinfo=ZoneInfo("Asia/Shanghai"))

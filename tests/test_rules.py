@@ -10,7 +10,7 @@ from nominees.masking import mask_id_number, mask_numbers_in, mask_phone
 from nominees.normalise import channel_id, phone_candidates
 from nominees.types import NominationFile, Nominee
 from parsers.types import DocumentContent, DocumentUnreadable, ParsedDocument
-from tests.idcards import id_number, with_wrong_check_digit
+from testing.idcards import id_number, with_wrong_check_digit
 from validators import form, identity, writeup
 
 CITY = campaigns.load("chongqing-bayu-2017")

@@ -16,7 +16,7 @@ import pytest
 from parsers.pages import PagePicture, pictures_of
 from parsers.seal import read_seal_here
 from parsers.seal_detector import look
-from tests.builders import seals
+from testing.builders import seals
 
 SAMPLE = range(5000, 5000 + len(seals.CASES))
 SEAL_CASES = [f"seal:{v}/{m}" for v, m in seals.SEAL_CASES]

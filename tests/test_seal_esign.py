@@ -6,7 +6,7 @@ from pathlib import Path
 
 from parsers.esign import pdf_signatures
 from parsers.seal import read_seal_here
-from tests.builders import forms, seals
+from testing.builders import forms, seals
 
 CORPORA = Path(__file__).resolve().parent.parent.parent / "shared" / "corpora" / "pdf"
 UNIT = "重庆市沙坪坝区总工会"

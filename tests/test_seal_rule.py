@@ -8,12 +8,12 @@ from datetime import datetime
 import pytest
 
 import campaigns
-from intake.judge import judge
-from intake.report import verdict_json
-from tests.builders import forms, seals
-from tests.builders.forms import FormValues
-from tests.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
-from tests.idcards import id_number
+from service.judge import judge
+from service.verdict_json import verdict_json
+from testing.builders import forms, seals
+from testing.builders.forms import FormValues
+from testing.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
+from testing.idcards import id_number
 
 RECEIVED = datetime(2017, 4, 10, 10, 0, tzinfo=SHANGHAI)
 ZHANG = FormValues(id_number=id_number())

@@ -8,13 +8,11 @@ bookkeeping is sent again: the count of such duplicates is asserted exactly).
 
 from __future__ import annotations
 
-import email
 import os
 import signal
 import subprocess
 import sys
 from datetime import datetime
-from email import policy
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -23,103 +21,11 @@ from sqlmodel import func, select
 
 from storage.db import make_engine, open_database
 from storage.db import session as new_session
-from storage.models import MessageRow, NomineeRow, ReplyRow
-from tests.builders import forms
-from tests.builders.forms import FormValues
-from tests.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
-from tests.idcards import id_number
-from tests.postgres import postgres_url  # noqa: F401 - the fixture
-from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401 - the fixture
-
-ARRIVED = datetime(2017, 4, 20, 10, 0, tzinfo=SHANGHAI)
-
-
-def person(n: int) -> FormValues:
-    return FormValues(name=["张三", "李四", "王五", "赵六", "孙七", "周八"][n % 6] + ("" if n < 6 else str(n)),
-                      id_number=id_number(sequence=f"{100 + n:03d}"))
-
-
-def nomination(n: int, **kwargs) -> bytes:
-    files = [("推荐表.docx", forms.bayu_form_docx(person(n))), ("事迹材料.docx", forms.writeup_docx(900))]
-    files += [(f"照片{i}.jpg", photo_jpeg(n * 10 + i, size=(96, 72))) for i in range(4)]
-    return nomination_mail(files, message_id=f"<n{n}@unit.example.cn>", sender=f"单位{n} <unit{n}@example.cn>",
-                           **kwargs)
-
-
-def write_config(folder: Path, mailbox, smtp: SmtpServer, database_url: str = "", **replies) -> Path:
-    config = mailbox.config()
-    reply_lines = "".join(f"{key} = {value!r}\n" for key, value in replies.items())
-    text = f"""
-campaign = "chongqing-bayu-2017"
-data_path = "{folder / 'data'}"
-database_url = "{database_url}"
-
-[mailbox]
-kind = "imap"
-host = "{config.host}"
-port = {config.port}
-security = "plain"
-username = "{config.username}"
-password_file = "{config.password_file}"
-timeout_seconds = 5
-idle = false
-
-[smtp]
-kind = "smtp"
-host = "{smtp.host}"
-port = {smtp.port}
-security = "plain"
-timeout_seconds = 5
-
-[replies]
-from_addr = "bygj@cqgh.org"
-first_retry_seconds = 0.01
-{reply_lines}
-[schedule]
-first_retry_seconds = 0.01
-"""
-    path = folder / "intake.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def intake(config: Path, *args: str, failpoint: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "INTAKE_FAILPOINT"}
-    if failpoint:
-        env["INTAKE_FAILPOINT"] = failpoint
-    result = subprocess.run([sys.executable, "-m", "intake.cli", *args, "--config", str(config)],
-                            capture_output=True, text=True, timeout=300, env=env)
-    if check:
-        assert result.returncode == 0, result.stderr[-3000:]
-    return result
-
-
-def records(config: Path):
-    engine = make_engine(_database(config))  # read only: the service itself migrates
-    with new_session(engine) as session:
-        messages = session.exec(select(MessageRow).order_by(MessageRow.id)).all()
-        nominees = session.exec(select(NomineeRow).order_by(NomineeRow.id)).all()
-        replies = session.exec(select(ReplyRow).order_by(ReplyRow.id)).all()
-    engine.dispose()
-    return messages, nominees, replies
-
-
-def _database(config: Path) -> str:
-    from intake.config import load_config
-
-    return load_config(config).database
-
-
-def reply_texts(smtp: SmtpServer) -> dict[str, str]:
-    """In-Reply-To → the reply's plain text, for every reply the SMTP server accepted."""
-    found = {}
-    for received in smtp.messages:
-        message = email.message_from_bytes(received.content, policy=policy.default)
-        found[message["In-Reply-To"]] = message.get_body(("plain",)).get_content()
-    return found
-
-
-# --- the ordinary day ----------------------------------------------------------------------
+from storage.models import MessageRow
+from testing.builders import forms
+from testing.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
+from testing.service import ARRIVED, database_of, intake, nomination, person, records, reply_texts, write_config
+from testing.smtp_server import SmtpServer
 
 
 def test_mail_appended_over_imap_ends_as_records_moved_mail_and_replies(tmp_path, mailbox, smtp_server):
@@ -207,7 +113,7 @@ def test_smtp_4xx_is_retried_and_5xx_fails_without_losing_the_record(tmp_path, m
 
 
 def test_smtp_down_keeps_replies_pending(tmp_path, mailbox):
-    from tests.smtp_server import unused_port
+    from testing.smtp_server import unused_port
 
     mailbox.append(nomination(0), internaldate=ARRIVED)
     nobody_listens = SimpleNamespace(host="127.0.0.1", port=unused_port())
@@ -290,7 +196,7 @@ def test_the_log_shows_each_message(tmp_path, mailbox, smtp_server):
     log = intake(config, "log", "--date", "2017-04-20").stdout
     assert "# 收件日志 2017-04-20" in log and "张三" in log and "BYGJ-2017-0001" in log
     assert "邮件 1 封：受理 1" in log
-    with new_session(open_database(_database(config))) as session:
+    with new_session(open_database(database_of(config))) as session:
         assert session.exec(select(func.count()).select_from(MessageRow)).one() == 1
 
 
@@ -308,7 +214,7 @@ def test_the_service_killed_at_random_moments_files_everything_exactly_once(tmp_
     env = {k: v for k, v in os.environ.items() if k != "INTAKE_FAILPOINT"}
     rng = random.Random(20171)
     for _ in range(6):
-        process = subprocess.Popen([sys.executable, "-m", "intake.cli", "run", "--config", str(config)],
+        process = subprocess.Popen([sys.executable, "-m", "cli", "run", "--config", str(config)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         time.sleep(rng.uniform(0.8, 2.5))
         process.send_signal(signal.SIGKILL)
@@ -332,7 +238,7 @@ def test_sigterm_finishes_the_message_in_hand_and_stops(tmp_path, mailbox, smtp_
     for n in range(3):
         mailbox.append(nomination(n), internaldate=ARRIVED)
     config = write_config(tmp_path, mailbox, smtp_server)
-    process = subprocess.Popen([sys.executable, "-m", "intake.cli", "run", "--config", str(config)],
+    process = subprocess.Popen([sys.executable, "-m", "cli", "run", "--config", str(config)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any(m.state == "filed" for m in _messages_or_none(config)):
@@ -345,7 +251,7 @@ def test_sigterm_finishes_the_message_in_hand_and_stops(tmp_path, mailbox, smtp_
 
 def _polled(config: Path) -> bool:
     try:
-        engine = make_engine(_database(config))
+        engine = make_engine(database_of(config))
         with new_session(engine) as session:
             from storage.models import MailboxState
 
@@ -477,7 +383,7 @@ def test_idle_takes_new_mail_within_seconds_while_the_poll_timer_sleeps(tmp_path
     config = write_config(tmp_path, mailbox, smtp_server)
     text = config.read_text(encoding="utf-8").replace("idle = false", "idle = true")
     config.write_text(text.replace("[schedule]", "[schedule]\npoll_seconds = 3600\nsend_seconds = 1"), encoding="utf-8")
-    process = subprocess.Popen([sys.executable, "-m", "intake.cli", "run", "--config", str(config)],
+    process = subprocess.Popen([sys.executable, "-m", "cli", "run", "--config", str(config)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         started = time.monotonic()

@@ -10,10 +10,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ingest.sources import ImapSource, open_source
+from ingest.sources import ImapConfig, ImapSource, open_source
 from ingest.sources.base import Batch, Cursor, FetchedMail
 from ingest.sources.errors import SourceAuthFailed, SourceError, SourceMisconfigured, SourceUnavailable
-from intake.config import MailboxConfig
 
 SHANGHAI = timezone(timedelta(hours=8))
 PROCESSED = "已处理"
@@ -300,7 +299,7 @@ def test_a_server_that_does_not_answer_times_out_instead_of_hanging():
     with socket.socket() as silent:  # connections queue in the backlog; no greeting ever comes
         silent.bind(("127.0.0.1", 0))
         silent.listen()
-        config = MailboxConfig(kind="imap", host="127.0.0.1", port=silent.getsockname()[1], security="plain",
+        config = ImapConfig(host="127.0.0.1", port=silent.getsockname()[1], security="plain",
                                username="u", password_env="UNUSED", timeout_seconds=0.5)
         started = time.monotonic()
         with pytest.raises(SourceUnavailable, match="no answer within 0.5 s"):
@@ -318,7 +317,7 @@ def test_a_wrong_password_says_so(mailbox, tmp_path):
 
 @pytest.mark.parametrize("host", ["imap.163.com", "192.168.1.10", "10.0.0.1"])
 def test_plain_imap_to_another_machine_is_refused(host):
-    config = MailboxConfig(kind="imap", host=host, port=143, security="plain", username="gh@163.com",
+    config = ImapConfig(host=host, port=143, security="plain", username="gh@163.com",
                            password_env="UNUSED")
     with pytest.raises(SourceMisconfigured, match="unencrypted"):
         open_source(config)
@@ -326,7 +325,7 @@ def test_plain_imap_to_another_machine_is_refused(host):
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "127.0.0.2", "::1", "[::1]"])
 def test_plain_imap_on_this_machine_is_allowed(host):
-    config = MailboxConfig(kind="imap", host=host, port=143, security="plain", username="u", password_env="UNUSED")
+    config = ImapConfig(host=host, port=143, security="plain", username="u", password_env="UNUSED")
     assert isinstance(open_source(config), ImapSource)
 
 

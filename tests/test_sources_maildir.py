@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.sources import MaildirSource, open_source
+from ingest.sources import MaildirConfig, MaildirSource, open_source
 from ingest.sources.base import Cursor, FetchedMail
 from ingest.sources.errors import SourceError, SourceUnavailable
 from ingest.sources.maildir import STATE_FILE
-from intake.config import MailboxConfig
 
 SAMPLES = Path(__file__).parent.parent / "samples" / "mailbox"
 PROCESSED_MAILDIR = ".&XfJZBHQG-"  # 已处理 in modified UTF-7, as Dovecot names the Maildir++ folder
@@ -34,7 +33,7 @@ def message(number: int) -> bytes:
 
 
 def source(path: Path, **overrides) -> MaildirSource:
-    return open_source(MailboxConfig(kind="maildir", path=path, **overrides))
+    return open_source(MaildirConfig(path=path, **overrides))
 
 
 def taken(mail_source, cursor: Cursor) -> tuple[int, bool, list[FetchedMail]]:

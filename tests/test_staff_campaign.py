@@ -1,12 +1,14 @@
 """The whole campaign for Wuhan: `intake poll --once` over a real Dovecot files six messages
 (a large enterprise's five candidates, a district union's three, a self-nomination, a wrong phone,
 a legacy form and a late one); `intake report` (Markdown, and HTML looked at in headless Chromium),
-`intake paper`, `intake export` and `intake rank` then work on that one database.
+`intake paper`, `intake export` and `intake rank` then work on that filing: the poll runs once for
+the module, each test on its own copy of the records and raw mail.
 """
 
 from __future__ import annotations
 
 import csv
+import shutil
 import subprocess
 from datetime import datetime
 from fractions import Fraction
@@ -15,13 +17,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.builders import eml, forms
-from tests.builders.forms import FormValues
-from tests.builders.submission import SHANGHAI, nomination_mail
-from tests import programs
-from tests.idcards import id_number
-from tests.smtp_server import SmtpServer
-from tests.test_service import intake, write_config
+from testing import programs
+from testing.builders import eml, forms
+from testing.builders.forms import FormValues
+from testing.builders.submission import SHANGHAI, nomination_mail
+from testing.idcards import id_number
+from testing.service import intake, write_config
+from testing.smtp_server import SmtpServer
 
 CSCEC = "中建三局集团有限公司"
 JIANGAN = "武汉市江岸区总工会"
@@ -56,8 +58,16 @@ SUBMISSIONS = [  # (tag, files, arrival)
 ]
 
 
+def wuhan_config(folder: Path, box, smtp: SmtpServer) -> Path:
+    config = write_config(folder, box, smtp)
+    text = config.read_text(encoding="utf-8").replace('campaign = "chongqing-bayu-2017"',
+                                                       'campaign = "wuhan-dacheng-2018"')
+    config.write_text(text.replace("bygj@cqgh.org", "2942292164@qq.com"), encoding="utf-8")
+    return config
+
+
 @pytest.fixture(scope="module")
-def wuhan(tmp_path_factory, dovecot):
+def polled(tmp_path_factory, dovecot):
     folder = tmp_path_factory.mktemp("staff-wuhan")
     box = dovecot.add_user()
     for tag, files, arrival in SUBMISSIONS:
@@ -65,12 +75,17 @@ def wuhan(tmp_path_factory, dovecot):
                                    to="2942292164@qq.com", subject="第二届武汉大城工匠申报材料",
                                    sent=arrival), internaldate=arrival)
     with SmtpServer() as smtp:
-        config = write_config(folder, box, smtp)
-        text = config.read_text(encoding="utf-8").replace('campaign = "chongqing-bayu-2017"',
-                                                           'campaign = "wuhan-dacheng-2018"')
-        config.write_text(text.replace("bygj@cqgh.org", "2942292164@qq.com"), encoding="utf-8")
-        assert "登记 6 封" in intake(config, "poll", "--once").stdout
-        yield SimpleNamespace(config=config, data=folder / "data", smtp=smtp)
+        assert "登记 6 封" in intake(wuhan_config(folder, box, smtp), "poll", "--once").stdout
+    return SimpleNamespace(box=box, data=folder / "data")
+
+
+@pytest.fixture
+def wuhan(polled, tmp_path):
+    """This test's own copy of the Wuhan filing."""
+    shutil.copytree(polled.data, tmp_path / "filed" / "data")
+    with SmtpServer() as smtp:
+        yield SimpleNamespace(config=wuhan_config(tmp_path / "filed", polled.box, smtp), data=tmp_path / "filed" / "data",
+                              smtp=smtp)
 
 
 # --- the report ------------------------------------------------------------------------------------
@@ -155,7 +170,7 @@ def test_the_html_report_in_headless_chromium(wuhan, tmp_path):
 
 def test_a_console_error_would_be_seen(tmp_path):
     """The check above is not vacuous: a page that fails shows it on the console and in its DOM."""
-    from intake.campaign_report import Figures, render_html
+    from staff.campaign_report import Figures, render_html
 
     html = render_html(Figures("x", "测试", "2018-09-01 10:00")).replace("</body>", "<script>missing();</script></body>")
     page = tmp_path / "broken.html"

@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 
 from campaigns.schema import Ranking
-from intake.ranking import RankingError, frontline_check, rank, read_scores, to_hundred
+from staff.ranking import RankingError, frontline_check, rank, read_scores, to_hundred
 
 
 def F(value) -> Fraction:

@@ -2,13 +2,15 @@
 real SMTP server files ten Chongqing messages; `intake review …`, `intake paper` and `intake export`
 then work on that database, and the replies to each decision are read where they arrive.
 
-One database for the module: each test acts on its own nominees; the export, last, sees them all.
+The poll runs once for the module; each test gets its own copy of what it filed (the database,
+the raw mail) and an SMTP server holding the poll's replies, so tests run alone or in any order.
 """
 
 from __future__ import annotations
 
 import contextlib
 import email
+import shutil
 import stat
 from datetime import datetime
 from email import policy
@@ -18,16 +20,16 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import select
 
-from intake.config import load_config
+from service.config import load_config
 from storage.db import make_engine
 from storage.db import session as new_session
 from storage.models import AuditRow, FieldCorrectionRow, MessageRow, NomineeRow, ReplyRow
-from tests.builders import eml, forms
-from tests.builders.forms import FormValues
-from tests.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
-from tests.idcards import id_number
-from tests.smtp_server import SmtpServer
-from tests.test_service import intake, write_config
+from testing.builders import eml, forms
+from testing.builders.forms import FormValues
+from testing.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
+from testing.idcards import id_number
+from testing.service import intake, write_config
+from testing.smtp_server import SmtpServer
 
 ARRIVED = datetime(2017, 4, 20, 10, 0, tzinfo=SHANGHAI)
 LATER = datetime(2017, 4, 25, 15, 0, tzinfo=SHANGHAI)
@@ -75,7 +77,7 @@ MAIL = [(_mail(tag, files, headers=FORGED if tag == "sun" else None), ARRIVAL.ge
 
 
 @pytest.fixture(scope="module")
-def filed(tmp_path_factory, dovecot):
+def polled(tmp_path_factory, dovecot):
     folder = tmp_path_factory.mktemp("staff-review")
     box = dovecot.add_user()
     for raw, when in MAIL:
@@ -84,7 +86,16 @@ def filed(tmp_path_factory, dovecot):
         config = write_config(folder, box, smtp)
         output = intake(config, "poll", "--once").stdout
         assert "登记 8 封" in output
-        yield SimpleNamespace(config=config, smtp=smtp, data=folder / "data")
+        return SimpleNamespace(box=box, data=folder / "data", replies=list(smtp.messages))
+
+
+@pytest.fixture
+def filed(polled, tmp_path):
+    """This test's own copy of the poll's records and raw mail, and its own SMTP server."""
+    shutil.copytree(polled.data, tmp_path / "data")
+    with SmtpServer() as smtp:
+        smtp.messages.extend(polled.replies)
+        yield SimpleNamespace(config=write_config(tmp_path, polled.box, smtp), smtp=smtp, data=tmp_path / "data")
 
 
 @contextlib.contextmanager
@@ -149,7 +160,7 @@ def test_review_list_shows_needs_review_and_held_replies(filed):
     assert f"#{li.id} {li.intake_number}" in output and "FORM_UNREADABLE" in output
     assert f"#{zhang_again.id}" in output
     assert f"与已受理的 #{zhang_first.id}（{zhang_first.intake_number}）二选一" in output
-    assert "暂扣的回复：1" in output and f"邮件 #{sun_message.id}" in output and "authentication_failed" in output
+    assert "暂扣的回复：1" in output and f"邮件 #{sun_message.id}" in output and "发件人未通过本方邮件服务器的验证" in output
 
 
 def test_review_show_writes_the_files_out_for_staff_only_and_masks_numbers(filed):
@@ -246,7 +257,7 @@ def test_reject_supersedes_the_held_reply_and_its_own_reply_waits_for_release(fi
 
     output = intake(filed.config, "review", "reject", str(sun.id), "--reason", "推荐表为旧版格式且无法打开，请另存为.docx后重新发送",
                     "--by", "dave").stdout
-    assert "未发出的回复已作废" in output and "已暂扣（authentication_failed）" in output
+    assert "未发出的回复已作废" in output and "已暂扣（发件人未通过本方邮件服务器的验证" in output
     with database(filed.config) as session:
         states = [r.state for r in session.exec(select(ReplyRow).where(ReplyRow.message_id == message.id)
                                                 .order_by(ReplyRow.id)).all()]
@@ -305,7 +316,8 @@ def test_paper_copies_are_marked_and_audited(filed):
     zhang = by_tag(filed.config, "zhang")[1][0]
     output = intake(filed.config, "paper", zhang.intake_number, "--at", "2017-05-03T09:30", "--by", "frank").stdout
     assert f"{zhang.intake_number} 张三：纸质件 2017-05-03 09:30 收到" in output
-    after = current(filed.config, "张三")
+    with database(filed.config) as session:
+        after = session.get(NomineeRow, zhang.id)
     assert after.paper_copy_received_at is not None
     assert [(a.actor, a.action) for a in audits(filed.config, zhang.id)][-1] == ("frank", "paper_copy_received")
 
@@ -313,6 +325,11 @@ def test_paper_copies_are_marked_and_audited(filed):
 def test_export_lists_current_nominees_in_full_and_a_folder_per_accepted_one(filed, tmp_path):
     from openpyxl import load_workbook
 
+    zhang, wang = by_tag(filed.config, "zhang")[1][0], by_tag(filed.config, "wang")[1][0]
+    zhang_again = by_tag(filed.config, "zhang-again")[1][0]
+    intake(filed.config, "review", "choose", str(zhang_again.id), "--keep", "earlier", "--by", "erin")
+    intake(filed.config, "paper", zhang.intake_number, "--at", "2017-05-03T09:30", "--by", "frank")
+    intake(filed.config, "review", "accept", str(wang.id), "--reason", "延期", "--by", "bob")
     output = intake(filed.config, "export", "-o", str(tmp_path / "out"), "--by", "hank").stdout
     (exported,) = [a for a in audits(filed.config, 0, "campaign") if a.action == "exported"]
     assert exported.actor == "hank" and str(tmp_path / "out") in exported.note
@@ -332,7 +349,7 @@ def test_export_lists_current_nominees_in_full_and_a_folder_per_accepted_one(fil
     zhang = by_name["张三"]
     assert zhang["身份证号码"] == PEOPLE["张三"].id_number and zhang["联系电话"] == "13812345678"  # in full
     assert zhang["推荐方式"] == "组织推荐" and zhang["状态"] == "受理"
-    assert zhang["纸质件收到"] == "2017-05-03 09:30"  # tests run in file order: the paper copy came first
+    assert zhang["纸质件收到"] == "2017-05-03 09:30"
     assert by_name["王五"]["工作人员处理"].startswith("人工受理（bob，") and by_name["王五"]["工作人员处理"].endswith("：延期")
 
     folder = tmp_path / "out" / "已受理材料"
@@ -350,7 +367,9 @@ def test_export_lists_current_nominees_in_full_and_a_folder_per_accepted_one(fil
 def test_reprocess_does_not_silently_undo_a_staff_decision(filed):
     """李四 was accepted by alice (a Word 97 form staff read themselves); judging the mail again
     would say needs_review once more. It is shown, and filed only when staff say so."""
-    message, _ = by_tag(filed.config, "li")
+    message, (li,) = by_tag(filed.config, "li")
+    intake(filed.config, "review", "correct", str(li.id), "--field", "name", "--value", "李四", "--by", "alice")
+    intake(filed.config, "review", "accept", str(li.id), "--by", "alice")
     shown = intake(filed.config, "reprocess", str(message.id), "--apply", "--by", "carol").stdout
     assert "工作人员复核决定：李四：人工受理（alice，" in shown
     assert "未登记" in shown and "--replace-decisions" in shown

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from intake.form_template import FORM_LABELS
-from tests.builders.forms import prose
-from tests.builders.submission import nomination_mail, photo_jpeg
-from tests import programs
-from tests.idcards import id_number
+from staff.form_template import FORM_LABELS
+from testing import programs
+from testing.builders.forms import prose
+from testing.builders.submission import nomination_mail, photo_jpeg
+from testing.idcards import id_number
 
 RECEIVED = {"chongqing-bayu-2017": "2017-04-20T10:00:00+08:00", "wuhan-dacheng-2018": "2018-08-20T10:00:00+08:00"}
 LABEL_FIELDS = {label: name for name, label in FORM_LABELS.items()}
@@ -39,7 +39,7 @@ CHOICES = {
 
 
 def run_intake(*args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run([sys.executable, "-m", "intake.cli", *args], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 

@@ -6,17 +6,16 @@ import pytest
 from sqlmodel import select
 
 import campaigns
-from intake.judge import judge
-from intake.times import shown
+from core.times import shown
+from service.judge import judge
 from storage.db import DatabaseUnusable, open_database
 from storage.db import session as new_session
 from storage.filing import earlier_nominees, file_verdict, find_duplicate
 from storage.models import AuditRow, FindingRow, MessageRow, NomineeRow
-from tests.builders import forms
-from tests.builders.forms import FormValues
-from tests.builders.submission import nomination_mail, photo_jpeg
-from tests.idcards import id_number
-from tests.postgres import postgres_url  # noqa: F401 - the fixture
+from testing.builders import forms
+from testing.builders.forms import FormValues
+from testing.builders.submission import nomination_mail, photo_jpeg
+from testing.idcards import id_number
 from validators.memory import as_duplicate, with_history
 
 CITY = campaigns.load("chongqing-bayu-2017")

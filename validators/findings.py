@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from replies.wording import finding_message
 from validators.codes import CODES, Severity
+from validators.wording import finding_message
 
 
 @dataclass(frozen=True)

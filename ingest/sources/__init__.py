@@ -1,23 +1,38 @@
-"""Where mail comes from: `open_source(config)` picks the source for `mailbox.kind` from one table."""
+"""Where mail comes from: `open_source(config)` picks the source for `mailbox.kind` from one table.
+
+Each source defines its own `[mailbox]` section (`MaildirConfig`, `ImapConfig`); `MailboxConfig`
+is either, told apart by `kind` (a Maildir when the config does not say).
+"""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Annotated, Any, Callable, Union
+
+from pydantic import BeforeValidator, Field
 
 from ingest.sources.base import Batch, Cursor, FetchedMail, MailSource
 from ingest.sources.errors import SourceAuthFailed, SourceError, SourceMisconfigured, SourceUnavailable
-from ingest.sources.imap import ImapSource
-from ingest.sources.maildir import MaildirSource
-from intake.config import MailboxConfig
+from ingest.sources.imap import ImapConfig, ImapSource
+from ingest.sources.maildir import MaildirConfig, MaildirSource
+
+
+def _maildir_unless_said(value: Any) -> Any:
+    if isinstance(value, dict) and "kind" not in value:
+        return {**value, "kind": "maildir"}
+    return value
+
+
+MailboxConfig = Annotated[Union[MaildirConfig, ImapConfig], Field(discriminator="kind"),
+                          BeforeValidator(_maildir_unless_said)]
 
 # mailbox.kind → the source that reads it; adding a source is adding a module and a line here
-SOURCES: dict[str, Callable[[MailboxConfig], MailSource]] = {
+SOURCES: dict[str, Callable[[Any], MailSource]] = {
     "maildir": MaildirSource,
     "imap": ImapSource,
 }
 
 
-def open_source(config: MailboxConfig) -> MailSource:
+def open_source(config: MaildirConfig | ImapConfig) -> MailSource:
     """The source for `config` (IMAP connects on first use, so this does no network I/O)."""
     try:
         make = SOURCES[config.kind]
@@ -27,6 +42,7 @@ def open_source(config: MailboxConfig) -> MailSource:
 
 
 __all__ = [
-    "Batch", "Cursor", "FetchedMail", "ImapSource", "MailSource", "MaildirSource", "SOURCES",
-    "SourceAuthFailed", "SourceError", "SourceMisconfigured", "SourceUnavailable", "open_source",
+    "Batch", "Cursor", "FetchedMail", "ImapConfig", "ImapSource", "MailSource", "MailboxConfig", "MaildirConfig",
+    "MaildirSource", "SOURCES", "SourceAuthFailed", "SourceError", "SourceMisconfigured", "SourceUnavailable",
+    "open_source",
 ]

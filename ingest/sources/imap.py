@@ -8,7 +8,6 @@ and by size, and handed over lazily, oldest first.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 import socket
@@ -18,14 +17,17 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
-from typing import Iterable, Iterator
+from pathlib import Path
+from typing import Iterable, Iterator, Literal
 
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
+from pydantic import model_validator
 
+from core.net import is_loopback
+from core.settings import ConfigError, Secret, anchored
 from ingest.sources.base import Batch, Cursor, FetchedMail
 from ingest.sources.errors import SourceAuthFailed, SourceError, SourceMisconfigured, SourceUnavailable
-from intake.config import ConfigError, MailboxConfig
 
 log = logging.getLogger("intake.sources.imap")
 
@@ -50,15 +52,30 @@ def _client_id() -> dict[str, str]:
     return {"name": "craftsman-intake", "version": version, "vendor": "craftsman-intake"}
 
 
-def is_loopback(host: str) -> bool:
-    """True for this machine only: a loopback address or the name localhost. No DNS is asked."""
-    name = host.strip().strip("[]").lower().rstrip(".")
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
+class ImapConfig(Secret):
+    """`[mailbox]` with kind = "imap": one account and folder on an IMAP server."""
+
+    kind: Literal["imap"] = "imap"
+    host: str = ""
+    port: int = 993
+    security: Literal["ssl", "starttls", "plain"] = "ssl"  # plain is refused except on loopback
+    username: str = ""
+    folder: str = "INBOX"
+    processed_folder: str = "已处理"  # filed mail is moved here (MOVE, else COPY+EXPUNGE) ...
+    processed_action: Literal["move", "flag"] = "move"  # ... or only flagged; never deleted
+    idle: bool = True  # take new mail within seconds where the server offers IDLE
+    timeout_seconds: float = 60.0
+    ca_file: Path | None = None  # a private CA for the IMAP server's certificate
+
+    @model_validator(mode="after")
+    def _complete(self) -> "ImapConfig":
+        if not (self.host and self.username):
+            raise ValueError("mailbox.kind = imap needs mailbox.host and mailbox.username")
+        return self
+
+    def anchored(self, base: Path) -> "ImapConfig":
+        return self.model_copy(update={"password_file": anchored(self.password_file, base),
+                                       "ca_file": anchored(self.ca_file, base)})
 
 
 @dataclass(frozen=True)
@@ -75,7 +92,7 @@ class _Selected:
 class ImapSource:
     """One IMAP account and folder (`mailbox.*` in the config); see `base.MailSource`."""
 
-    def __init__(self, config: MailboxConfig, *, chunk_messages: int = 100, chunk_bytes: int = 16 * 2**20,
+    def __init__(self, config: ImapConfig, *, chunk_messages: int = 100, chunk_bytes: int = 16 * 2**20,
                  idle_renewal_seconds: float = IDLE_RENEWAL_SECONDS):
         """`chunk_messages`/`chunk_bytes` bound one FETCH (a bigger message comes alone);
         IDLE is ended and started again every `idle_renewal_seconds`."""
@@ -378,9 +395,7 @@ class ImapSource:
         return False, exists
 
 
-def _check_config(config: MailboxConfig) -> None:
-    if not config.host or not config.username:
-        raise SourceMisconfigured("mailbox.kind = imap needs mailbox.host and mailbox.username")
+def _check_config(config: ImapConfig) -> None:
     if config.security == "plain" and not is_loopback(config.host):
         raise SourceMisconfigured(
             f'mailbox.security = "plain" would send the password unencrypted to {config.host}; plain IMAP is '
@@ -389,7 +404,7 @@ def _check_config(config: MailboxConfig) -> None:
         raise SourceMisconfigured("mailbox.processed_folder must differ from mailbox.folder")
 
 
-def _password(config: MailboxConfig) -> str:
+def _password(config: ImapConfig) -> str:
     try:
         return config.password()
     except ConfigError as exc:

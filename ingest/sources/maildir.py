@@ -35,13 +35,13 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Literal
 
 from imapclient import imap_utf7
 
+from core.settings import Strict, anchored
 from ingest.sources.base import Batch, Cursor, FetchedMail
 from ingest.sources.errors import SourceError, SourceUnavailable
-from intake.config import MailboxConfig
 
 STATE_FILE = ".intake-uidlist"
 
@@ -64,10 +64,23 @@ class _UidList:
         self.names.pop(self.uids.pop(name), None)
 
 
+class MaildirConfig(Strict):
+    """`[mailbox]` with kind = "maildir": a local Maildir, or a plain folder of .eml files (the embedded default)."""
+
+    kind: Literal["maildir"] = "maildir"
+    path: Path = Path("samples/mailbox")
+    folder: str = "INBOX"  # the name the ledger files this folder's mail under
+    processed_folder: str = "已处理"  # filed mail is moved here (a Maildir subfolder) ...
+    processed_action: Literal["move", "flag"] = "move"  # ... or only flagged; never deleted
+
+    def anchored(self, base: Path) -> "MaildirConfig":
+        return self.model_copy(update={"path": anchored(self.path, base)})
+
+
 class MaildirSource:
     """One local folder; see `base.MailSource`. Polling costs a directory listing, no reads."""
 
-    def __init__(self, config: MailboxConfig):
+    def __init__(self, config: MaildirConfig):
         self.config = config
         self.path = Path(config.path)
         self.account = f"maildir:{self.path.resolve()}"

@@ -1,9 +1,9 @@
 """Alembic runs migrations on the engine the service hands it (no alembic.ini, no URL in a file)."""
 
 from alembic import context
+from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401 - registers the tables on SQLModel.metadata
-from sqlmodel import SQLModel
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

@@ -1,0 +1,1 @@
+"""The `intake` command line: one module per command group (cli/main.py puts them together)."""

@@ -1,0 +1,77 @@
+"""What every command shares: the config option, the runtime, who acts, times as typed by people.
+
+Commands take their heavier imports inside their bodies, so that `intake check` starts
+without loading the database, the mail sources and the scheduler.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from core.times import parse_instant
+
+config_option = click.option(
+    "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
+    help="the service's config file (default: $INTAKE_CONFIG, else ./intake.toml)")
+
+actor_option = click.option("--by", "actor", default=lambda: os.environ.get("USER", "staff"),
+                            show_default="$USER", help="who does this, for the audit trail")
+
+
+def instant(value: str | None) -> datetime | None:
+    """A time typed on the command line: ISO-8601, Beijing time when it carries no offset."""
+    if value is None:
+        return None
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO-8601 time, e.g. 2017-04-30T23:59:00+08:00") from None
+
+
+def runtime_from(config_file: Path | None):
+    import campaigns
+    from core.settings import ConfigError
+    from service.runtime import config_path, open_runtime
+    from storage.db import DatabaseUnusable
+
+    try:
+        return open_runtime(config_path(config_file))
+    except (ConfigError, campaigns.ProfileError, DatabaseUnusable) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def campaign_runtime(config_file: Path | None, campaign_id: str | None):
+    """The runtime, with the profile of --campaign when it names another campaign of this database."""
+    import campaigns
+
+    runtime = runtime_from(config_file)
+    if campaign_id and campaign_id != runtime.profile.id:
+        try:
+            profile = campaigns.load(campaign_id, runtime.config.profile_path)
+        except campaigns.ProfileError as exc:
+            raise click.ClickException(str(exc)) from None
+        runtime = replace(runtime, profile=profile)
+    return runtime
+
+
+def send_now(runtime) -> str:
+    """Send the outbox at once, as the service's send job would; the service sends it otherwise."""
+    from core.times import utcnow
+    from replies.outbox import send_due
+    from service.lock import Busy, exclusive
+
+    try:
+        with exclusive(runtime.config.data_path, runtime.engine, "send"):
+            report = send_due(runtime.engine, runtime.transport(), runtime.config.replies, utcnow)
+    except Busy:
+        return "服务正在发送，回复将随之发出"
+    except Exception as exc:  # noqa: BLE001 - the reply is queued and safe; the service retries
+        return f"暂未发出（{exc}），服务将重试"
+    if report.configuration_error:
+        return f"暂未发出：发送配置有误（{report.configuration_error}），请运行 intake doctor"
+    return f"已发送 {len(report.sent)} 封，待重试 {len(report.retrying)} 封，失败 {len(report.failed)} 封"

@@ -1,0 +1,68 @@
+"""Looking after stored mail: judge it again (reprocess), and remove a finished campaign's raw mail (purge)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.common import actor_option, config_option, runtime_from
+
+
+@click.command()
+@config_option
+@click.argument("message_ids", nargs=-1, type=int, required=True)
+@click.option("--apply", "apply_it", is_flag=True, help="file the new verdict (the reply is held)")
+@click.option("--send", is_flag=True, help="with --apply: queue the new reply for sending")
+@click.option("--replace-decisions", is_flag=True,
+              help="with --apply: file the new verdict even over staff review decisions")
+@actor_option
+def reprocess(config_file: Path | None, message_ids: tuple[int, ...], apply_it: bool, send: bool,
+              replace_decisions: bool, actor: str) -> None:
+    """Judge stored messages again and show what changed; change nothing unless --apply."""
+    from core.times import utcnow
+    from staff.reprocess import NotFound, apply, compare
+
+    runtime = runtime_from(config_file)
+    for message_id in message_ids:
+        try:
+            comparison = compare(runtime, message_id)
+        except NotFound as exc:
+            raise click.ClickException(str(exc)) from None
+        change = "有变化" if comparison.changed else "无变化"
+        click.echo(f"#{message_id}（{comparison.state}）：{comparison.old_status} → {comparison.new_status}，{change}")
+        click.echo(f"  原结论：{', '.join(sorted(comparison.old_codes)) or '无问题'}")
+        click.echo(f"  新结论：{', '.join(sorted(comparison.new_codes)) or '无问题'}")
+        for decision in comparison.decisions:
+            click.echo(f"  工作人员复核决定：{decision}")
+        if apply_it and comparison.decisions and not replace_decisions:
+            click.echo("  未登记：按新结论登记会取代上述复核决定；确需取代请加 --replace-decisions")
+            continue
+        if apply_it:
+            reply = apply(runtime, comparison, send=send, actor=actor, now=utcnow())
+            state = reply.state if reply else "不回复"
+            click.echo(f"  已按新结论登记；回复：{state}")
+
+
+@click.command()
+@config_option
+@click.option("--campaign", "campaign_id", required=True)
+@click.option("--yes", is_flag=True, help="really remove (otherwise only say what would go)")
+@actor_option
+def purge(config_file: Path | None, campaign_id: str, yes: bool, actor: str) -> None:
+    """After a campaign: remove its raw mail and files, keep the records."""
+    from staff.purge import purge_campaign
+
+    runtime = runtime_from(config_file)
+    if not yes:
+        click.echo(f"将删除评选活动 {campaign_id} 的原始邮件和附件（记录保留）。确认请加 --yes")
+        return
+    purged = purge_campaign(runtime, campaign_id, actor)
+    click.echo(f"已删除 {campaign_id} 的原始邮件 {purged.blobs_removed} 份（{purged.bytes_removed:,} 字节），"
+               f"涉及邮件 {purged.messages} 封；与其他活动共用而保留 {purged.kept_shared} 份；"
+               f"删除工作人员导出和核对副本 {len(purged.folders_removed)} 处。记录保留。")
+    for path in purged.folders_removed:
+        click.echo(f"  已删除 {path}")
+
+
+COMMANDS = (reprocess, purge)

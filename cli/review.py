@@ -1,0 +1,246 @@
+"""`intake review`: settle what the machine was unsure of: list, show, accept, reject, correct, choose, release.
+
+Command output masks ID and phone numbers (CONTRACT §5); the files that `review show` writes
+out hold them in full, in folders only the service's user may open.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.common import actor_option, config_option, runtime_from, send_now
+from core import words
+from core.times import minute
+
+
+def outcome_lines(outcome) -> list[str]:
+    row = outcome.nominee
+    number = f"，{'受理' if row.status == 'accepted' else '登记'}编号 {row.intake_number}" if row.intake_number else ""
+    lines = [f"#{row.id} {row.name or '（姓名未识别）'}：{words.word(words.STATUS, outcome.before)} → "
+             f"{words.word(words.STATUS, row.status)}{number}（{row.decided_by or ''} {minute(row.decided_at)}）"]
+    lines.append(f"邮件 #{outcome.message.id} 的结论：{words.word(words.STATUS, outcome.message.status)}")
+    if outcome.superseded_replies:
+        lines.append("未发出的回复已作废：" + "、".join(f"#{r}" for r in outcome.superseded_replies))
+    if outcome.reply is None:
+        lines.append("回复：不回复")
+    else:
+        held = f"（{words.word(words.HOLD_REASON, outcome.reply.held_reason)}）" if outcome.reply.held_reason else ""
+        lines.append(f"回复 #{outcome.reply.id} → {outcome.reply.to_addr}："
+                     f"{words.word(words.REPLY_STATE, outcome.reply.state)}{held}")
+    return lines
+
+
+def finding_lines(findings, indent: str = "  ") -> list[str]:
+    from nominees.masking import mask_numbers_in
+
+    return [f"{indent}- [{f.code}]（{f.severity}）{mask_numbers_in(f.text)}" for f in findings]
+
+
+def _echo_outcome(runtime, outcome) -> None:
+    for line in outcome_lines(outcome):
+        click.echo(line)
+    if outcome.reply is not None and outcome.reply.state == "pending":
+        click.echo(f"发送：{send_now(runtime)}")
+
+
+@click.group()
+def review() -> None:
+    """Settle what the machine was unsure of: list, show, accept, reject, correct, choose, release."""
+
+
+@review.command("list")
+@config_option
+def review_list(config_file: Path | None) -> None:
+    """Nominees waiting for staff (needs_review) and replies held back."""
+    from staff.queue import queue
+
+    nominees, held = queue(runtime_from(config_file))
+    click.echo(f"待人工核对的被推荐人：{len(nominees)}")
+    for row, codes, earlier in nominees:
+        choice = f"；与已受理的 #{earlier.id}（{earlier.intake_number}）二选一" if earlier else ""
+        click.echo(f"  #{row.id} {row.intake_number or '无编号'} {row.name or '（姓名未识别）'}"
+                   f"（{row.employer or '单位未识别'}）邮件 #{row.message_id}：{', '.join(dict.fromkeys(codes))}{choice}")
+    click.echo(f"暂扣的回复：{len(held)}")
+    for reply, message in held:
+        click.echo(f"  回复 #{reply.id} 邮件 #{message.id} → {reply.to_addr}："
+                   f"{words.word(words.HOLD_REASON, reply.held_reason)}（{minute(reply.created_at)}）《{reply.subject}》")
+
+
+def _record_lines(shown) -> list[str]:
+    from staff.corrections import masked_value
+    from staff.form_template import FORM_LABELS
+
+    row, message = shown.nominee, shown.message
+    current = f"，已被 #{row.superseded_by} 替代" if row.superseded_by else ""
+    lines = [f"被推荐人 #{row.id}：{row.name or '（姓名未识别）'} — {words.word(words.STATUS, row.status)}"
+             f"（{row.status}），编号 {row.intake_number or '无'}{current}"]
+    if row.decision:
+        reason = f"：{row.decision_reason}" if row.decision_reason else ""
+        lines.append(f"工作人员决定：{words.word(words.DECISION, row.decision)}（{row.decided_by}，"
+                     f"{minute(row.decided_at)}）{reason}")
+    lines.append(f"邮件 #{message.id}：{minute(message.received_at)} 收到，发件人 {message.from_addr}，"
+                 f"主题《{message.subject}》，邮件结论 {words.word(words.STATUS, message.status)}")
+    lines.append(f"纸质件：{minute(row.paper_copy_received_at) + ' 收到' if row.paper_copy_received_at else '未收到'}")
+    lines.append("推荐表内容：" + ("" if row.fields else "（未能读取，请打开下列文件核对）"))
+    for name, label in FORM_LABELS.items():
+        if value := (row.fields or {}).get(name):
+            lines.append(f"  {label}：{masked_value(name, value)[:200]}")
+    lines.append("问题：" + ("无" if not (shown.findings or shown.message_findings) else ""))
+    return lines + finding_lines(shown.findings) + finding_lines(shown.message_findings, "  邮件 ")
+
+
+def _file_lines(shown) -> list[str]:
+    from staff.corrections import masked_value
+    from staff.form_template import FORM_LABELS
+
+    row, lines = shown.nominee, []
+    if shown.earlier is not None:
+        lines.append(f"此前已受理的材料：#{shown.earlier.id} {shown.earlier.intake_number}"
+                     f"（{minute(shown.earlier.created_at)} 登记）；请选择：intake review choose {row.id} --keep earlier|later")
+    where = f"（已取出到 {shown.folder}，仅本用户可读）" if shown.folder else "（原始邮件已删除，无法取出）"
+    lines.append(f"文件{where}：")
+    for item in (*shown.files, *shown.loose_files):
+        loose = "，不属于任何被推荐人" if item.row.nominee_id is None else ""
+        lines.append(f"  - {item.row.path}（{words.word(words.ROLE, item.row.role)}{loose}，{item.row.size:,} 字节）"
+                     f"→ {item.path or '—'}")
+    for reply in shown.replies:
+        held = f"（{words.word(words.HOLD_REASON, reply.held_reason)}）" if reply.held_reason else ""
+        lines.append(f"回复 #{reply.id}：{words.word(words.REPLY_STATE, reply.state)}{held} → {reply.to_addr}")
+    for fix in shown.corrections:
+        lines.append(f"更正：{FORM_LABELS.get(fix.field_name, fix.field_name)} {masked_value(fix.field_name, fix.old_value)}"
+                     f" → {masked_value(fix.field_name, fix.new_value)}（{fix.actor}，{minute(fix.at)}）")
+    for entry in shown.history:
+        lines.append(f"记录：{minute(entry.at)} {entry.actor} {entry.action} {entry.before or ''}→{entry.after or ''}"
+                     f" {entry.note}".rstrip())
+    return lines
+
+
+@review.command("show")
+@config_option
+@click.argument("key")
+@actor_option
+def review_show(config_file: Path | None, key: str, actor: str) -> None:
+    """One nominee: the form as read, the findings, the files (written out to open), the history."""
+    from staff.lookup import ReviewError
+    from staff.show import show
+
+    runtime = runtime_from(config_file)
+    try:
+        shown = show(runtime, key, actor)
+    except ReviewError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in _record_lines(shown) + _file_lines(shown):
+        click.echo(line)
+
+
+def _decision(config_file, key, decision, actor, reason) -> None:
+    from core.times import utcnow
+    from staff.decisions import decide
+    from staff.lookup import ReviewError
+
+    runtime = runtime_from(config_file)
+    try:
+        outcome = decide(runtime, key, decision, actor, reason, utcnow())
+    except ReviewError as exc:
+        raise click.ClickException(str(exc)) from None
+    _echo_outcome(runtime, outcome)
+
+
+@review.command("accept")
+@config_option
+@click.argument("key")
+@click.option("--reason", help="why, e.g. 延期 (an extension granted) or 迟到数分钟; goes into the reply")
+@actor_option
+def review_accept(config_file: Path | None, key: str, reason: str | None, actor: str) -> None:
+    """Accept a nominee (also over a rejection) and answer the sender."""
+    _decision(config_file, key, "accepted", actor, reason)
+
+
+@review.command("reject")
+@config_option
+@click.argument("key")
+@click.option("--reason", required=True, help="why; goes into the reply to the sender")
+@actor_option
+def review_reject(config_file: Path | None, key: str, reason: str, actor: str) -> None:
+    """Reject a nominee and answer the sender with the reason."""
+    _decision(config_file, key, "rejected", actor, reason)
+
+
+@review.command("correct")
+@config_option
+@click.argument("key")
+@click.option("--field", "field_name", required=True, help="the field's name, e.g. phone, id_number, channel")
+@click.option("--value", required=True, help="the right value (\"\" to empty it)")
+@click.option("--no-reply", is_flag=True, help="do not answer the sender even if the status changes")
+@actor_option
+def review_correct(config_file: Path | None, key: str, field_name: str, value: str, no_reply: bool,
+                   actor: str) -> None:
+    """Correct a misread field, run the rules for that nominee again and show the new verdict."""
+    from core.times import utcnow
+    from staff.corrections import correct, masked_value
+    from staff.lookup import ReviewError
+
+    runtime = runtime_from(config_file)
+    try:
+        outcome = correct(runtime, key, field_name, value, actor, utcnow(), send_reply=not no_reply)
+    except ReviewError as exc:
+        raise click.ClickException(str(exc)) from None
+    row = outcome.nominee
+    click.echo(f"#{row.id} {row.name}：{field_name} 已更正为 {masked_value(field_name, value)}")
+    kept = f"；工作人员此前的决定（{words.word(words.DECISION, row.decision)}）不变" \
+        if row.decision in ("accepted", "rejected") else ""
+    click.echo(f"重新审核：{words.word(words.STATUS, outcome.rules_status)}（{outcome.rules_status}）{kept}")
+    for line in finding_lines([f for f in outcome.findings if f.severity != "info"]) or ["  - 无问题"]:
+        click.echo(line)
+    if row.status != outcome.before:
+        _echo_outcome(runtime, outcome)
+
+
+@review.command("choose")
+@config_option
+@click.argument("key")
+@click.option("--keep", type=click.Choice(["earlier", "later"]), required=True,
+              help="earlier: the accepted filing stays; later: the new filing replaces it")
+@click.option("--reason", help="why; goes into the reply")
+@actor_option
+def review_choose(config_file: Path | None, key: str, keep: str, reason: str | None, actor: str) -> None:
+    """Choose between an accepted nominee and a later, worse filing of the same person."""
+    from core.times import utcnow
+    from staff.decisions import choose
+    from staff.lookup import ReviewError
+
+    runtime = runtime_from(config_file)
+    try:
+        outcome = choose(runtime, key, keep, actor, reason, utcnow())
+    except ReviewError as exc:
+        raise click.ClickException(str(exc)) from None
+    other, row = outcome.other, outcome.nominee
+    click.echo(f"保留{'此前' if keep == 'earlier' else '本次'}的材料：此前 #{other.id}，本次 #{row.id}")
+    if keep == "earlier":
+        click.echo(f"#{row.id} {row.name} 的本次材料不予采用，此人仍以 #{other.id}（{other.intake_number}）受理")
+    else:
+        click.echo(f"#{other.id} 已被 #{row.id} 替代；按规则审核本次材料的结论："
+                   f"{words.word(words.STATUS, row.status)}（如需受理请用 intake review accept {row.id}）")
+    _echo_outcome(runtime, outcome)
+
+
+@review.command("release")
+@config_option
+@click.argument("reply_id", type=int)
+@actor_option
+def review_release(config_file: Path | None, reply_id: int, actor: str) -> None:
+    """Let a held reply go out."""
+    from staff.decisions import release
+    from staff.lookup import ReviewError
+
+    runtime = runtime_from(config_file)
+    try:
+        reply = release(runtime, reply_id, actor)
+    except ReviewError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"回复 #{reply.id} → {reply.to_addr} 已放行；发送：{send_now(runtime)}")
+
+
+COMMANDS = (review,)

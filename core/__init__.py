@@ -1,0 +1,1 @@
+"""Small shared facts every layer uses, each defined once: times, child processes, settings, file kinds, staff words."""

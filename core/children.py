@@ -1,0 +1,136 @@
+"""Run one piece of work in a child process under a time and memory limit.
+
+A hostile or broken attachment (a PDF that loops, an archive that explodes, an image that
+claims gigapixels) must cost one finding, never the service. Two ways to start the child:
+
+- forked (the default): it starts in milliseconds with every module already imported. Only
+  safe from a process with one thread: a fork copies whatever locks other threads hold at
+  that instant, and a child could wait on one for ever. A caller in a threaded process (the
+  running service) passes `fresh=True`, or works inside a single-threaded worker.
+- fresh (`fresh=True`): a spawned interpreter, about a second of imports. Needed where a
+  library's threads do not survive a fork (ONNX Runtime for OCR), where the parent's native
+  state may be what crashed a forked child, and from threaded processes. It gets a temporary
+  folder of its own as TMPDIR, removed when it ends (libraries leave files there and a killed
+  child cleans up nothing); its arguments travel through a file in that folder, not the
+  start-up pipe, because a child that dies before reading a pipe of more than 64 KB would
+  leave `Process.start()` blocked for ever, before any time limit applies.
+
+The child's address space is capped with RLIMIT_AS; it is killed when its time is up.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import tempfile
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+class ChildFailed(Exception):
+    """The child gave no result: it ran out of time or memory, or died."""
+
+
+class LimitExceeded(ChildFailed):
+    """The work needed more time or memory than allowed. `kind` is "timeout" or "memory"."""
+
+    def __init__(self, kind: str, limit: float):
+        super().__init__(f"{kind} limit {limit:g} exceeded")
+        self.kind = kind
+        self.limit = limit
+
+
+class ChildCrashed(ChildFailed):
+    """The child died without an answer (a segfault in a C library, a kill from outside), or
+    raised something that cannot be handed back; the text holds its traceback where there was one."""
+
+
+@dataclass(frozen=True)
+class _Failure:
+    exception: BaseException | None
+    text: str
+
+
+def run(func: Callable, *args: Any, seconds: float, memory_bytes: int, fresh: bool = False) -> Any:
+    """`func(*args)` in a child; its result, or the exception it raised, re-raised here.
+
+    Raises LimitExceeded when the child runs out of time or memory, ChildCrashed when it dies
+    without answering. `func`, its arguments and its result must pickle; with `fresh`, `func`
+    must also be importable by name.
+    """
+    if fresh:
+        with tempfile.TemporaryDirectory(prefix="intake-child-") as scratch:
+            return _run("spawn", func, args, seconds, memory_bytes, scratch)
+    return _run("fork", func, args, seconds, memory_bytes, None)
+
+
+def _run(method: str, func: Callable, args: tuple, seconds: float, memory_bytes: int, scratch: str | None) -> Any:
+    context = multiprocessing.get_context(method)
+    work: Any = (func, args)
+    if scratch is not None:
+        work = os.path.join(scratch, "arguments.pickle")
+        with open(work, "wb") as handle:
+            pickle.dump((func, args), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(sender, work, memory_bytes, scratch), daemon=True)
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(seconds):
+            raise LimitExceeded("timeout", seconds)
+        try:
+            status, value = pickle.loads(receiver.recv_bytes())
+        except EOFError:
+            raise ChildCrashed(f"exit code {process.exitcode}") from None
+    finally:
+        receiver.close()
+        if process.is_alive():
+            process.kill()
+        process.join()
+    return _outcome(status, value, memory_bytes)
+
+
+def _outcome(status: str, value: Any, memory_bytes: int) -> Any:
+    if status == "ok":
+        return value
+    if status == "memory":
+        raise LimitExceeded("memory", memory_bytes)
+    if value.exception is not None:
+        raise value.exception
+    raise ChildCrashed(value.text)
+
+
+def _child(sender, work: Any, memory_bytes: int, scratch: str | None) -> None:
+    import resource
+
+    if scratch is not None:
+        os.environ.update(TMPDIR=scratch, TEMP=scratch, TMP=scratch)
+        tempfile.tempdir = scratch
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        if scratch is not None:
+            with open(work, "rb") as handle:
+                work = pickle.load(handle)
+        func, args = work
+        payload = pickle.dumps(("ok", func(*args)), protocol=pickle.HIGHEST_PROTOCOL)
+    except MemoryError:
+        payload = pickle.dumps(("memory", None))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which re-raises it
+        payload = _failure(exc)
+    try:
+        sender.send_bytes(payload)
+    except MemoryError:
+        sender.send_bytes(pickle.dumps(("memory", None)))
+    finally:
+        sender.close()
+        if scratch is None:
+            os._exit(0)  # a forked child skips the atexit handlers and buffers it inherited
+
+
+def _failure(exc: BaseException) -> bytes:
+    try:
+        return pickle.dumps(("error", _Failure(exc, traceback.format_exc())))
+    except Exception:  # noqa: BLE001 - the exception itself would not pickle
+        return pickle.dumps(("error", _Failure(None, traceback.format_exc())))

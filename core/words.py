@@ -1,0 +1,46 @@
+"""The staff vocabulary: every state a record can be in, and the one Chinese word people read for it.
+
+Commands, the daily log, exports, reports and pages all take their words from here, so a
+state is never named two ways (已暂扣 here, 暂扣待处理 there). The Literal types are the
+columns' types in storage/models.py.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Status = Literal["accepted", "rejected", "needs_review", "ignored"]
+NomineeStatus = Literal["accepted", "rejected", "needs_review"]
+MessageState = Literal["fetched", "filed", "failed", "quarantined"]
+ReplyState = Literal["pending", "sent", "failed", "held", "superseded"]
+HoldReason = Literal["authentication_failed", "daily_cap", "staff"]
+Decision = Literal["accepted", "rejected", "kept_earlier", "kept_later"]
+Role = Literal["form", "form_scan", "photo", "video", "writeup", "other"]
+ForwardState = Literal["written", "pending", "sent", "failed"]
+
+STATUS: dict[str, str] = {"accepted": "受理", "rejected": "退回", "needs_review": "待人工核对", "ignored": "不处理"}
+MESSAGE_STATE: dict[str, str] = {"fetched": "待处理", "filed": "已登记", "failed": "失败待重试", "quarantined": "已隔离"}
+REPLY_STATE: dict[str, str] = {"pending": "待发送", "sent": "已发送", "failed": "发送失败", "held": "已暂扣",
+                               "superseded": "已作废"}
+HOLD_REASON: dict[str, str] = {"authentication_failed": "发件人未通过本方邮件服务器的验证（可能冒用地址）",
+                               "daily_cap": "该地址今日收到的回复已达上限", "staff": "工作人员暂扣"}
+DECISION: dict[str, str] = {"accepted": "人工受理", "rejected": "人工退回", "kept_earlier": "保留此前材料",
+                            "kept_later": "以本次材料替代"}
+ROLE: dict[str, str] = {"form": "推荐表", "form_scan": "推荐表扫描件", "photo": "照片", "video": "视频",
+                        "writeup": "事迹材料", "other": "其他材料"}
+FORWARD_STATE: dict[str, str] = {"written": "已写出待人工发送", "pending": "待发送", "sent": "已发送", "failed": "发送失败"}
+
+# where a table above misses a state of its Literal, a test fails (tests/test_words.py)
+VOCABULARY = {Status: STATUS, MessageState: MESSAGE_STATE, ReplyState: REPLY_STATE, HoldReason: HOLD_REASON,
+              Decision: DECISION, Role: ROLE, ForwardState: FORWARD_STATE}
+
+
+def word(table: dict[str, str], state: str | None, empty: str = "—") -> str:
+    """The word for a state; a state no table knows is shown as it is, so nothing is hidden."""
+    if not state:
+        return empty
+    return table.get(state, state)
+
+
+def states(literal) -> tuple[str, ...]:
+    return get_args(literal)

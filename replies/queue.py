@@ -1,0 +1,76 @@
+"""Putting a message's reply into the outbox, or holding it for staff, inside the caller's transaction.
+
+Both the machine's reply (filing) and the reply to a staff decision go through `enqueue`, so
+the hold rules (forged senders, caps) are the same for both.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from email.message import EmailMessage
+
+from sqlmodel import Session, func, select
+
+from campaigns.schema import Profile
+from core.times import start_of_day
+from ingest.types import Message
+from replies.compose import compose_reply
+from replies.policy import reply_recipient, sender_authentication_failed, should_never_reply
+from replies.settings import RepliesConfig
+from storage.filing import MACHINE, FiledNominee, audit
+from storage.models import MessageRow, ReplyRow
+from validators.evaluate import Verdict
+
+log = logging.getLogger("intake")
+
+
+def replies_today(session: Session, address: str, now: datetime) -> int:
+    return session.exec(select(func.count()).select_from(ReplyRow).where(
+        ReplyRow.to_addr == address, ReplyRow.created_at >= start_of_day(now),
+        ReplyRow.state.in_(("pending", "sent")))).one()
+
+
+def hold_reason(session: Session, message: Message, recipient: str, profile: Profile,
+                settings: RepliesConfig, now: datetime) -> str | None:
+    trusted = settings.authserv_ids or None
+    if settings.hold_on_failed_authentication and sender_authentication_failed(message, trusted):
+        return "authentication_failed"
+    if replies_today(session, recipient, now) >= profile.replies.max_per_address_per_day:
+        return "daily_cap"
+    return None
+
+
+def never_answered(message: Message, profile: Profile, settings: RepliesConfig) -> str | None:
+    """Why this mail gets no reply at all (our own address, MAILER-DAEMON, no-reply), or None."""
+    return should_never_reply(message, {settings.from_addr.lower(), profile.mailbox.lower()})
+
+
+def enqueue(session: Session, message_id: int, message: Message, email: EmailMessage, profile: Profile,
+            settings: RepliesConfig, now: datetime, actor: str = MACHINE, note: str = "") -> ReplyRow:
+    """The reply, pending or held, in the outbox; audited."""
+    recipient = reply_recipient(message)
+    held = hold_reason(session, message, recipient, profile, settings, now)
+    reply = ReplyRow(message_id=message_id, to_addr=recipient, subject=str(email["Subject"]),
+                     reply_message_id=str(email["Message-ID"]), raw=email.as_bytes(),
+                     state="held" if held else "pending", held_reason=held, created_at=now)
+    session.add(reply)
+    session.flush()
+    audit(session, "reply", reply.id, "queued", None, reply.state, actor=actor, note=held or note)
+    if held:
+        log.warning("邮件 #%s 的回复已暂扣，待工作人员处理：%s", message_id, held)
+    return reply
+
+
+def queue_reply(session: Session, row: MessageRow, verdict: Verdict, filed: list[FiledNominee],
+                profile: Profile, settings: RepliesConfig, now: datetime) -> ReplyRow | None:
+    """The message's one reply, pending or held; None where no reply is ever sent."""
+    if verdict.status == "ignored":
+        return None
+    if reason := never_answered(verdict.message, profile, settings):
+        log.info("邮件 #%s 不回复：%s", row.id, reason)
+        audit(session, "message", row.id, "no_reply", note=reason)
+        return None
+    email = compose_reply(verdict, profile, intake_numbers=[f.intake_number for f in filed],
+                          from_addr=settings.from_addr, now=now)
+    return enqueue(session, row.id, verdict.message, email, profile, settings, now)

@@ -1,0 +1,84 @@
+"""The service's one config file (TOML): which campaign, where mail comes from, where records and replies go.
+
+Each section is defined by the part that uses it: `[mailbox]` by the mail sources
+(ingest/sources), `[smtp]` and `[replies]` by replies/settings.py; this module adds the
+service's own (`[schedule]`, `[forward]`) and reads the file. Secrets never live in the file
+(core/settings.py). Every key is documented in README.md (a test checks).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import Field, ValidationError, model_validator
+
+from core.settings import ConfigError, Strict, anchored
+from ingest.sources import MailboxConfig, MaildirConfig
+from replies.settings import RepliesConfig, SmtpConfig
+
+__all__ = ["Config", "ConfigError", "ForwardConfig", "ScheduleConfig", "load_config"]
+
+
+class ScheduleConfig(Strict):
+    poll_seconds: float = Field(60.0, gt=0)  # how often to poll when IDLE is not used
+    send_seconds: float = Field(30.0, gt=0)  # how often the outbox is sent
+    daily_log_time: str = "23:55"  # when the day's intake log is written (Beijing time)
+    max_attempts: int = Field(5, ge=1)  # a message that fails this often is quarantined for staff
+    first_retry_seconds: float = Field(60.0, gt=0)
+
+
+class ForwardConfig(Strict):
+    # a district's batch for the city is split into e-mails of at most this many bytes (as sent)
+    max_message_bytes: int = Field(20_000_000, ge=10_000)
+    # the 推荐单位 the summary sheet and covering letter name; default: the profile's office.name
+    # up to and including its last 总工会 (沙坪坝区总工会组宣科 → 沙坪坝区总工会)
+    recommending_unit: str = ""
+
+
+class Config(Strict):
+    campaign: str  # the campaign profile id this mailbox serves
+    data_path: Path = Path("data")  # raw mail, files, logs: readable by the service's user only
+    database_url: str = ""  # default: sqlite:///<data_path>/intake.sqlite3; or postgresql+psycopg://…
+    profile_path: tuple[Path, ...] = ()  # extra folders of campaign profiles
+    mailbox: MailboxConfig = MaildirConfig()
+    smtp: SmtpConfig = SmtpConfig()
+    replies: RepliesConfig = RepliesConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    forward: ForwardConfig = ForwardConfig()
+
+    @model_validator(mode="after")
+    def _smtp_is_complete(self) -> "Config":
+        if self.smtp.kind == "smtp" and not self.smtp.host:
+            raise ValueError("smtp.kind = smtp needs smtp.host")
+        return self
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_path / 'intake.sqlite3'}"
+
+
+def load_config(path: Path) -> Config:
+    """Read and check the config; relative paths are taken from the config file's folder."""
+    try:
+        with Path(path).open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"no config file at {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"{path}: {problems}") from None
+    return _anchored(config, Path(path).resolve().parent)
+
+
+def _anchored(config: Config, base: Path) -> Config:
+    return config.model_copy(update={
+        "data_path": anchored(config.data_path, base),
+        "profile_path": tuple(anchored(p, base) for p in config.profile_path),
+        "mailbox": config.mailbox.anchored(base),
+        "smtp": config.smtp.anchored(base),
+    })

@@ -1,0 +1,101 @@
+"""The judging pipeline for one message: bytes → message → documents → nominees → verdict."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from campaigns.schema import Profile
+from core.filekinds import is_read_as_document
+from ingest.mime import parse_message
+from ingest.types import Attachment, Message
+from nominees.assemble import FORM_FILE_WORDS, assemble, is_signature_image
+from nominees.types import Submission
+from parsers import parse_document
+from parsers.media import MediaProbe, media_kind, probe_many
+from parsers.types import FileData, ParsedDocument
+from validators.evaluate import Verdict, evaluate
+from validators.seal import seal_material
+
+MAX_SCANS = 30  # scans of one message read by OCR (a district's zip of scanned forms), a few seconds each
+
+
+def file_data(attachment: Attachment) -> FileData:
+    """What a parser is given of an attachment: its bytes, where it sat, its sniffed type."""
+    return FileData(attachment.path, attachment.data, attachment.media_type)
+
+
+def read_documents(message: Message, profile: Profile) -> dict[int, ParsedDocument]:
+    """Every document-like attachment read, keyed by its index in the message."""
+    return {
+        index: parse_document(file_data(attachment), profile.form.title_keywords, profile.limits)
+        for index, attachment in enumerate(message.attachments)
+        if is_read_as_document(attachment.media_type, attachment.filename)
+    }
+
+
+def probe_media_files(message: Message, profile: Profile) -> dict[int, MediaProbe]:
+    """Every photo (always: bombs and pictures of the form matter to any campaign) and, where the
+    campaign asks for media, every video, read from its bytes; keyed by index in the message."""
+    kinds = ("photo", "video") if profile.media.required else ("photo",)
+    wanted = {
+        index: file_data(attachment)
+        for index, attachment in enumerate(message.attachments)
+        if not is_signature_image(attachment) and media_kind(attachment.media_type, attachment.filename) in kinds
+    }
+    return dict(zip(wanted, probe_many(list(wanted.values()), profile.limits)))
+
+
+def read_scans(message: Message, documents: dict[int, ParsedDocument], probes: dict[int, MediaProbe],
+               profile: Profile) -> dict[int, ParsedDocument]:
+    """Where no document is a readable form, the scans of the form read by OCR (parsers/ocr.py):
+    image-only PDFs, and pictures that look like a page or are named as the form."""
+    if any(d.kind == "form" and d.unreadable is None and d.content and d.content.text.strip()
+           for d in documents.values()):
+        return {}  # the form came as text: a scan beside it is only for the seal
+    from parsers import ocr
+
+    wanted = [index for index, attachment in enumerate(message.attachments)
+              if _is_scan(attachment, documents.get(index), probes.get(index))][:MAX_SCANS]
+    files = [(message.attachments[index].data, message.attachments[index].filename) for index in wanted]
+    read = dict(zip(wanted, ocr.read_scans(files, profile.form.title_keywords, profile.limits)))
+    return {index: document for index, document in read.items() if document is not None}
+
+
+def _is_scan(attachment: Attachment, document: ParsedDocument | None, probe: MediaProbe | None) -> bool:
+    if document is not None:
+        return (attachment.media_type == "application/pdf" and document.unreadable is None
+                and document.content is not None and not document.content.text.strip())
+    if probe is None or probe.kind != "photo" or not probe.decodable or is_signature_image(attachment):
+        return False
+    return probe.page_like or any(word in attachment.filename for word in FORM_FILE_WORDS)
+
+
+def with_seals(submission: Submission, profile: Profile) -> Submission:
+    """Each nominee's form material looked at for the seal (parsers/seal.py) where their channel
+    needs one or the campaign records seals; photos never are."""
+    from parsers.seal import combine, read_seal
+
+    nominees = []
+    for nominee in submission.nominees:
+        files = seal_material(nominee)
+        wanted = profile.seal_required(nominee.fields.get("channel")) or profile.seal.record_when_seen
+        if wanted and files:
+            readings = [read_seal(f.attachment.data, f.attachment.path, profile.limits) for f in files]
+            nominee = replace(nominee, seal=combine(readings))
+        nominees.append(nominee)
+    return replace(submission, nominees=tuple(nominees))
+
+
+def judge_message(message: Message, profile: Profile) -> Verdict:
+    documents = read_documents(message, profile)
+    probes = probe_media_files(message, profile)
+    scans = read_scans(message, documents, probes, profile)
+    submission = assemble(message, documents, profile, probes, scans)
+    return evaluate(with_seals(submission, profile), profile)
+
+
+def judge(raw: bytes, profile: Profile, received_at: datetime | None = None, received_at_source: str = "imap") -> Verdict:
+    """Judge one raw e-mail for a campaign. Never raises for bad input, only for our own bugs."""
+    message = parse_message(raw, limits=profile.limits, received_at=received_at, received_at_source=received_at_source)
+    return judge_message(message, profile)

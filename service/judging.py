@@ -1,0 +1,137 @@
+"""Judging messages on both cores while the service stores and files them in order.
+
+The service takes each message into the ledger (bytes first), hands its judging here and
+files the verdicts strictly in the order the mail arrived, so every message still goes
+raw bytes → ledger row → judged → filed → moved (intake/service.py). A worker reads the
+message from the blob store rather than through a pipe, so a big message is not copied
+three times on its way. Workers are forked: they start in milliseconds with everything
+imported, and they never touch the service's database or mail connection.
+
+The first message of a poll is judged in the service's own process: most polls bring one
+message or none, and they should not pay for workers.
+
+Workers are forked only from a process with a single thread (`intake poll --once`). Under
+`intake run` the poll runs in a scheduler thread beside others (the scheduler's, IMAP IDLE),
+and a fork copies whatever locks those threads hold at that instant: a worker could wait on
+one for ever and the poll with it (seen once in CI's kill rounds). There, messages are judged
+in the service's process, one after the other, as before.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+
+from campaigns.schema import Profile
+from service import stagetimes
+from service.judge import judge
+from storage.blobs import BlobStore
+from validators.evaluate import Verdict
+
+WORKERS = min(2, os.cpu_count() or 1)
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+_worker_state: tuple[BlobStore, Profile] | None = None
+
+
+@dataclass
+class Pending:
+    """One message handed over for judging; its verdict comes with `Judging.verdict`."""
+
+    sha256: str
+    received_at: datetime | None
+    future: Future
+    pool_generation: int
+
+
+class Judging:
+    def __init__(self, blobs: BlobStore, profile: Profile, workers: int = WORKERS):
+        self.blobs = blobs
+        self.profile = profile
+        self.workers = workers if threading.active_count() == 1 else 1  # see the module's docstring
+        self.ahead = 2 * workers  # verdicts awaited at once: keeps workers busy, bounds memory
+        self._pool: ProcessPoolExecutor | None = None
+        self._generation = 0
+        self._submitted = 0
+
+    def __enter__(self) -> "Judging":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def submit(self, sha256: str, raw: bytes, received_at: datetime | None) -> Pending:
+        self._submitted += 1
+        if self._submitted == 1 or self.workers < 2:
+            return Pending(sha256, received_at, self._judged_here(raw, received_at), self._generation)
+        return Pending(sha256, received_at, self._running_pool().submit(_judge_stored, sha256, received_at),
+                       self._generation)
+
+    def verdict(self, pending: Pending) -> Verdict:
+        """The message's verdict, or what its judging raised."""
+        try:
+            verdict, totals = pending.future.result()
+        except BrokenProcessPool:
+            if pending.pool_generation == self._generation:
+                self._discard_pool()  # the first to see the crash: its message is the suspect, and fails
+                raise
+            # judged alongside the message that crashed the pool: judged again by the new one
+            verdict, totals = self._running_pool().submit(_judge_stored, pending.sha256, pending.received_at).result()
+        stagetimes.add(totals)
+        return verdict
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _judged_here(self, raw: bytes, received_at: datetime | None) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result((judge(raw, self.profile, received_at=received_at, received_at_source="imap"), {}))
+        except Exception as exc:  # noqa: BLE001 - handed to the service with the verdict, as a worker's would be
+            future.set_exception(exc)
+        return future
+
+    def _running_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_start_worker,
+                                             initargs=(os.getpid(), self.blobs, self.profile))
+        return self._pool
+
+    def _discard_pool(self) -> None:
+        pool, self._pool = self._pool, None
+        self._generation += 1
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _start_worker(service_pid: int, blobs: BlobStore, profile: Profile) -> None:
+    global _worker_state
+    _die_with(service_pid)
+    _worker_state = (blobs, profile)
+    stagetimes.taken()  # what the service had counted before the fork is the service's
+    stagetimes.time_the_judge()
+
+
+def _die_with(service_pid: int) -> None:
+    """A killed service must not leave workers behind, holding its output pipes open (Linux)."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != service_pid:  # it died before the line above took effect
+        os._exit(1)
+
+
+def _judge_stored(sha256: str, received_at: datetime | None) -> tuple[Verdict, dict[str, float]]:
+    blobs, profile = _worker_state
+    verdict = judge(blobs.get(sha256), profile, received_at=received_at, received_at_source="imap")
+    return verdict, stagetimes.taken()

@@ -1,0 +1,455 @@
+"""A real throwaway Dovecot IMAP server for tests and benchmarks, on a free loopback port.
+
+Made from the recipe ../shared/recipes/dovecot-test.conf (copied below, so a checkout needs
+only Debian's dovecot-imapd, which `./dev test` installs; it runs as root like the recipe) plus:
+- a rawlog of every IMAP session per user (`rawlog_dir`): `Mailbox.commands()` counts what
+  the *server* received, not what the client thinks it sent;
+- optionally TLS: a CA and a certificate for 127.0.0.1/localhost made by `openssl` at start,
+  STARTTLS on `port` and implicit TLS on `imaps_port`, and a second CA that must be refused;
+- `extra_config` lines, e.g. an `imap_capability` list without MOVE.
+Each test takes its own user, so its own empty mailbox, on a shared server (`mailbox` fixture).
+
+Fixtures: `dovecot` and `dovecot_tls` (one per session), `make_dovecot` (a factory for
+servers of one test, stopped at its end), `mailbox` (a fresh user on `dovecot`).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import grp
+import itertools
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import pytest
+from imapclient import IMAPClient, imap_utf7
+
+from ingest.sources import ImapConfig
+
+PASSWORD = "secret"
+MAIL_OWNER = "nobody"  # the recipe's userdb uid/gid
+MAIL_GROUP = "nogroup"
+DH_PARAMS = Path("/usr/share/dovecot/dh.pem")
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+CONFIG = """\
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{root}/mail/%u
+default_login_user = dovenull
+default_internal_user = dovecot
+default_internal_group = dovecot
+rawlog_dir = {root}/rawlog/%u
+{ssl}
+service imap-login {{
+  inet_listener imap {{
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = {imaps_port}
+  }}
+  chroot =
+}}
+service anvil {{
+  chroot =
+}}
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/passwd/%u
+}}
+userdb {{
+  driver = static
+  args = uid={owner} gid={group} home={root}/home/%u
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+}}
+protocol imap {{
+  mail_max_userip_connections = 100
+}}
+{extra}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Dovecot:
+    """One Dovecot master in its own directory; `start()`, `restart()`, `stop()`, `cleanup()`."""
+
+    host = "127.0.0.1"
+
+    def __init__(self, *, tls: bool = False, extra_config: str = "", root: Path | None = None):
+        self.root = Path(root or tempfile.mkdtemp(prefix="dovecot-test-"))
+        self.root.chmod(0o755)  # the login and mail processes (dovenull, nobody) must get in
+        self.port = free_port()
+        self.imaps_port = free_port() if tls else 0
+        self.tls = tls
+        self.ca_file: Path | None = None
+        self.wrong_ca_file: Path | None = None
+        self._master: subprocess.Popen | None = None
+        self._numbers = itertools.count(1)
+        for name in ("run", "state", "mail", "home", "rawlog", "secrets", "passwd"):
+            (self.root / name).mkdir(exist_ok=True)
+        for name in ("mail", "home", "rawlog"):
+            shutil.chown(self.root / name, MAIL_OWNER, MAIL_GROUP)
+        ssl_lines = self._make_certificates() if tls else "ssl = no"
+        self.conf = self.root / "dovecot.conf"
+        self.conf.write_text(CONFIG.format(root=self.root, port=self.port, imaps_port=self.imaps_port, ssl=ssl_lines,
+                                           owner=MAIL_OWNER, group=MAIL_GROUP, extra=extra_config))
+
+    # --- the server ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the master in the foreground as our child (so it is reaped), wait for the port."""
+        with open(self.root / "dovecot.out", "ab") as output:
+            self._master = subprocess.Popen(["dovecot", "-F", "-c", str(self.conf)], stdin=subprocess.DEVNULL,
+                                            stdout=output, stderr=output, preexec_fn=_die_with_parent)
+
+        def listening() -> bool:
+            if self._master.poll() is not None:
+                output = (self.root / "dovecot.out").read_text(errors="replace").strip()
+                raise RuntimeError(f"dovecot exited with {self._master.returncode}: {output}\n{self.log_tail()}")
+            return _accepts(self.host, self.port)
+
+        _wait_for(listening, f"Dovecot to listen on port {self.port}", self)
+
+    def stop(self) -> None:
+        """Stop as `systemctl stop` does (SIGTERM to the master and all its processes at once), so
+        clients are cut off now; a bare master SIGTERM leaves sessions running for ~10 s."""
+        master, self._master = self._master, None
+        if master is None or master.poll() is not None:
+            return
+        processes = [master.pid, *_children(master.pid)]
+        for each in processes:
+            with suppress(ProcessLookupError):
+                os.kill(each, signal.SIGTERM)
+        try:
+            master.wait(timeout=10)
+            _wait_for(lambda: not any(map(_alive, processes)), "Dovecot's processes to stop", self, seconds=10)
+        except (subprocess.TimeoutExpired, TimeoutError):
+            for each in filter(_alive, processes):
+                with suppress(ProcessLookupError):
+                    os.kill(each, signal.SIGKILL)
+            master.wait(timeout=5)
+        _wait_for(lambda: not _accepts(self.host, self.port), "the port to close", self)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join((self.root / "dovecot.log").read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no dovecot.log)"
+
+    def doveadm(self, *args: str) -> str:
+        done = subprocess.run(["doveadm", "-c", str(self.conf), *args], capture_output=True, text=True, timeout=30)
+        if done.returncode != 0:
+            raise RuntimeError(f"doveadm {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
+    # --- users ---------------------------------------------------------------------------
+
+    def add_user(self, prefix: str = "intake") -> "Mailbox":
+        """A new user with an empty mailbox (one passwd-file per user: Dovecot reads it at the login)."""
+        user = f"{prefix}{next(self._numbers)}-{os.getpid()}@example.org"
+        rawlog = self.root / "rawlog" / user
+        rawlog.mkdir()
+        shutil.chown(rawlog, MAIL_OWNER, MAIL_GROUP)
+        secret = self.root / "secrets" / user
+        secret.write_text(PASSWORD + "\n")
+        (self.root / "passwd" / user).write_text(f"{user}:{{PLAIN}}{PASSWORD}\n")
+        return Mailbox(self, user, secret)
+
+    # --- TLS -----------------------------------------------------------------------------
+
+    def _make_certificates(self) -> str:
+        folder = self.root / "tls"
+        folder.mkdir()
+        _openssl_ca(folder, "ca", "Intake Test CA")
+        _openssl_ca(folder, "wrong-ca", "Some Other CA")
+        (folder / "server.ext").write_text(
+            "subjectAltName = IP:127.0.0.1, DNS:localhost\nbasicConstraints = critical, CA:FALSE\n"
+            "keyUsage = critical, digitalSignature, keyEncipherment\nextendedKeyUsage = serverAuth\n"
+            "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n")
+        _openssl(folder, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                 "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+        _openssl(folder, "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-days", "2", "-extfile", "server.ext", "-out", "server.pem")
+        self.ca_file, self.wrong_ca_file = folder / "ca.pem", folder / "wrong-ca.pem"
+        dh = f"ssl_dh = <{DH_PARAMS}\n" if DH_PARAMS.exists() else ""
+        return f"ssl = yes\nssl_cert = <{folder / 'server.pem'}\nssl_key = <{folder / 'server.key'}\n{dh}"
+
+
+@dataclass
+class Mailbox:
+    """One user on a `Dovecot`: helpers that work over IMAP (their own connection) or on disk."""
+
+    server: Dovecot
+    user: str
+    password_file: Path
+
+    def config(self, **overrides) -> ImapConfig:
+        """A plain-IMAP `ImapConfig` for this user (pass security/port/ca_file for TLS)."""
+        values = dict(kind="imap", host=self.server.host, port=self.server.port, security="plain",
+                      username=self.user, password_file=self.password_file, timeout_seconds=5.0)
+        return ImapConfig(**(values | overrides))
+
+    @contextmanager
+    def connect(self) -> Iterator[IMAPClient]:
+        client = IMAPClient(self.server.host, self.server.port, ssl=False, timeout=10)
+        client.normalise_times = False
+        try:
+            client.login(self.user, PASSWORD)
+            yield client
+        finally:
+            try:
+                client.logout()
+            except Exception:  # noqa: BLE001 - the server may be down in a restart test
+                client.shutdown()
+
+    def append(self, raw: bytes, folder: str = "INBOX", *, internaldate: datetime | None = None,
+               flags: Iterable[bytes] = ()) -> int:
+        """APPEND one message (with that INTERNALDATE, if given); its UID."""
+        with self.connect() as client:
+            answer = client.append(folder, raw, flags=tuple(flags), msg_time=internaldate)
+        return int(re.search(rb"APPENDUID \d+ (\d+)", answer)[1])
+
+    def create_folder(self, name: str) -> None:
+        with self.connect() as client:
+            client.create_folder(name)
+
+    def delete_folder(self, name: str) -> None:
+        with self.connect() as client:
+            client.delete_folder(name)
+
+    def folders(self) -> list[str]:
+        with self.connect() as client:
+            return [name for _flags, _sep, name in client.list_folders()]
+
+    def messages(self, folder: str = "INBOX") -> dict[int, tuple[tuple[bytes, ...], bytes]]:
+        """UID → (flags, raw bytes) of every message in `folder`, read without marking anything."""
+        with self.connect() as client:
+            client.select_folder(folder, readonly=True)
+            data = client.fetch(client.search("ALL"), ["FLAGS", "BODY.PEEK[]"])
+        return {uid: (item[b"FLAGS"], item[b"BODY[]"]) for uid, item in data.items()}
+
+    def fill(self, messages: Iterable[bytes], folder: str = "INBOX") -> int:
+        """Write messages straight into the Maildir (fast: no IMAP); Dovecot numbers them on the
+        next SELECT. Returns how many were written."""
+        with self.connect() as client:  # makes the user's Maildir, and the folder
+            if folder != "INBOX" and not client.folder_exists(folder):
+                client.create_folder(folder)
+            client.select_folder(folder, readonly=True)
+        directory = self._maildir(folder) / "cur"
+        owner, group = pwd.getpwnam(MAIL_OWNER).pw_uid, grp.getgrnam(MAIL_GROUP).gr_gid
+        stamp, count = int(time.time()) - 60, 0
+        for count, raw in enumerate(messages, 1):
+            path = directory / f"{stamp}.M{count}P{os.getpid()}.intake-test:2,"
+            path.write_bytes(raw)
+            os.chown(path, owner, group)
+        return count
+
+    def set_uidvalidity(self, folder: str, value: int) -> None:
+        """Renumber `folder` as a server would after losing its index (doveadm)."""
+        self.server.doveadm("mailbox", "update", "-u", self.user, "--uid-validity", str(value), folder)
+
+    def status(self, folder: str = "INBOX") -> dict[str, int]:
+        line = self.server.doveadm("mailbox", "status", "-u", self.user, "messages uidnext uidvalidity", folder)
+        return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
+
+    # --- what the server received --------------------------------------------------------
+
+    def mark(self) -> dict[Path, int]:
+        """Where the rawlogs of this user's sessions end now: pass to `commands(since=…)`."""
+        return {path: path.stat().st_size for path in self._rawlogs()}
+
+    def commands(self, since: dict[Path, int] | None = None) -> list[str]:
+        """Every IMAP command line the server received from this user (after login) since `since`."""
+        since = since or {}
+        found: list[str] = []
+        for path in self._rawlogs():
+            with open(path, "rb") as handle:
+                handle.seek(since.get(path, 0))
+                found += rawlog_commands(handle.read())
+        return found
+
+    def _rawlogs(self) -> list[Path]:
+        return sorted((self.server.root / "rawlog" / self.user).glob("*.in"))
+
+    def _maildir(self, folder: str) -> Path:
+        home = self.server.root / "mail" / self.user
+        if folder == "INBOX":
+            return home
+        return home / ("." + imap_utf7.encode(folder).decode("ascii").replace("/", "."))
+
+
+_STAMP = re.compile(rb"^\d+\.\d+ ", re.M)  # rawlog's timestamp at the start of each line
+_LITERAL = re.compile(rb"\{(\d+)\+?\}$")
+_COMMAND = re.compile(rb"^[A-Za-z0-9.]+ [A-Za-z]")  # tag, then the command name
+
+
+def rawlog_commands(data: bytes) -> list[str]:
+    """The command lines in a rawlog `.in` file, literals (APPEND's message) skipped."""
+    stream, commands, position = _STAMP.sub(b"", data), [], 0
+    while position < len(stream):
+        line, position = _line(stream, position)
+        if _COMMAND.match(line):
+            commands.append(line.decode("utf-8", "replace"))
+        while literal := _LITERAL.search(line):
+            line, position = _line(stream, position + int(literal[1]))
+    return commands
+
+
+def _line(stream: bytes, position: int) -> tuple[bytes, int]:
+    end = stream.find(b"\n", position)
+    end = len(stream) if end < 0 else end
+    return stream[position:end].rstrip(b"\r"), end + 1
+
+
+def _openssl(folder: Path, *args: str) -> None:
+    done = subprocess.run(["openssl", *args], cwd=folder, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise RuntimeError(f"openssl {args[0]}: {done.stderr.strip()}")
+
+
+def _openssl_ca(folder: Path, name: str, subject: str) -> None:
+    _openssl(folder, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+             "-keyout", f"{name}.key", "-out", f"{name}.pem", "-days", "2", "-subj", f"/CN={subject}",
+             "-addext", "basicConstraints = critical, CA:TRUE", "-addext", "keyUsage = critical, keyCertSign, cRLSign",
+             "-addext", "subjectKeyIdentifier = hash")
+
+
+def _accepts(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a daemon whose parent does not reap it lingers as a zombie
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: the kernel sends SIGTERM if the test run dies (Linux), so no
+    Dovecot outlives a killed pytest."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _wait_for(condition: Callable[[], bool], what: str, server: Dovecot, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {seconds} s for {what}\n{server.log_tail()}")
+        time.sleep(0.02)
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+
+def require_dovecot() -> None:
+    """Skip (or, under CI=true, fail) when a throwaway Dovecot cannot run here, saying why."""
+    if shutil.which("dovecot") is None or shutil.which("doveadm") is None:
+        problem = "Dovecot is not installed (./dev test installs Debian's dovecot-imapd)"
+    elif shutil.which("openssl") is None:
+        problem = "openssl is not installed (Debian package openssl)"
+    elif os.geteuid() != 0:
+        problem = "the throwaway Dovecot runs as root (its login and mail users are switched to)"
+    else:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(problem)
+    pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """A plain-IMAP Dovecot shared by the session (take a `mailbox` on it per test)."""
+    require_dovecot()
+    server = Dovecot()
+    server.start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def dovecot_tls() -> Iterator[Dovecot]:
+    """A Dovecot with STARTTLS on `port`, TLS on `imaps_port`, certificates from `ca_file`."""
+    require_dovecot()
+    server = Dovecot(tls=True)
+    server.start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def make_dovecot() -> Iterator[Callable[..., Dovecot]]:
+    """Start servers of this test's own (to restart them, or with `extra_config`)."""
+    require_dovecot()
+    servers: list[Dovecot] = []
+
+    def make(**options) -> Dovecot:
+        server = Dovecot(**options)
+        servers.append(server)
+        server.start()
+        return server
+
+    yield make
+    for server in servers:
+        server.cleanup()
+
+
+@pytest.fixture
+def mailbox(dovecot: Dovecot) -> Mailbox:
+    """A fresh user, with an empty mailbox, on the session's Dovecot."""
+    return dovecot.add_user()

@@ -1,0 +1,91 @@
+"""Work in a child process under a time and memory limit: a hostile file costs a finding, not the process.
+
+Both ways of starting the child (forked, and a fresh interpreter) keep the same promises.
+"""
+
+import os
+import tempfile
+import time
+
+import pytest
+
+from core.children import ChildCrashed, LimitExceeded, run
+
+MB = 1_000_000
+MODES = [pytest.param(False, id="forked"), pytest.param(True, id="fresh")]
+
+
+def _add(a, b):
+    return a + b
+
+
+def _sleep_forever():
+    time.sleep(60)
+
+
+def _eat_memory():
+    hoard = []
+    while True:
+        hoard.append(bytearray(50 * MB))
+
+
+def _refuse():
+    raise ValueError("bad input")
+
+
+def _die():
+    os._exit(3)
+
+
+def _leave_a_file() -> str:
+    with open(os.path.join(tempfile.gettempdir(), "left-behind.ses"), "w") as handle:
+        handle.write("x")
+    return tempfile.gettempdir()
+
+
+@pytest.mark.parametrize("fresh", MODES)
+def test_result_comes_back(fresh):
+    assert run(_add, 2, 3, seconds=30, memory_bytes=2000 * MB, fresh=fresh) == 5
+
+
+def test_large_result_comes_back_whole():
+    data = run(bytes, 30 * MB, seconds=10, memory_bytes=1000 * MB)
+    assert len(data) == 30 * MB
+
+
+def test_a_large_argument_reaches_a_fresh_child():
+    """Arguments over the pipe's 64 KB would block the start of a child that dies early."""
+    assert run(len, b"x" * (5 * MB), seconds=30, memory_bytes=2000 * MB, fresh=True) == 5 * MB
+
+
+@pytest.mark.parametrize("fresh", MODES)
+def test_time_limit_kills_the_child_quickly(fresh):
+    started = time.monotonic()
+    with pytest.raises(LimitExceeded) as caught:
+        run(_sleep_forever, seconds=0.5 if not fresh else 5, memory_bytes=2000 * MB, fresh=fresh)
+    assert caught.value.kind == "timeout"
+    assert time.monotonic() - started < (3 if not fresh else 8)
+
+
+def test_memory_limit_stops_a_runaway_allocation():
+    with pytest.raises(LimitExceeded) as caught:
+        run(_eat_memory, seconds=20, memory_bytes=600 * MB)
+    assert caught.value.kind == "memory"
+
+
+@pytest.mark.parametrize("fresh", MODES)
+def test_the_childs_exception_is_raised_in_the_parent(fresh):
+    with pytest.raises(ValueError, match="bad input"):
+        run(_refuse, seconds=30, memory_bytes=2000 * MB, fresh=fresh)
+
+
+@pytest.mark.parametrize("fresh", MODES)
+def test_a_child_that_dies_is_reported(fresh):
+    with pytest.raises(ChildCrashed):
+        run(_die, seconds=30, memory_bytes=2000 * MB, fresh=fresh)
+
+
+def test_a_fresh_childs_temporary_files_go_with_it():
+    scratch = run(_leave_a_file, seconds=30, memory_bytes=2000 * MB, fresh=True)
+    assert scratch != tempfile.gettempdir()
+    assert not os.path.exists(scratch)
