@@ -12,7 +12,8 @@ Prints, for the held-out part of the evaluation set (tests/builders/seals.py, se
   would pass;
 - the mean time per page, reading included (PDF rendering, JPEG decoding, the .docx's
   pictures), one page after the other in each worker;
-- the seals claimed on the images and PDFs of ../shared/corpora, each file read in its sandbox under the default limits, and the PDF signature
+- the seals claimed on the images and PDFs of ../shared/corpora, each file read in its sandbox under the default
+  limits, and the PDF signature
   fields found there (electronic seals by the rule, reported apart). The corpora were said to
   carry no Chinese seal; one file does: pdfplumber's malformed-from-issue-932.pdf is a real
   signing page with a red company seal, the one claim expected (REAL_SEALS);

@@ -88,7 +88,8 @@ def _build(index: int, form: str, video: bool) -> bytes:
         files += [(f"{values.name}照片{n + 1}.jpg", _photo((index + n) % PHOTO_POOL)) for n in range(PHOTOS_PER_MESSAGE)]
     arrival = FIRST_ARRIVAL + timedelta(minutes=index)
     return nomination_mail(
-        files, subject=f"2017年度巴渝工匠推荐材料（{values.name}）", sender=f"{values.recommending_unit} <unit{index}@example.cn>",
+        files, subject=f"2017年度巴渝工匠推荐材料（{values.name}）",
+        sender=f"{values.recommending_unit} <unit{index}@example.cn>",
         sent=arrival - timedelta(minutes=1), received=arrival, message_id=f"<bench-{index}@example.cn>")
 
 

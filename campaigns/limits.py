@@ -32,9 +32,11 @@ class Limits(BaseModel):
     probe_seconds: float = Field(20.0, gt=0, description="wall time of ffprobe on one video before it is killed")
 
     # seals, scans and old Word files (parsers/seal.py, parsers/ocr.py, parsers/legacy.py)
-    seal_seconds_per_page: float = Field(2.0, gt=0, description="wall time the seal detector may take per page, on top of file_parse_seconds")
+    seal_seconds_per_page: float = Field(
+        2.0, gt=0, description="wall time the seal detector may take per page, on top of file_parse_seconds")
     ocr_seconds_per_page: float = Field(30.0, gt=0, description="wall time to read one scanned page with OCR")
-    ocr_memory_bytes: int = Field(3072 * MB, gt=0, description="address space of the process reading a scan with OCR (the ONNX runtime maps a lot)")
+    ocr_memory_bytes: int = Field(
+        3072 * MB, gt=0, description="address space of the process reading a scan with OCR (the ONNX runtime maps a lot)")
     convert_seconds: float = Field(60.0, gt=0, description="wall time of LibreOffice converting one .doc/.wps, killed after")
 
     # a message itself

@@ -85,7 +85,7 @@ def _expand_one(attachment: Attachment, limits: Limits, budget: Budget, result: 
         child = _Child(budget=budget, keep_raw=True, unreadable=[UnreadableArchive(attachment.path, exc.kind)])
     except children.ChildCrashed:
         child = _Child(budget=budget, keep_raw=True, unreadable=[UnreadableArchive(attachment.path, "corrupt")])
-    except Exception as exc:  # a bug of ours in the child: the archive is kept and staff told
+    except Exception as exc:  # noqa: BLE001 - a bug of ours in the child: the archive is kept and staff told
         child = _Child(budget=budget, keep_raw=True, unreadable=[UnreadableArchive(attachment.path, "corrupt")])
         result.defects.append(f"archive {attachment.filename}: {type(exc).__name__}")
     budget.entries_left, budget.bytes_left = child.budget.entries_left, child.budget.bytes_left
@@ -137,7 +137,7 @@ class _Unpacker:
             return True
         except _Unsafe:
             raise
-        except Exception as exc:  # every library has its own way to say "corrupt"
+        except Exception as exc:  # noqa: BLE001 - every library has its own way to say "corrupt"
             self.found.unreadable.append(UnreadableArchive(archive.path, _reason(exc)))
             return True
         return len(self.found.members) == before

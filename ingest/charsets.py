@@ -53,7 +53,7 @@ def decode(data: bytes, label: str | None = None) -> tuple[str, bool]:
             return data.decode(codec), True
         except (UnicodeDecodeError, LookupError):
             continue
-        except Exception:  # a codec with a bug of its own must not stop the message
+        except Exception:  # noqa: BLE001 - a codec with a bug of its own must not stop the message
             continue
     return data.decode(declared or "gb18030", "replace"), False
 

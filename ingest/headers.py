@@ -111,7 +111,7 @@ def addresses(value: str | None, limit: int = 1000) -> list[tuple[str, str]]:
         text = _raw_header(charsets.to_bytes(text))
     try:
         pairs = getaddresses([text])
-    except Exception:  # getaddresses has raised on hostile input in some Python versions
+    except Exception:  # noqa: BLE001 - getaddresses has raised on hostile input in some Python versions
         return []
     found = []
     for name, address in pairs[:limit]:

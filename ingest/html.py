@@ -67,7 +67,7 @@ def to_text(html: str) -> str:
         if maker.rawdata.lstrip().startswith("<"):  # a tag cut off at the end is not text
             maker.rawdata = ""
         maker.close()
-    except Exception:  # html.parser gives up on some broken markup; keep what it read
+    except Exception:  # noqa: BLE001 - html.parser gives up on some broken markup; keep what it read
         pass
     lines = (line.strip() for line in "".join(maker.out).split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

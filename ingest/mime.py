@@ -41,7 +41,7 @@ def parse_message(
     try:
         raw = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
         return _parse(raw, limits, received_at, received_at_source)
-    except Exception as exc:  # a bug of ours or of the email package: staff still get the mail
+    except Exception as exc:  # noqa: BLE001 - a bug of ours or of the email package: staff still get the mail
         return _unparsed(raw if isinstance(raw, bytes) else b"", received_at, received_at_source, exc)
 
 

@@ -45,7 +45,7 @@ def _latin1(text: str) -> bool:
 def _params(part: MimePart, header: str) -> list[tuple[str, str | tuple]]:
     try:
         return part.get_params(header=header, failobj=[]) or []
-    except Exception:  # a parameter list broken beyond what the email package tolerates
+    except Exception:  # noqa: BLE001 - a parameter list broken beyond what the email package tolerates
         return []
 
 

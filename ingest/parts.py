@@ -55,7 +55,7 @@ class Walk:
 def content_type(part: MimePart) -> str:
     try:
         return part.get_content_type()
-    except Exception:
+    except Exception:  # noqa: BLE001 - a header broken beyond what the email package tolerates
         return "application/octet-stream"
 
 
@@ -140,7 +140,7 @@ def _uudecode(raw: bytes) -> bytes:
 def charset(part: MimePart) -> str | None:
     try:
         found = part.get_content_charset()
-    except Exception:  # an RFC 2231 charset* parameter gone wrong
+    except Exception:  # noqa: BLE001 - an RFC 2231 charset* parameter gone wrong
         return None
     return found if isinstance(found, str) else None
 
@@ -148,5 +148,5 @@ def charset(part: MimePart) -> str | None:
 def disposition(part: MimePart) -> str | None:
     try:
         return part.get_content_disposition()
-    except Exception:
+    except Exception:  # noqa: BLE001 - a header broken beyond what the email package tolerates
         return None

@@ -146,7 +146,8 @@ def _mpeg_ts(data: bytes, filename: str) -> str | None:
 
 
 def _mp3_frame(data: bytes, filename: str) -> str | None:
-    return "audio/mpeg" if len(data) > 2 and data[0] == 0xFF and data[1] & 0xE6 == 0xE2 and _extension(filename) == "mp3" else None
+    frame = len(data) > 2 and data[0] == 0xFF and data[1] & 0xE6 == 0xE2
+    return "audio/mpeg" if frame and _extension(filename) == "mp3" else None
 
 
 def _ole2(data: bytes, filename: str) -> str | None:
@@ -192,7 +193,8 @@ def _local_header_names(data: bytes, limit: int) -> list[str]:
     names: list[str] = []
     offset = 0
     while len(names) < limit and data[offset : offset + 4] == b"PK\x03\x04" and offset + 30 <= len(data):
-        flags, _method, _time, _date, _crc, packed, _size, name_len, extra_len = struct.unpack_from("<HHHHIIIHH", data, offset + 6)
+        header = struct.unpack_from("<HHHHIIIHH", data, offset + 6)
+        flags, _method, _time, _date, _crc, packed, _size, name_len, extra_len = header
         names.append(data[offset + 30 : offset + 30 + name_len].decode("cp437"))
         if flags & 0x8 and not packed:  # sizes come after the data: no way to skip it
             break

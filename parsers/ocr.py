@@ -286,7 +286,8 @@ def page_blocks(glyphs: list[Glyph], cells: list[Cell]) -> list[str | Table]:
     outside: list[Glyph] = []
     for glyph in glyphs:
         x, y = glyph.centre
-        home = next((k for k, cell in enumerate(cells) if cell.box[0] <= x <= cell.box[2] and cell.box[1] <= y <= cell.box[3]), None)
+        home = next((k for k, cell in enumerate(cells)
+                     if cell.box[0] <= x <= cell.box[2] and cell.box[1] <= y <= cell.box[3]), None)
         if home is None:
             outside.append(glyph)
         else:

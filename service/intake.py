@@ -18,6 +18,7 @@ import logging
 from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Callable, Iterator
 
 from sqlalchemy.engine import Engine
@@ -114,7 +115,7 @@ class Intake:
         """File, oldest first, the verdicts that are in, and wait for them while more than `keep` are out."""
         while awaited and (len(awaited) > keep or awaited[0][2].future.done()):
             row, mail, pending = awaited.popleft()
-            self._file_verdict(row, mail, lambda: judging.verdict(pending), report)
+            self._file_verdict(row, mail, partial(judging.verdict, pending), report)
 
     def _cursor(self) -> Cursor:
         folder = self.config.mailbox.folder

@@ -274,7 +274,8 @@ class CampaignRanking:
                          + ("达标" if check.met else f"未达标，差 {check.short_by} 人"))
             if not check.met:
                 lines.append("  可考虑调入（入围的一线职工，按综合排名）：" + ("、".join(map(self.label, check.come_in)) or "无"))
-                lines.append("  对应调出（建议名单中排名最后的非一线职工）：" + ("、".join(map(self.label, check.go_out)) or "无"))
+                going = "、".join(map(self.label, check.go_out)) or "无"
+                lines.append(f"  对应调出（建议名单中排名最后的非一线职工）：{going}")
         lines.append("建议名单：")
         for r in result.winners:
             tie = "（并列）" if r.tied else ""

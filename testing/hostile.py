@@ -92,7 +92,7 @@ class _Audit:
             return
         try:
             problem = self._problem(event, args)
-        except Exception as exc:  # the hook must never break what it watches
+        except Exception as exc:  # noqa: BLE001 - the hook must never break what it watches
             problem = f"audit hook failed on {event}: {exc!r}"
         if problem:
             self._say(problem)
@@ -102,7 +102,8 @@ class _Audit:
             self.seen.append(problem)
         else:  # a forked child: its memory is gone when it exits; an inherited fd is not audited
             try:
-                os.write(self.report_fd, (f"[child {os.getpid()}] {problem}".replace("\n", " ") + "\n").encode("utf-8", "replace"))
+                line = f"[child {os.getpid()}] {problem}".replace("\n", " ") + "\n"
+                os.write(self.report_fd, line.encode("utf-8", "replace"))
             except OSError:
                 pass
 

@@ -15,9 +15,30 @@ pytest_plugins = ["testing.dovecot", "testing.smtp_server", "testing.postgres"]
 
 LIVE_FIXTURES = frozenset({"dovecot", "dovecot_tls", "make_dovecot", "mailbox", "smtp_server", "starttls_server",
                            "implicit_tls_server", "auth_server", "test_ca", "postgres_url"})
+# whole modules, by what they need or how long they run; one place, so the tiers are seen at a glance
+MODULE_TIERS = {
+    "test_sources_imap": "live",  # Dovecot, asked for by parameter
+    "test_service": "live", "test_staff_review": "live", "test_staff_campaign": "live", "test_forward": "live",
+    "test_replies_smtp": "live",  # aiosmtpd and raw sockets
+    "test_legacy_convert": "live", "test_staff_template": "live",  # LibreOffice
+    "test_ocr_scan": "live",  # RapidOCR and Tesseract
+    "test_faults": "slow", "test_hostile_mime": "slow", "test_hostile_archives": "slow",
+    "test_corpora_check": "slow", "test_parsers_corpus": "slow", "test_media_corpus": "slow",
+    "test_ingest_corpus": "slow",
+}
+# single tests, by a part of their id
+TEST_TIERS = {
+    "[postgresql]": "live",  # PostgreSQL, asked for by parameter
+    "test_children.py::test_time_limit_kills_the_child_quickly[fresh]": "slow",
+    "test_storage_filing.py::test_processes_starting_together_do_not_race_the_migration": "slow",
+}
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
+        tiers = {MODULE_TIERS.get(item.module.__name__.rsplit(".", 1)[-1])}
+        tiers |= {tier for part, tier in TEST_TIERS.items() if part in item.nodeid}
         if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.live)
+            tiers.add("live")
+        for tier in tiers - {None}:
+            item.add_marker(getattr(pytest.mark, tier))

@@ -179,7 +179,8 @@ def encoded_body(draw, data: bytes) -> tuple[str, bytes]:
         body = binascii.b2a_qp(data)
         body = draw(st.sampled_from([body, body + b"=", body + b"=ZZ\r\n", body.replace(b"=", b"=\r\n"), body + b"=0"]))
     elif base == "uuencode":
-        body = draw(st.sampled_from([b"begin 644 x.docx\n" + b"".join(__import__("binascii").b2a_uu(data[i:i + 45]) for i in range(0, len(data), 45)) + b"`\nend\n",
+        lines = b"".join(binascii.b2a_uu(data[i:i + 45]) for i in range(0, len(data), 45))
+        body = draw(st.sampled_from([b"begin 644 x.docx\n" + lines + b"`\nend\n",
                                      b"begin 644 x\nM!!!!\nend\n", b"begin\n", data]))
     else:
         body = data
@@ -194,13 +195,15 @@ def leaf(draw) -> bytes:
         charset = draw(st.sampled_from(CHARSETS))
         text = draw(st.one_of(NAMEISH, st.just("请查收推荐材料，下载链接 https://mail.qq.com/cgi-bin/ftnExs_download?k=abc")))
         if kind == "html":
-            text = f"<html><meta charset={charset}><body><p>{text}</p><img src=\"cid:x@y\"></body>" + draw(st.sampled_from(["", "<div", "<!--", "</p></p>"]))
+            tail = draw(st.sampled_from(["", "<div", "<!--", "</p></p>"]))
+            text = f"<html><meta charset={charset}><body><p>{text}</p><img src=\"cid:x@y\"></body>" + tail
         ctype = f"text/{'html' if kind == 'html' else 'plain'}; charset={charset}"
         data = _encodable(text, charset)
         headers.append(b"Content-Type: " + ctype.encode())
     elif kind == "status":
-        headers.append(b"Content-Type: " + draw(st.sampled_from([b"message/delivery-status", b"message/external-body; access-type=URL",
-                                                                 b"message/partial; id=x; number=1", b"text/rfc822-headers"])))
+        headers.append(b"Content-Type: " + draw(st.sampled_from([
+            b"message/delivery-status", b"message/external-body; access-type=URL", b"message/partial; id=x; number=1",
+            b"text/rfc822-headers"])))
         data = b"Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: rfc822; a@b\r\n"
     else:
         data = PAYLOADS[draw(st.sampled_from(sorted(PAYLOADS)))]
@@ -231,7 +234,8 @@ BOUNDARY = st.one_of(
 def multipart(draw, children: list[bytes]) -> bytes:
     subtype = draw(st.sampled_from(["mixed", "alternative", "related", "report", "signed", "digest", "x-weird", "MIXED"]))
     boundary = draw(BOUNDARY)
-    style = draw(st.sampled_from(["ok", "ok", "ok", "missing-param", "unused", "no-close", "duplicate", "unquoted", "two-params"]))
+    style = draw(st.sampled_from(["ok", "ok", "ok", "missing-param", "unused", "no-close", "duplicate", "unquoted",
+                                  "two-params"]))
     used = boundary if style != "unused" else boundary + "-other"
     if style == "missing-param":
         ctype = f"multipart/{subtype}"
@@ -257,15 +261,18 @@ def multipart(draw, children: list[bytes]) -> bytes:
 def top_headers(draw) -> bytes:
     lines = [
         b"Received: from smtp.qq.com by mx.cqgh.org; Mon, 10 Apr 2017 10:00:00 +0800",
-        b"From: " + draw(st.sampled_from([b"unit@example.cn"] * 6 + [b"", b"<>", b"MAILER-DAEMON@x"])) + b" " + draw(header_value()),
+        b"From: " + draw(st.sampled_from([b"unit@example.cn"] * 6 + [b"", b"<>", b"MAILER-DAEMON@x"])) + b" "
+        + draw(header_value()),
         b"To: bygj@cqgh.org",
         b"Subject: " + draw(header_value()),
-        b"Date: " + draw(st.sampled_from([b"Mon, 10 Apr 2017 09:58:01 +0800", b"yesterday", b"", b"Mon, 99 Foo 99999 99:99:99 +9999"])),
+        b"Date: " + draw(st.sampled_from([b"Mon, 10 Apr 2017 09:58:01 +0800", b"yesterday", b"",
+                                          b"Mon, 99 Foo 99999 99:99:99 +9999"])),
         b"Message-ID: " + draw(st.sampled_from([b"<a@b>", b"", b"<<<>>>", b"\x00"])),
         b"MIME-Version: 1.0",
     ]
     # an auto-reply ends the judging early: rare, so that most mails reach the attachments
-    extra = [draw(st.sampled_from([b"Auto-Submitted: auto-replied", b"Precedence: bulk"]))] if draw(st.integers(0, 15)) == 0 else []
+    rare = draw(st.integers(0, 15)) == 0
+    extra = [draw(st.sampled_from([b"Auto-Submitted: auto-replied", b"Precedence: bulk"]))] if rare else []
     extra += draw(st.lists(st.sampled_from([
         b"Content-Type: text/plain", b"Subject: second",
         b"From: second@example.cn", b"X-Long: " + b"a" * 70000, b"\x00\x00: \x00", b": no name", b"bad header line",
@@ -355,7 +362,8 @@ def test_deep_nesting_is_judged_cleanly(guard, depth, kind, cut):
 
 
 @HOSTILE
-@given(cte=st.sampled_from(ENCODINGS), body=st.binary(max_size=3000), ctype=st.sampled_from([b"text/plain; charset=gbk", b"application/octet-stream", b"image/jpeg"]))
+@given(cte=st.sampled_from(ENCODINGS), body=st.binary(max_size=3000),
+       ctype=st.sampled_from([b"text/plain; charset=gbk", b"application/octet-stream", b"image/jpeg"]))
 def test_any_body_under_any_transfer_encoding_is_judged_cleanly(guard, cte, body, ctype):
     part = b"Content-Type: " + ctype + b'; name="a.jpg"\r\nContent-Transfer-Encoding: ' + cte.encode() + b"\r\n\r\n" + body
     guard.judge(eml.message(eml.multipart("mixed", eml.text("x"), part)), "transfer-encodings")
@@ -380,7 +388,8 @@ FORM_SCAN_PNG = (
 def test_ocr_leaves_nothing_in_the_temporary_folder(guard):
     """ONNX Runtime leaves its telemetry session file (.ses) in TMPDIR; the OCR child's own
     temporary folder (core/children.py) takes it away with everything else."""
-    body = eml.multipart("mixed", eml.text("见附件"), eml.attachment(FORM_SCAN_PNG, f'name="{eml.b_words("推荐表.png")}"', ctype="image/png"))
+    scan = eml.attachment(FORM_SCAN_PNG, f'name="{eml.b_words("推荐表.png")}"', ctype="image/png")
+    body = eml.multipart("mixed", eml.text("见附件"), scan)
     guard.judge(eml.message(body), "ocr")
 
 

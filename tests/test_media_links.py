@@ -36,7 +36,7 @@ def test_netease_large_attachment():
 
 def test_html_anchors_give_their_own_text_or_the_name_before_them():
     links = find_links("", QQ_HTML)
-    assert [(l.provider, l.filename) for l in links] == [("qq", "王五事迹视频.mp4"), ("weiyun", "王五照片.zip")]
+    assert [(link.provider, link.filename) for link in links] == [("qq", "王五事迹视频.mp4"), ("weiyun", "王五照片.zip")]
     assert links[0].url == "https://wx.mail.qq.com/ftn/download?func=3&k=abc"  # entities decoded
 
 

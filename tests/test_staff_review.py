@@ -255,7 +255,8 @@ def test_reject_supersedes_the_held_reply_and_its_own_reply_waits_for_release(fi
     refused = intake(filed.config, "review", "reject", str(sun.id), "--by", "dave", check=False)
     assert refused.returncode != 0 and "--reason" in refused.stderr
 
-    output = intake(filed.config, "review", "reject", str(sun.id), "--reason", "推荐表为旧版格式且无法打开，请另存为.docx后重新发送",
+    output = intake(filed.config, "review", "reject", str(sun.id),
+                    "--reason", "推荐表为旧版格式且无法打开，请另存为.docx后重新发送",
                     "--by", "dave").stdout
     assert "未发出的回复已作废" in output and "已暂扣（发件人未通过本方邮件服务器的验证" in output
     with database(filed.config) as session:
