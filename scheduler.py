@@ -25,7 +25,8 @@ from service.lock import Busy, exclusive
 from service.runtime import Runtime
 
 log = logging.getLogger("intake")
-IDLE_RENEW_SECONDS = 25 * 60  # RFC 2177: re-issue IDLE before the server's 30-minute timeout
+# one wait for mail; the IMAP source renews IDLE within it every 10 minutes (RFC 2177, ingest/sources/imap.py)
+IDLE_WAIT_SECONDS = 25 * 60
 
 
 class Service:
@@ -91,10 +92,10 @@ class Service:
             try:
                 watcher = watcher or self.runtime.source()
                 started = time.monotonic()
-                if not watcher.wait_for_mail(IDLE_RENEW_SECONDS):
+                if not watcher.wait_for_mail(IDLE_WAIT_SECONDS):
                     if time.monotonic() - started < 1:
                         return  # no IDLE on this server (it says so at once): the interval poll serves
-                    continue  # IDLE timed out: renew it
+                    continue  # the wait ended without mail: wait again
                 self.scheduler.modify_job("poll", next_run_time=datetime.now(SHANGHAI))
             except Exception as exc:  # noqa: BLE001 - reconnect after a pause
                 log.warning("IDLE 连接中断，稍后重连：%s", exc)

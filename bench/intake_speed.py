@@ -31,7 +31,8 @@ from pathlib import Path
 
 from bench.proctree import TreeUsage, busy_since, core_times, run_measured
 from bench.synthetic_mailbox import BuiltMail, append_all, mailbox
-from testing.dovecot import PASSWORD, Dovecot, Mailbox, require_dovecot
+from testing.dovecot import Dovecot, require_dovecot
+from testing.mailbox import PASSWORD, Mailbox
 
 TARGET_RATIO = 2.0
 TARGET_PEAK_MB = 500.0

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from ingest.sources import ImapSource, MaildirConfig, MaildirSource
 from ingest.sources.base import Cursor
-from testing.dovecot import Dovecot, Mailbox, require_dovecot
+from testing.dovecot import Dovecot, require_dovecot
+from testing.mailbox import Mailbox
 
 TARGET_MS = 100.0
 

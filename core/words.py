@@ -13,7 +13,7 @@ Status = Literal["accepted", "rejected", "needs_review", "ignored"]
 NomineeStatus = Literal["accepted", "rejected", "needs_review"]
 MessageState = Literal["fetched", "filed", "failed", "quarantined"]
 ReplyState = Literal["pending", "sent", "failed", "held", "superseded"]
-HoldReason = Literal["authentication_failed", "daily_cap", "staff"]
+HoldReason = Literal["authentication_failed", "daily_cap", "reprocessed", "staff"]
 Decision = Literal["accepted", "rejected", "kept_earlier", "kept_later"]
 Role = Literal["form", "form_scan", "photo", "video", "writeup", "other"]
 ForwardState = Literal["written", "pending", "sent", "failed"]
@@ -23,7 +23,9 @@ MESSAGE_STATE: dict[str, str] = {"fetched": "待处理", "filed": "已登记", "
 REPLY_STATE: dict[str, str] = {"pending": "待发送", "sent": "已发送", "failed": "发送失败", "held": "已暂扣",
                                "superseded": "已作废"}
 HOLD_REASON: dict[str, str] = {"authentication_failed": "发件人未通过本方邮件服务器的验证（可能冒用地址）",
-                               "daily_cap": "该地址今日收到的回复已达上限", "staff": "工作人员暂扣"}
+                               "daily_cap": "该地址今日收到的回复已达上限",
+                               "reprocessed": "重新审核后的回复，待工作人员决定发出（intake review release）",
+                               "staff": "工作人员暂扣"}
 DECISION: dict[str, str] = {"accepted": "人工受理", "rejected": "人工退回", "kept_earlier": "保留此前材料",
                             "kept_later": "以本次材料替代"}
 ROLE: dict[str, str] = {"form": "推荐表", "form_scan": "推荐表扫描件", "photo": "照片", "video": "视频",

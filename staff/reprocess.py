@@ -89,7 +89,7 @@ def apply(runtime: Runtime, comparison: Comparison, send: bool, actor: str, now:
         filed = file_verdict(session, row, verdict, runtime.profile, earlier, now)
         reply = queue_reply(session, row, verdict, filed, runtime.profile, runtime.config.replies, now)
         if reply is not None and not send:
-            reply.state, reply.held_reason = "held", "reprocessed: waiting for staff to send"
+            reply.state, reply.held_reason = "held", "reprocessed"
             session.add(reply)
         audit(session, "message", row.id, "reprocessed", comparison.old_status, verdict.status, actor=actor)
         session.commit()

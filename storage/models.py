@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from core.times import utcnow
+from core.words import Decision, ForwardState, HoldReason, MessageState, NomineeStatus, ReplyState, Role, Status
 
 
 class CampaignRow(SQLModel, table=True):
@@ -57,8 +58,8 @@ class MessageRow(SQLModel, table=True):
     received_at: datetime
     received_at_source: str
     # fetched → filed, or fetched → failed (retried) → quarantined; filed is final until reprocessed
-    state: str = Field(default="fetched", index=True)
-    status: Optional[str] = None  # the verdict: accepted, rejected, needs_review, ignored
+    state: MessageState = Field(default="fetched", index=True, sa_type=String)
+    status: Optional[Status] = Field(default=None, sa_type=String)  # the verdict
     attempts: int = 0
     next_attempt_at: Optional[datetime] = None
     last_error: Optional[str] = None
@@ -82,7 +83,7 @@ class NomineeRow(SQLModel, table=True):
     channel: Optional[str] = None
     recommending_unit: Optional[str] = None
     fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
-    status: str
+    status: NomineeStatus = Field(sa_type=String)
     writeup_chars: Optional[int] = None
     seal: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
     superseded_by: Optional[int] = Field(default=None, foreign_key="nominee.id")
@@ -90,7 +91,7 @@ class NomineeRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # the last staff decision (intake review): accepted, rejected, kept_earlier, kept_later; who,
     # when and why. Every act is in the audit trail too; this is what exports and replies show.
-    decision: Optional[str] = None
+    decision: Optional[Decision] = Field(default=None, sa_type=String)
     decided_by: Optional[str] = None
     decided_at: Optional[datetime] = None
     decision_reason: Optional[str] = None
@@ -103,7 +104,7 @@ class AttachmentRow(SQLModel, table=True):
     nominee_id: Optional[int] = Field(default=None, foreign_key="nominee.id", index=True)
     path: str  # as the sender put it, archive/folder/name
     filename: str
-    role: str
+    role: Role = Field(sa_type=String)
     media_type: str
     sha256: str = Field(index=True)
     size: int
@@ -132,11 +133,11 @@ class ReplyRow(SQLModel, table=True):
     reply_message_id: str = Field(index=True)  # our Message-ID, which a follow-up's In-Reply-To names
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # the whole reply as it goes out
     # pending → sent | failed (5xx) | held (cap reached, forged sender, staff asked)
-    state: str = Field(default="pending", index=True)
+    state: ReplyState = Field(default="pending", index=True, sa_type=String)
     attempts: int = 0
     next_attempt_at: Optional[datetime] = None
     last_error: Optional[str] = None
-    held_reason: Optional[str] = None
+    held_reason: Optional[HoldReason] = Field(default=None, sa_type=String)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: Optional[datetime] = None
 
@@ -197,7 +198,7 @@ class ForwardMessageRow(SQLModel, table=True):
     size: int
     path: str = ""  # the .eml written to data_path/forward/
     # written (outbox only) | pending → sent | failed (5xx, sent again by the next --send)
-    state: str = Field(default="written", index=True)
+    state: ForwardState = Field(default="written", index=True, sa_type=String)
     attempts: int = 0
     last_error: Optional[str] = None
     sent_at: Optional[datetime] = None

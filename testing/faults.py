@@ -3,19 +3,15 @@
 Shared by `bench/fault_rounds.py` (200 messages, 20 rounds) and `tests/test_faults.py` (the CI
 size). `fault_rounds()` appends the nominations, then for each round starts `intake run`
 (poll and send every 0.2 s) and ends it with SIGKILL, at a moment drawn from a seeded RNG or
-at a named failpoint (intake/failpoints.py); in one round Dovecot is stopped and started again
+at a named failpoint (core/failpoints.py); in one round Dovecot is stopped and started again
 under the running service, and the SMTP server answers 421 and 451 once each and 550 for some
 recipients throughout. A last `intake run` is left to finish and stopped with SIGTERM. What a
 user would notice is then checked: `Outcome.checks` (what, expected, got) and `Outcome.table()`.
-
-Also here: `tmpfs()`, a small real filesystem for the disk-full tests, and `FULL_DISK_LAUNCHER`,
-the fallback that injects ENOSPC into the blob store where mounting is not allowed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import random
 import signal
@@ -26,7 +22,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 from sqlmodel import func, select
 
@@ -35,6 +30,7 @@ from storage.db import make_engine
 from storage.db import session as new_session
 from storage.models import AuditRow, MessageRow, ReplyRow
 from testing.builders.submission import SHANGHAI
+from testing.disks import FREE_BYTES_ENV, FULL_DISK_LAUNCHER
 from testing.dovecot import Dovecot
 from testing.service import ARRIVED, database_of, nomination, records, write_config
 from testing.smtp_server import SmtpServer
@@ -282,10 +278,15 @@ def _dovecot_restart_round(service: Service, server: Dovecot, rng: random.Random
 
 
 def _judge(outcome: Outcome, config: Path, mailbox, smtp: SmtpServer, service: Service) -> None:
-    n = outcome.messages
     messages, nominees, replies = records(config)
+    _judge_records(outcome, messages, nominees)
+    _judge_replies(outcome, config, messages, nominees, replies, smtp)
+    _judge_mailbox_and_log(outcome, mailbox, service)
+
+
+def _judge_records(outcome: Outcome, messages, nominees) -> None:
+    n = outcome.messages
     late = {message_id(i) for i in range(n) if is_late(i)}
-    refused = {message_id(i) for i in range(n) if is_refused(i)}
     check = outcome.check
 
     check("messages in the ledger", n, len(messages))
@@ -298,6 +299,10 @@ def _judge(outcome: Outcome, config: Path, mailbox, smtp: SmtpServer, service: S
     check("intake numbers (accepted)", n - len(late), len(numbered))
     check("  unique, no gaps", [f"BYGJ-2017-{i:04d}" for i in range(1, n - len(late) + 1)] == sorted(numbered), True)
 
+
+def _judge_replies(outcome: Outcome, config: Path, messages, nominees, replies, smtp: SmtpServer) -> None:
+    n, check = outcome.messages, outcome.check
+    refused = {message_id(i) for i in range(n) if is_refused(i)}
     by_message = {m.id: m.message_id for m in messages}
     state_of = {by_message[r.message_id]: r for r in replies}
     check("replies queued (one per message)", n, len(replies))
@@ -323,7 +328,14 @@ def _judge(outcome: Outcome, config: Path, mailbox, smtp: SmtpServer, service: S
     for code in ("421", "451"):
         check(f"  {code}: retried, then sent", True,
               bool(retried[code]) and all(state_of[by_message[r]].state == "sent" for r in retried[code]))
+    outcome.notes.append(
+        f"delivered {len(delivered)} replies for {len(copies)} messages: {duplicates} duplicate(s). A duplicate "
+        "comes only from a kill between the SMTP server's 250 and the outbox noting the reply as sent: the "
+        "next run sends it again (at-least-once; a Message-ID lets the recipient's client fold the copies).")
 
+
+def _judge_mailbox_and_log(outcome: Outcome, mailbox, service: Service) -> None:
+    n, check = outcome.messages, outcome.check
     check("INBOX left", 0, len(mailbox.messages("INBOX")))
     check("moved to the processed folder", n, len(mailbox.messages("已处理")))
     log = service.log()
@@ -331,11 +343,6 @@ def _judge(outcome: Outcome, config: Path, mailbox, smtp: SmtpServer, service: S
     # hand goes on filing what it had already fetched)
     check("Dovecot outage in the log", True, "收取邮件失败，稍后重试" in log or "移到已处理文件夹失败，下次重试" in log)
     check("Traceback in the service's output", False, "Traceback" in service.tail() + log)
-
-    outcome.notes.append(
-        f"delivered {len(delivered)} replies for {len(copies)} messages: {duplicates} duplicate(s). A duplicate "
-        "comes only from a kill between the SMTP server's 250 and the outbox noting the reply as sent: the "
-        "next run sends it again (at-least-once; a Message-ID lets the recipient's client fold the copies).")
 
 
 def _in_reply_to(content: bytes) -> str:
@@ -376,101 +383,3 @@ def _retried(config: Path) -> dict[str, set[int]]:
             if code in (audit.note or ""):
                 found[code].add(reply.message_id)
     return found
-
-
-# --- a small real filesystem, and the fallback ------------------------------------------------
-
-
-@dataclass
-class Tmpfs:
-    path: Path
-    mounted: bool
-    why_not: str = ""
-
-    def resize(self, size: str) -> None:
-        subprocess.run(["mount", "-o", f"remount,size={size}", str(self.path)], check=True, capture_output=True)
-
-
-@contextlib.contextmanager
-def tmpfs(path: Path, size: str) -> Iterator[Tmpfs]:
-    """A tmpfs of `size` on `path` (made if missing), always unmounted at the end; `mounted` is
-    False, with the reason, where this process may not mount."""
-    path.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        yield Tmpfs(path, False, (done.stderr or done.stdout).strip() or f"mount exited {done.returncode}")
-        return
-    try:
-        yield Tmpfs(path, True)
-    finally:
-        if subprocess.run(["umount", str(path)], capture_output=True).returncode != 0:
-            subprocess.run(["umount", "-l", str(path)], capture_output=True)
-
-
-FREE_BYTES_ENV = "FAULTS_BLOB_FREE_BYTES"
-# `python -c FULL_DISK_LAUNCHER ARGS…` is `intake ARGS…` whose blob store sees a disk with
-# $FAULTS_BLOB_FREE_BYTES free: writes beyond it get ENOSPC, as the kernel would answer
-FULL_DISK_LAUNCHER = "from testing.faults import blob_disk_of_env; blob_disk_of_env(); from cli.main import main; main()"
-
-
-def blob_disk_of_env() -> None:
-    import storage.blobs
-
-    capacity = int(os.environ[FREE_BYTES_ENV])
-    real = storage.blobs.os
-
-    class Limited:
-        """A file whose writes stop where the pretend disk is full, having written what fitted."""
-
-        def __init__(self, handle, root: Path):
-            self.handle, self.root = handle, root
-
-        def write(self, data: bytes) -> int:
-            used = sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
-            room = max(0, capacity - used)
-            if len(data) > room:
-                self.handle.write(data[:room])
-                self.handle.flush()
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            return self.handle.write(data)
-
-        def __getattr__(self, name):
-            return getattr(self.handle, name)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.handle.close()
-
-    class DiskOfLimitedSize:
-        def __getattr__(self, name):
-            return getattr(real, name)
-
-        @staticmethod
-        def fdopen(descriptor, *args, **kwargs):
-            path = Path(real.readlink(f"/proc/self/fd/{descriptor}"))
-            return Limited(real.fdopen(descriptor, *args, **kwargs), path.parent.parent)
-
-    storage.blobs.os = DiskOfLimitedSize()
-
-
-# `python -c MIGRATION_KILL_LAUNCHER ARGS…` is `intake ARGS…` killed by SIGKILL right after the
-# $FAULTS_DIE_AFTER_TABLES-th CREATE TABLE of its first migration, halfway through making the database
-DIE_AFTER_TABLES_ENV = "FAULTS_DIE_AFTER_TABLES"
-MIGRATION_KILL_LAUNCHER = "from testing.faults import die_in_migration; die_in_migration(); from cli.main import main; main()"
-
-
-def die_in_migration() -> None:
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
-    created = Counter()
-
-    @event.listens_for(Engine, "after_cursor_execute")
-    def _die(_connection, _cursor, statement, *_args) -> None:
-        if statement.lstrip().upper().startswith("CREATE TABLE"):
-            created["tables"] += 1
-            if created["tables"] == int(os.environ[DIE_AFTER_TABLES_ENV]):
-                os.kill(os.getpid(), signal.SIGKILL)

@@ -15,7 +15,8 @@ import pytest
 
 from testing.builders import forms
 from testing.builders.submission import nomination_mail, photo_jpeg
-from testing.faults import DIE_AFTER_TABLES_ENV, MIGRATION_KILL_LAUNCHER, Service, brisk_config, fault_rounds, tmpfs
+from testing.disks import DIE_AFTER_TABLES_ENV, MIGRATION_KILL_LAUNCHER, tmpfs
+from testing.faults import Service, brisk_config, fault_rounds
 from testing.service import ARRIVED, intake, nomination, person, records
 
 

@@ -9,16 +9,12 @@ and by size, and handed over lazily, oldest first.
 from __future__ import annotations
 
 import logging
-import re
-import socket
 import ssl
 import time
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
-from typing import Iterable, Iterator, Literal
+from typing import Iterator, Literal
 
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
@@ -26,6 +22,7 @@ from pydantic import model_validator
 
 from core.net import is_loopback
 from core.settings import ConfigError, Secret, anchored
+from ingest.sources import imap_talk as talk
 from ingest.sources.base import Batch, Cursor, FetchedMail
 from ingest.sources.errors import SourceAuthFailed, SourceError, SourceMisconfigured, SourceUnavailable
 
@@ -41,15 +38,6 @@ TEMPORARY_LOGIN_CODES = ("[UNAVAILABLE]", "[LIMIT]", "[INUSE]", "[SERVERBUG]")
 FILED_KEYWORD = b"$Filed"
 DELETED = b"\\Deleted"
 FLAGGED = b"\\Flagged"
-
-
-def _client_id() -> dict[str, str]:
-    """What the `ID` command says about us (163 and 126 refuse SELECT until they hear it)."""
-    try:
-        version = metadata.version("craftsman-intake")
-    except metadata.PackageNotFoundError:
-        version = "0"
-    return {"name": "craftsman-intake", "version": version, "vendor": "craftsman-intake"}
 
 
 class ImapConfig(Secret):
@@ -179,7 +167,7 @@ class ImapSource:
             how = self._set_aside_how().__name__.strip("_").replace("_", " ")
         found = "exists" if processed else "will be created on first use"
         return (f"logged in to {self._where} as {config.username} ({config.security}); folder {config.folder!r} "
-                f"holds {_messages(box.exists)}; filed mail: {how} (folder {config.processed_folder!r} {found}); "
+                f"holds {talk.messages(box.exists)}; filed mail: {how} (folder {config.processed_folder!r} {found}); "
                 f"IDLE {'offered' if idle else 'not offered: polling'}")
 
     def close(self) -> None:
@@ -202,19 +190,19 @@ class ImapSource:
             yield
         except imap_errors.LoginError as exc:
             self._drop()
-            if any(code in _words(exc) for code in TEMPORARY_LOGIN_CODES):
-                raise SourceUnavailable(f"IMAP server {self._where} cannot log us in now: {_words(exc)}") from exc
+            if any(code in talk.words(exc) for code in TEMPORARY_LOGIN_CODES):
+                raise SourceUnavailable(f"IMAP server {self._where} cannot log us in now: {talk.words(exc)}") from exc
             raise SourceAuthFailed(
                 f"IMAP server {self._where} refused the login of {self.config.username!r}: wrong user name or "
                 "password (QQ, 163 and 126 mail need the app authorization code 授权码, not the web "
-                f"password). The server said: {_words(exc)}") from exc
+                f"password). The server said: {talk.words(exc)}") from exc
         except (imap_errors.IMAPClientAbortError, OSError) as exc:
             self._drop()
             raise SourceUnavailable(
-                f"IMAP server {self._where}: {doing}: {_reason(exc, self.config.timeout_seconds)}") from exc
+                f"IMAP server {self._where}: {doing}: {talk.reason(exc, self.config.timeout_seconds)}") from exc
         except imap_errors.IMAPClientError as exc:
             self._drop()
-            raise SourceError(f"IMAP server {self._where} refused {doing}: {_words(exc)}") from exc
+            raise SourceError(f"IMAP server {self._where} refused {doing}: {talk.words(exc)}") from exc
 
     def _connection(self) -> IMAPClient:
         if self._client is None:
@@ -236,12 +224,12 @@ class ImapSource:
             client.login(config.username, _password(config))
             if client.has_capability("ID"):  # capabilities come with the login answer: no extra command
                 try:
-                    client.id_(_client_id())
+                    client.id_(talk.client_id())
                 except imap_errors.IMAPClientAbortError:
                     raise
                 except imap_errors.IMAPClientError as exc:  # a refusal here is not ours to fail on
-                    log.info("IMAP server %s refused the ID command: %s", self._where, _words(exc))
-            _keep_alive(client.socket())
+                    log.info("IMAP server %s refused the ID command: %s", self._where, talk.words(exc))
+            talk.keep_alive(client.socket())
         except BaseException:
             with suppress(Exception):
                 client.shutdown()
@@ -293,10 +281,10 @@ class ImapSource:
         return sorted(uid for uid in found if uid > last_uid)
 
     def _fetch(self, box: _Selected, uids: list[int]) -> Iterator[FetchedMail]:
-        for group in _batched(uids, self._chunk_messages):
+        for group in talk.batched(uids, self._chunk_messages):
             with self._talking(f"reading message sizes in {box.folder!r}"):
                 sizes = self._still_open(box).fetch(group, ["RFC822.SIZE"])
-            for part in _by_size(group, sizes, self._chunk_bytes):
+            for part in talk.by_size(group, sizes, self._chunk_bytes):
                 with self._talking(f"fetching mail from {box.folder!r}"):
                     data = self._still_open(box).fetch(part, ["BODY.PEEK[]", "INTERNALDATE"])
                 yield from self._mails(box, part, data)
@@ -323,7 +311,7 @@ class ImapSource:
                 raise SourceError(f"IMAP server {self._where} returned no content for message UID {uid} "
                                   f"in {box.folder!r}")
             yield FetchedMail(self.account, box.folder, box.uidvalidity, uid, bytes(raw),
-                              _aware(item.get(b"INTERNALDATE")))
+                              talk.aware(item.get(b"INTERNALDATE")))
 
     # --- setting aside -------------------------------------------------------------------
 
@@ -374,7 +362,7 @@ class ImapSource:
             client.idle()
             arrived, exists = self._watch(client, exists, min(deadline, time.monotonic() + self._idle_renewal))
             _, late = client.idle_done()
-            late_arrival, exists = _new_mail(late, exists)
+            late_arrival, exists = talk.new_mail(late, exists)
             if arrived or late_arrival:
                 return True
             if time.monotonic() >= deadline:
@@ -386,7 +374,7 @@ class ImapSource:
             responses = client.idle_check(timeout=left)
             if any(response[:1] == (b"BYE",) for response in responses):
                 raise SourceUnavailable(f"IMAP server {self._where} closed the connection during IDLE")
-            arrived, exists = _new_mail(responses, exists)
+            arrived, exists = talk.new_mail(responses, exists)
             if arrived:
                 return True, exists
             if not responses and until - time.monotonic() > 0.05:
@@ -411,85 +399,3 @@ def _password(config: ImapConfig) -> str:
         raise SourceMisconfigured(f"mailbox: {exc}") from None
 
 
-def _new_mail(responses: Iterable[tuple], exists: int) -> tuple[bool, int]:
-    """Whether these untagged responses announce new mail, and the message count after them."""
-    for response in responses:
-        if len(response) < 2 or not isinstance(response[0], int):
-            continue
-        count, kind = response[0], response[1]
-        if kind == b"EXISTS":
-            if count > exists:
-                return True, count
-            exists = count
-        elif kind == b"EXPUNGE":
-            exists -= 1
-        elif kind == b"RECENT" and count > 0:
-            return True, exists
-    return False, exists
-
-
-def _batched(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _by_size(uids: list[int], sizes: dict, budget: int) -> Iterator[list[int]]:
-    """Consecutive runs of `uids` of at most `budget` bytes together (a bigger message alone)."""
-    part: list[int] = []
-    total = 0
-    for uid in uids:
-        if uid not in sizes:
-            continue  # expunged since the search
-        size = int(sizes[uid].get(b"RFC822.SIZE") or 0)
-        if part and total + size > budget:
-            yield part
-            part, total = [], 0
-        part.append(uid)
-        total += size
-    if part:
-        yield part
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """imapclient's fixed-offset zone as a plain `datetime.timezone` (same instant)."""
-    if moment is None:
-        return None
-    offset = moment.utcoffset()
-    return moment.replace(tzinfo=timezone(offset)) if offset is not None else moment.replace(tzinfo=timezone.utc)
-
-
-def _keep_alive(sock: socket.socket) -> None:
-    """TCP keepalive after a minute of silence, so a dead peer is noticed during a long IDLE."""
-    with suppress(OSError):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        for option, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 20), ("TCP_KEEPCNT", 3)):
-            if hasattr(socket, option):
-                sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
-
-
-def _words(exc: Exception) -> str:
-    """What the server said, without imaplib's wrapping ("select failed: b'...'" → "...")."""
-    text = str(exc).split("=>", 1)[-1].strip()
-    quoted = re.fullmatch(r"b(['\"])(.*)\1", text, re.S)
-    return quoted[2] if quoted else text
-
-
-def _reason(exc: BaseException, timeout: float) -> str:
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return (f"the server's certificate was not accepted ({exc.verify_message}); check mailbox.host and "
-                "mailbox.ca_file")
-    if isinstance(exc, ssl.SSLError):
-        return f"TLS failed ({exc.reason or exc})"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused: is the server running, and are mailbox.host and mailbox.port right?"
-    if isinstance(exc, TimeoutError):
-        return f"no answer within {timeout:g} s (mailbox.timeout_seconds)"
-    if isinstance(exc, imap_errors.IMAPClientAbortError):
-        return f"the connection was lost ({exc})"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
-
-
-def _messages(count: int) -> str:
-    return f"{count} message" if count == 1 else f"{count} messages"
