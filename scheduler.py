@@ -1,8 +1,9 @@
 """The background service: APScheduler runs the same steps the command line runs once.
 
 Jobs: poll the mailbox (woken early by IMAP IDLE where the server offers it), send the
-outbox, write the day's intake log. One instance of each at a time; a missed run is
-coalesced, not repeated. SIGTERM/SIGINT finish the message in hand, then stop.
+outbox, write the intake log of the Beijing day just ended, and mail the office its digest
+(each morning, and on the deadline day right after 24:00). One instance of each at a time; a
+missed run is coalesced, not repeated. SIGTERM/SIGINT finish the message in hand, then stop.
 """
 
 from __future__ import annotations
@@ -11,15 +12,17 @@ import logging
 import signal
 import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from core.times import SHANGHAI, utcnow
+from core.times import SHANGHAI, today, utcnow
 from replies.outbox import send_due
 from service.daylog import write_day
+from service.digest import queue_digest
 from service.intake import Intake
 from service.lock import Busy, exclusive
 from service.runtime import Runtime
@@ -78,10 +81,20 @@ class Service:
         self._exclusive("send", self._send_once, "发送回复失败")
 
     def daily_log(self, day: date | None = None) -> None:
+        """The log of the Beijing day just ended (the job runs after 24:00)."""
         runtime = self.runtime
-        day = day or datetime.now(SHANGHAI).date()
+        day = day or today() - timedelta(days=1)
         path = write_day(runtime.engine, runtime.profile.id, day, runtime.config.data_path / "logs")
         log.info("已写入收件日志 %s", path)
+
+    def digest(self, day: date | None = None, after_deadline: bool = False) -> None:
+        """The digest of the Beijing day before to the office's addresses, sent with the replies."""
+        runtime = self.runtime
+        day = day or today() - timedelta(days=1)
+        queued = queue_digest(runtime, day, utcnow(), after_deadline=after_deadline)
+        if queued:
+            log.info("已生成 %s 收件日报，发往 %s", day.isoformat(), "、".join(r.to_addr for r in queued))
+            self.scheduler.modify_job("send", next_run_time=datetime.now(SHANGHAI))
 
     # --- IDLE ----------------------------------------------------------------------------
 
@@ -122,13 +135,24 @@ class Service:
         self._stopper = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, name="stop")
         self._stopper.start()
 
-    def run(self) -> None:
-        schedule = self.runtime.config.schedule
-        hour, minute = (int(part) for part in schedule.daily_log_time.split(":"))
+    def _add_jobs(self) -> None:
+        config, profile = self.runtime.config, self.runtime.profile
+        schedule = config.schedule
         self.scheduler.add_job(self.poll, IntervalTrigger(seconds=schedule.poll_seconds), id="poll",
                                next_run_time=datetime.now(SHANGHAI))
         self.scheduler.add_job(self.send, IntervalTrigger(seconds=schedule.send_seconds), id="send")
-        self.scheduler.add_job(self.daily_log, CronTrigger(hour=hour, minute=minute), id="daily_log")
+        self.scheduler.add_job(self.daily_log, _daily(schedule.daily_log_time), id="daily_log")
+        if config.notify.addresses:
+            self.scheduler.add_job(self.digest, _daily(config.notify.digest_time), id="digest")
+            last_minute = profile.deadline + timedelta(minutes=5)
+            if config.notify.after_deadline and last_minute > utcnow():
+                # the deadline day's digest right after its 24:00, the busiest hours of a campaign
+                self.scheduler.add_job(self.digest, DateTrigger(run_date=last_minute), id="after_deadline",
+                                       kwargs={"day": (profile.deadline - timedelta(seconds=1)).astimezone(SHANGHAI)
+                                               .date(), "after_deadline": True})
+
+    def run(self) -> None:
+        self._add_jobs()
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         if self.runtime.config.mailbox.kind == "imap" and self.runtime.config.mailbox.idle:
@@ -139,3 +163,8 @@ class Service:
             self._stopper.join()  # the jobs in hand end before their connections are closed
         self._close_source()
         log.info("intake 服务已停止")
+
+
+def _daily(at: str) -> CronTrigger:
+    hour, minute = (int(part) for part in at.split(":"))
+    return CronTrigger(hour=hour, minute=minute, timezone=SHANGHAI)

@@ -7,30 +7,37 @@ from pathlib import Path
 import click
 
 from cli.common import actor_option, config_option, runtime_from
+from core import words
 
 
 @click.command()
 @config_option
-@click.argument("message_ids", nargs=-1, type=int, required=True)
+@click.argument("message_keys", nargs=-1, required=True)
 @click.option("--apply", "apply_it", is_flag=True, help="file the new verdict (the reply is held)")
 @click.option("--send", is_flag=True, help="with --apply: queue the new reply for sending")
 @click.option("--replace-decisions", is_flag=True,
               help="with --apply: file the new verdict even over staff review decisions")
 @actor_option
-def reprocess(config_file: Path | None, message_ids: tuple[int, ...], apply_it: bool, send: bool,
+def reprocess(config_file: Path | None, message_keys: tuple[str, ...], apply_it: bool, send: bool,
               replace_decisions: bool, actor: str) -> None:
-    """Judge stored messages again and show what changed; change nothing unless --apply."""
+    """Judge stored messages (M8, or 8) again and show what changed; change nothing unless --apply."""
     from core.times import utcnow
     from staff.reprocess import NotFound, apply, compare
 
     runtime = runtime_from(config_file)
-    for message_id in message_ids:
+    for key in message_keys:
+        bare = key.strip().upper().removeprefix("M")
+        if not bare.isdigit():
+            raise click.BadParameter(f"{key!r} is no mail number (M8, or 8)")
+        message_id = int(bare)
         try:
             comparison = compare(runtime, message_id)
         except NotFound as exc:
             raise click.ClickException(str(exc)) from None
         change = "有变化" if comparison.changed else "无变化"
-        click.echo(f"#{message_id}（{comparison.state}）：{comparison.old_status} → {comparison.new_status}，{change}")
+        state = words.word(words.MESSAGE_STATE, comparison.state)
+        old, new = words.word(words.STATUS, comparison.old_status), words.word(words.STATUS, comparison.new_status)
+        click.echo(f"M{message_id}（{state}）：{old} → {new}，{change}")
         click.echo(f"  原结论：{', '.join(sorted(comparison.old_codes)) or '无问题'}")
         click.echo(f"  新结论：{', '.join(sorted(comparison.new_codes)) or '无问题'}")
         for decision in comparison.decisions:

@@ -20,14 +20,14 @@ def outcome_lines(outcome) -> list[str]:
     number = f"，{'受理' if row.status == 'accepted' else '登记'}编号 {row.intake_number}" if row.intake_number else ""
     lines = [f"#{row.id} {row.name or '（姓名未识别）'}：{words.word(words.STATUS, outcome.before)} → "
              f"{words.word(words.STATUS, row.status)}{number}（{row.decided_by or ''} {minute(row.decided_at)}）"]
-    lines.append(f"邮件 #{outcome.message.id} 的结论：{words.word(words.STATUS, outcome.message.status)}")
+    lines.append(f"邮件 M{outcome.message.id} 的结论：{words.word(words.STATUS, outcome.message.status)}")
     if outcome.superseded_replies:
-        lines.append("未发出的回复已作废：" + "、".join(f"#{r}" for r in outcome.superseded_replies))
+        lines.append("未发出的回复已作废：" + "、".join(f"回复 {r}" for r in outcome.superseded_replies))
     if outcome.reply is None:
         lines.append("回复：不回复")
     else:
         held = f"（{words.word(words.HOLD_REASON, outcome.reply.held_reason)}）" if outcome.reply.held_reason else ""
-        lines.append(f"回复 #{outcome.reply.id} → {outcome.reply.to_addr}："
+        lines.append(f"回复 {outcome.reply.id} → {outcome.reply.to_addr}："
                      f"{words.word(words.REPLY_STATE, outcome.reply.state)}{held}")
     return lines
 
@@ -36,6 +36,39 @@ def finding_lines(findings, indent: str = "  ") -> list[str]:
     from nominees.masking import mask_numbers_in
 
     return [f"{indent}- [{f.code}]（{f.severity}）{mask_numbers_in(f.text)}" for f in findings]
+
+
+yes_option = click.option("--yes", is_flag=True, help="send the reply without showing it and asking (for scripts)")
+no_reply_option = click.option("--no-reply", is_flag=True, help="record the decision without answering the sender")
+
+
+def reply_preview(reply) -> str:
+    """The reply as the sender will read it: to whom, the subject, the text."""
+    import email as email_package
+    from email import policy
+
+    message = email_package.message_from_bytes(reply.raw, policy=policy.default)
+    held = f"（将暂扣：{words.word(words.HOLD_REASON, reply.held_reason)}）" if reply.held_reason else ""
+    return (f"—— 回复 → {reply.to_addr}{held}\n主题：{message['Subject']}\n\n"
+            f"{message.get_body(('plain',)).get_content().rstrip()}\n——")
+
+
+def asking(yes: bool):
+    """Show the reply and ask before it is kept and sent; nothing when --yes."""
+    if yes:
+        return None
+
+    def confirm(reply) -> bool:
+        click.echo(reply_preview(reply))
+        return click.confirm("发送这封回复吗？", default=False)
+
+    return confirm
+
+
+def answering(yes: bool, no_reply: bool):
+    from staff.answer import Answering
+
+    return Answering(send=not no_reply, confirm=asking(yes))
 
 
 def _echo_outcome(runtime, outcome) -> None:
@@ -53,19 +86,48 @@ def review() -> None:
 @review.command("list")
 @config_option
 def review_list(config_file: Path | None) -> None:
-    """Nominees waiting for staff (needs_review) and replies held back."""
-    from staff.queue import queue
+    """Everything waiting for staff: nominees to settle, questions to answer, held replies, mail to place."""
+    from service.waiting import queue, waiting_lines
 
-    nominees, held = queue(runtime_from(config_file))
-    click.echo(f"待人工核对的被推荐人：{len(nominees)}")
-    for row, codes, earlier in nominees:
-        choice = f"；与已受理的 #{earlier.id}（{earlier.intake_number}）二选一" if earlier else ""
-        click.echo(f"  #{row.id} {row.intake_number or '无编号'} {row.name or '（姓名未识别）'}"
-                   f"（{row.employer or '单位未识别'}）邮件 #{row.message_id}：{', '.join(dict.fromkeys(codes))}{choice}")
-    click.echo(f"暂扣的回复：{len(held)}")
-    for reply, message in held:
-        click.echo(f"  回复 #{reply.id} 邮件 #{message.id} → {reply.to_addr}："
-                   f"{words.word(words.HOLD_REASON, reply.held_reason)}（{minute(reply.created_at)}）《{reply.subject}》")
+    for line in waiting_lines(queue(runtime_from(config_file))):
+        click.echo(line)
+
+
+def first_lines(text: str, count: int = 3, width: int = 120) -> str:
+    from core.inert import one_line
+
+    lines = [one_line(line) for line in (text or "").splitlines() if line.strip()]
+    shown = " / ".join(lines[:count])
+    return shown[:width] + ("…" if len(shown) > width or len(lines) > count else "")
+
+
+@review.command("answer")
+@config_option
+@click.argument("key")
+@click.option("--text", help="the answer, in plain words; it goes to the sender in the thread of the mail")
+@click.option("--done", is_flag=True, help="close it without answering (read, nothing to say)")
+@actor_option
+@yes_option
+def review_answer(config_file: Path | None, key: str, text: str | None, done: bool, actor: str, yes: bool) -> None:
+    """Answer a question (M5) the machine set aside for staff, or close it with --done."""
+    from core.times import utcnow
+    from staff.lookup import ReviewError
+    from staff.questions import answer, close
+
+    runtime = runtime_from(config_file)
+    if done == bool(text):
+        raise click.UsageError("give --text to answer, or --done to close without answering")
+    try:
+        if done:
+            row = close(runtime, key, actor)
+            click.echo(f"M{row.id} 已标记为已处理")
+            return
+        reply = answer(runtime, key, text, actor, utcnow(), asking(yes) or (lambda reply: True))
+    except ReviewError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"答复 {reply.id} → {reply.to_addr}：{words.word(words.REPLY_STATE, reply.state)}")
+    if reply.state == "pending":
+        click.echo(f"发送：{send_now(runtime)}")
 
 
 def _record_lines(shown) -> list[str]:
@@ -80,7 +142,7 @@ def _record_lines(shown) -> list[str]:
         reason = f"：{row.decision_reason}" if row.decision_reason else ""
         lines.append(f"工作人员决定：{words.word(words.DECISION, row.decision)}（{row.decided_by}，"
                      f"{minute(row.decided_at)}）{reason}")
-    lines.append(f"邮件 #{message.id}：{minute(message.received_at)} 收到，发件人 {message.from_addr}，"
+    lines.append(f"邮件 M{message.id}：{minute(message.received_at)} 收到，发件人 {message.from_addr}，"
                  f"主题《{message.subject}》，邮件结论 {words.word(words.STATUS, message.status)}")
     lines.append(f"纸质件：{minute(row.paper_copy_received_at) + ' 收到' if row.paper_copy_received_at else '未收到'}")
     lines.append("推荐表内容：" + ("" if row.fields else "（未能读取，请打开下列文件核对）"))
@@ -88,7 +150,14 @@ def _record_lines(shown) -> list[str]:
         if value := (row.fields or {}).get(name):
             lines.append(f"  {label}：{masked_value(name, value)[:200]}")
     lines.append("问题：" + ("无" if not (shown.findings or shown.message_findings) else ""))
-    return lines + finding_lines(shown.findings) + finding_lines(shown.message_findings, "  邮件 ")
+    lines += finding_lines(shown.findings) + finding_lines(shown.message_findings, "  邮件 ")
+    for found in shown.findings:
+        if found.code == "LINK_ATTACHMENT":
+            code = f"，提取码 {found.detail['code']}" if found.detail.get("code") else ""
+            lines.append(f"  下载链接（{found.detail.get('provider', '')}）：{found.detail.get('url', '')}{code}")
+    if shown.body.strip():
+        lines.append(f"邮件正文：{first_lines(shown.body, count=6, width=400)}")
+    return lines
 
 
 def _file_lines(shown) -> list[str]:
@@ -107,7 +176,7 @@ def _file_lines(shown) -> list[str]:
                      f"→ {item.path or '—'}")
     for reply in shown.replies:
         held = f"（{words.word(words.HOLD_REASON, reply.held_reason)}）" if reply.held_reason else ""
-        lines.append(f"回复 #{reply.id}：{words.word(words.REPLY_STATE, reply.state)}{held} → {reply.to_addr}")
+        lines.append(f"回复 {reply.id}：{words.word(words.REPLY_STATE, reply.state)}{held} → {reply.to_addr}")
     for fix in shown.corrections:
         lines.append(f"更正：{FORM_LABELS.get(fix.field_name, fix.field_name)} {masked_value(fix.field_name, fix.old_value)}"
                      f" → {masked_value(fix.field_name, fix.new_value)}（{fix.actor}，{minute(fix.at)}）")
@@ -135,14 +204,14 @@ def review_show(config_file: Path | None, key: str, actor: str) -> None:
         click.echo(line)
 
 
-def _decision(config_file, key, decision, actor, reason) -> None:
+def _decision(config_file, key, decision, actor, reason, yes, no_reply) -> None:
     from core.times import utcnow
     from staff.decisions import decide
     from staff.lookup import ReviewError
 
     runtime = runtime_from(config_file)
     try:
-        outcome = decide(runtime, key, decision, actor, reason, utcnow())
+        outcome = decide(runtime, key, decision, actor, reason, utcnow(), answering(yes, no_reply))
     except ReviewError as exc:
         raise click.ClickException(str(exc)) from None
     _echo_outcome(runtime, outcome)
@@ -153,9 +222,11 @@ def _decision(config_file, key, decision, actor, reason) -> None:
 @click.argument("key")
 @click.option("--reason", help="why, e.g. 延期 (an extension granted) or 迟到数分钟; goes into the reply")
 @actor_option
-def review_accept(config_file: Path | None, key: str, reason: str | None, actor: str) -> None:
+@yes_option
+@no_reply_option
+def review_accept(config_file: Path | None, key: str, reason: str | None, actor: str, yes: bool, no_reply: bool) -> None:
     """Accept a nominee (also over a rejection) and answer the sender."""
-    _decision(config_file, key, "accepted", actor, reason)
+    _decision(config_file, key, "accepted", actor, reason, yes, no_reply)
 
 
 @review.command("reject")
@@ -163,9 +234,11 @@ def review_accept(config_file: Path | None, key: str, reason: str | None, actor:
 @click.argument("key")
 @click.option("--reason", required=True, help="why; goes into the reply to the sender")
 @actor_option
-def review_reject(config_file: Path | None, key: str, reason: str, actor: str) -> None:
+@yes_option
+@no_reply_option
+def review_reject(config_file: Path | None, key: str, reason: str, actor: str, yes: bool, no_reply: bool) -> None:
     """Reject a nominee and answer the sender with the reason."""
-    _decision(config_file, key, "rejected", actor, reason)
+    _decision(config_file, key, "rejected", actor, reason, yes, no_reply)
 
 
 @review.command("correct")
@@ -173,9 +246,10 @@ def review_reject(config_file: Path | None, key: str, reason: str, actor: str) -
 @click.argument("key")
 @click.option("--field", "field_name", required=True, help="the field's name, e.g. phone, id_number, channel")
 @click.option("--value", required=True, help="the right value (\"\" to empty it)")
-@click.option("--no-reply", is_flag=True, help="do not answer the sender even if the status changes")
+@no_reply_option
+@yes_option
 @actor_option
-def review_correct(config_file: Path | None, key: str, field_name: str, value: str, no_reply: bool,
+def review_correct(config_file: Path | None, key: str, field_name: str, value: str, no_reply: bool, yes: bool,
                    actor: str) -> None:
     """Correct a misread field, run the rules for that nominee again and show the new verdict."""
     from core.times import utcnow
@@ -184,7 +258,7 @@ def review_correct(config_file: Path | None, key: str, field_name: str, value: s
 
     runtime = runtime_from(config_file)
     try:
-        outcome = correct(runtime, key, field_name, value, actor, utcnow(), send_reply=not no_reply)
+        outcome = correct(runtime, key, field_name, value, actor, utcnow(), answering(yes, no_reply))
     except ReviewError as exc:
         raise click.ClickException(str(exc)) from None
     row = outcome.nominee
@@ -205,7 +279,10 @@ def review_correct(config_file: Path | None, key: str, field_name: str, value: s
               help="earlier: the accepted filing stays; later: the new filing replaces it")
 @click.option("--reason", help="why; goes into the reply")
 @actor_option
-def review_choose(config_file: Path | None, key: str, keep: str, reason: str | None, actor: str) -> None:
+@yes_option
+@no_reply_option
+def review_choose(config_file: Path | None, key: str, keep: str, reason: str | None, actor: str, yes: bool,
+                  no_reply: bool) -> None:
     """Choose between an accepted nominee and a later, worse filing of the same person."""
     from core.times import utcnow
     from staff.decisions import choose
@@ -213,7 +290,7 @@ def review_choose(config_file: Path | None, key: str, keep: str, reason: str | N
 
     runtime = runtime_from(config_file)
     try:
-        outcome = choose(runtime, key, keep, actor, reason, utcnow())
+        outcome = choose(runtime, key, keep, actor, reason, utcnow(), answering(yes, no_reply))
     except ReviewError as exc:
         raise click.ClickException(str(exc)) from None
     other, row = outcome.other, outcome.nominee
@@ -230,17 +307,18 @@ def review_choose(config_file: Path | None, key: str, keep: str, reason: str | N
 @config_option
 @click.argument("reply_id", type=int)
 @actor_option
-def review_release(config_file: Path | None, reply_id: int, actor: str) -> None:
+@yes_option
+def review_release(config_file: Path | None, reply_id: int, actor: str, yes: bool) -> None:
     """Let a held reply go out."""
     from staff.decisions import release
     from staff.lookup import ReviewError
 
     runtime = runtime_from(config_file)
     try:
-        reply = release(runtime, reply_id, actor)
+        reply = release(runtime, reply_id, actor, asking(yes))
     except ReviewError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"回复 #{reply.id} → {reply.to_addr} 已放行；发送：{send_now(runtime)}")
+    click.echo(f"回复 {reply.id} → {reply.to_addr} 已放行；发送：{send_now(runtime)}")
 
 
 COMMANDS = (review,)

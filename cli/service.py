@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -70,13 +70,39 @@ def status(config_file: Path | None) -> None:
 
 @click.command("log")
 @config_option
-@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="the day (default: today)")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="the day (default: today in Beijing)")
 def show_log(config_file: Path | None, day: datetime | None) -> None:
-    """Print the intake log of a day (Asia/Shanghai)."""
+    """Print the intake log of a day (Beijing time)."""
+    from core.times import today
     from service.daylog import render_day
 
     runtime = runtime_from(config_file)
-    click.echo(render_day(runtime.engine, runtime.profile.id, day.date() if day else date.today()))
+    click.echo(render_day(runtime.engine, runtime.profile.id, day.date() if day else today()))
+
+
+@click.command()
+@config_option
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="the day (default: yesterday in Beijing)")
+@click.option("--send", is_flag=True, help="mail it to [notify] addresses now (otherwise it is only printed)")
+def digest(config_file: Path | None, day: datetime | None, send: bool) -> None:
+    """The office's digest of a day: the intake and what waits for staff; printed, or mailed with --send."""
+    from datetime import timedelta
+
+    from cli.common import send_now
+    from core.times import today, utcnow
+    from service.digest import body_of, queue_digest, subject_of
+
+    runtime = runtime_from(config_file)
+    chosen = day.date() if day else today() - timedelta(days=1)
+    if not send:
+        click.echo(subject_of(runtime, chosen) + "\n")
+        click.echo(body_of(runtime, chosen, utcnow()))
+        return
+    if not runtime.config.notify.addresses:
+        raise click.ClickException("配置中没有 [notify] addresses：收件日报发往评选办公室自己的邮箱，请先填写")
+    queued = queue_digest(runtime, chosen, utcnow())
+    click.echo(f"收件日报 {chosen.isoformat()}：" + ("、".join(r.to_addr for r in queued) or "此前已发出，不再重复"))
+    click.echo(f"发送：{send_now(runtime)}")
 
 
 @click.command()
@@ -93,4 +119,4 @@ def doctor(config_file: Path | None) -> None:
         raise SystemExit(1)
 
 
-COMMANDS = (poll, run, status, show_log, doctor)
+COMMANDS = (poll, run, status, show_log, digest, doctor)

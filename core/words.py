@@ -13,10 +13,13 @@ Status = Literal["accepted", "rejected", "needs_review", "ignored"]
 NomineeStatus = Literal["accepted", "rejected", "needs_review"]
 MessageState = Literal["fetched", "filed", "failed", "quarantined"]
 ReplyState = Literal["pending", "sent", "failed", "held", "superseded"]
-HoldReason = Literal["authentication_failed", "daily_cap", "reprocessed", "staff"]
+HoldReason = Literal["authentication_failed", "daily_cap", "reprocessed", "staff", "other_sender"]
 Decision = Literal["accepted", "rejected", "kept_earlier", "kept_later"]
 Role = Literal["form", "form_scan", "photo", "video", "writeup", "other"]
 ForwardState = Literal["written", "pending", "sent", "failed"]
+StaffState = Literal["open", "answered", "done"]
+SenderCheck = Literal["pass", "fail", "none"]
+OutboxKind = Literal["reply", "answer", "digest"]
 
 STATUS: dict[str, str] = {"accepted": "受理", "rejected": "退回", "needs_review": "待人工核对", "ignored": "不处理"}
 MESSAGE_STATE: dict[str, str] = {"fetched": "待处理", "filed": "已登记", "failed": "失败待重试", "quarantined": "已隔离"}
@@ -25,16 +28,21 @@ REPLY_STATE: dict[str, str] = {"pending": "待发送", "sent": "已发送", "fai
 HOLD_REASON: dict[str, str] = {"authentication_failed": "发件人未通过本方邮件服务器的验证（可能冒用地址）",
                                "daily_cap": "该地址今日收到的回复已达上限",
                                "reprocessed": "重新审核后的回复，待工作人员决定发出（intake review release）",
-                               "staff": "工作人员暂扣"}
+                               "staff": "工作人员暂扣",
+                               "other_sender": "像是对他人此前报送的补充，但发件人不同或未通过验证"}
 DECISION: dict[str, str] = {"accepted": "人工受理", "rejected": "人工退回", "kept_earlier": "保留此前材料",
                             "kept_later": "以本次材料替代"}
 ROLE: dict[str, str] = {"form": "推荐表", "form_scan": "推荐表扫描件", "photo": "照片", "video": "视频",
                         "writeup": "事迹材料", "other": "其他材料"}
 FORWARD_STATE: dict[str, str] = {"written": "已写出待人工发送", "pending": "待发送", "sent": "已发送", "failed": "发送失败"}
+STAFF_STATE: dict[str, str] = {"open": "待回复", "answered": "已回复", "done": "已处理"}
+SENDER_CHECK: dict[str, str] = {"pass": "验证通过", "fail": "验证未通过", "none": "未经验证"}
+OUTBOX_KIND: dict[str, str] = {"reply": "回复", "answer": "工作人员答复", "digest": "每日汇总"}
 
 # where a table above misses a state of its Literal, a test fails (tests/test_words.py)
 VOCABULARY = {Status: STATUS, MessageState: MESSAGE_STATE, ReplyState: REPLY_STATE, HoldReason: HOLD_REASON,
-              Decision: DECISION, Role: ROLE, ForwardState: FORWARD_STATE}
+              Decision: DECISION, Role: ROLE, ForwardState: FORWARD_STATE, StaffState: STAFF_STATE,
+              SenderCheck: SENDER_CHECK, OutboxKind: OUTBOX_KIND}
 
 
 def word(table: dict[str, str], state: str | None, empty: str = "—") -> str:

@@ -27,6 +27,9 @@ class Attachment:
     archive: tuple[str, ...] = ()
     inline: bool = False  # Content-Disposition inline, or no disposition at all
     content_id: str | None = None  # referenced from the HTML body (signature logos, pasted pictures)
+    # the ledger number of an earlier mail this file arrived in, when a follow-up completes that
+    # mail's nominee and the file is kept from it (service/followup.py); None: this mail
+    kept_from: int | None = None
 
     @cached_property
     def sha256(self) -> str:

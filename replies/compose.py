@@ -23,7 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from campaigns.schema import Profile
 from core.times import beijing
-from ingest.types import Attachment
+from ingest.types import Attachment, Message
 from nominees.masking import mask_numbers_in
 from replies.policy import reply_recipient, reply_recipient_name
 from validators.evaluate import Verdict
@@ -56,6 +56,7 @@ class FileLine:
     path: str  # where the sender put it: 材料.zip/张三/推荐表.docx
     role: str  # form, form_scan, photo, video, writeup, other, unsupported, unassigned
     size: str  # 36 KB
+    kept: bool = False  # it came in an earlier mail: a follow-up was judged together with it
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class ReplyView:
     received_at: str  # 2017年4月10日 09:59, Beijing time
     sent_on: str  # 2017年4月10日
     late: bool  # a LATE finding: nothing can be resent
+    closed: bool  # late, or answered after the deadline: a rejection can no longer be put right
     message_problems: tuple[Problem, ...]
     message_checks: tuple[Problem, ...]
     message_notes: tuple[Problem, ...]
@@ -143,7 +145,7 @@ def _by_severity(findings: tuple[Finding, ...], severity: str, profile: Profile)
 
 
 def _file_line(attachment: Attachment, role: str) -> FileLine:
-    return FileLine(mask_numbers_in(attachment.path), role, _size(attachment.size))
+    return FileLine(mask_numbers_in(attachment.path), role, _size(attachment.size), attachment.kept_from is not None)
 
 
 def _other_files(verdict: Verdict, claimed: set[int]) -> tuple[FileLine, ...]:
@@ -209,13 +211,15 @@ def reply_view(verdict: Verdict, profile: Profile, intake_numbers: list[str | No
             raise ValueError(f"accepted nominee {judged.nominee.index} has no intake number")
     claimed: set[int] = set()
     nominees = _nominee_views(verdict, intake_numbers, profile, claimed)
+    late = any(f.code == "LATE" for f in verdict.findings)
     return ReplyView(
         status=verdict.status,
         campaign_title=profile.title,
         subject=_original_subject(verdict.message.subject),
         received_at=_shown_time(verdict.message.received_at),
         sent_on=_shown_date(now),
-        late=any(f.code == "LATE" for f in verdict.findings),
+        late=late,
+        closed=late or now >= profile.deadline,
         message_problems=_by_severity(verdict.findings, "reject", profile),
         message_checks=_by_severity(verdict.findings, "review", profile),
         message_notes=_by_severity(verdict.findings, "info", profile),
@@ -281,6 +285,29 @@ def _domain(address: str) -> str:
     return address.rsplit("@", 1)[1] if "@" in address else "localhost"
 
 
+def threaded(original: Message, profile: Profile, *, from_addr: str, now: datetime, subject: str) -> EmailMessage:
+    """A new e-mail in answer to `original`: addressed to its sender, in its thread (In-Reply-To,
+    References), from the campaign with its mailbox as Reply-To; the caller adds the body."""
+    recipient = reply_recipient(original)
+    if recipient is None:
+        raise ValueError("the message has no address to reply to (ask policy.should_never_reply first)")
+    email = EmailMessage(policy=SMTP)
+    email["From"] = Address(profile.replies.sender_name, addr_spec=from_addr)
+    email["To"] = Address(reply_recipient_name(original), addr_spec=recipient)
+    if profile.mailbox.lower() != from_addr.lower():
+        # answers to our reply (补发材料) belong in the campaign's mailbox, whatever sends replies
+        email["Reply-To"] = Address(profile.replies.sender_name, addr_spec=profile.mailbox)
+    email["Subject"] = subject
+    email["Date"] = format_datetime(beijing(now))
+    email["Message-ID"] = make_msgid(idstring="intake-reply", domain=_domain(from_addr))
+    if original.message_id and _message_ids(original.message_id):
+        email["In-Reply-To"] = _message_ids(original.message_id)[0]
+    references = _references(original.header("References"), (_message_ids(original.message_id) or [None])[0])
+    if references:
+        email["References"] = " ".join(references)
+    return email
+
+
 def compose_reply(verdict: Verdict, profile: Profile, *, intake_numbers: list[str | None], from_addr: str,
                   now: datetime) -> EmailMessage | None:
     """The one reply to a judged message, or None for an `ignored` one.
@@ -299,27 +326,9 @@ def compose_reply(verdict: Verdict, profile: Profile, *, intake_numbers: list[st
         return None
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    recipient = reply_recipient(verdict.message)
-    if recipient is None:
-        raise ValueError("the message has no address to reply to (ask policy.should_never_reply first)")
     view = reply_view(verdict, profile, intake_numbers, now)
     subject, body = render(view, profile.replies.template_set)
-    original = verdict.message
-
-    email = EmailMessage(policy=SMTP)
-    email["From"] = Address(profile.replies.sender_name, addr_spec=from_addr)
-    email["To"] = Address(reply_recipient_name(original), addr_spec=recipient)
-    if profile.mailbox.lower() != from_addr.lower():
-        # answers to our reply (补发材料) belong in the campaign's mailbox, whatever sends replies
-        email["Reply-To"] = Address(profile.replies.sender_name, addr_spec=profile.mailbox)
-    email["Subject"] = subject
-    email["Date"] = format_datetime(beijing(now))
-    email["Message-ID"] = make_msgid(idstring="intake-reply", domain=_domain(from_addr))
-    if original.message_id and _message_ids(original.message_id):
-        email["In-Reply-To"] = _message_ids(original.message_id)[0]
-    references = _references(original.header("References"), (_message_ids(original.message_id) or [None])[0])
-    if references:
-        email["References"] = " ".join(references)
+    email = threaded(verdict.message, profile, from_addr=from_addr, now=now, subject=subject)
     email["Auto-Submitted"] = "auto-replied"  # RFC 3834: no auto-reply may answer this one
     email["X-Auto-Response-Suppress"] = "All"  # the same, in Exchange's words
     email["Content-Language"] = "zh-CN"

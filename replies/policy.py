@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from core.words import SenderCheck
 from ingest.headers import addresses
 from ingest.types import Message
 
@@ -160,38 +161,78 @@ def authentication_results(value: str) -> tuple[str, list[tuple[str, str]]]:
     return authserv_id, results
 
 
-def _failed(results: list[tuple[str, str]]) -> bool:
-    by_method: dict[str, set[str]] = {}
+def _by_method(results: list[tuple[str, str]]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
     for method, result in results:
-        by_method.setdefault(method, set()).add(result)
-    if "fail" in by_method.get("spf", set()) or "fail" in by_method.get("dmarc", set()):
-        return True
-    dkim = by_method.get("dkim", set())
-    # a message may carry several signatures: one that verifies is enough
-    return "fail" in dkim and "pass" not in dkim
+        found.setdefault(method, set()).add(result)
+    return found
+
+
+def _verdict(results: list[tuple[str, str]]) -> SenderCheck:
+    """fail: SPF or DMARC failed, or DKIM failed with no signature that verifies; pass: DMARC passed,
+    or (no DMARC said) a DKIM signature verifies or SPF passed; none: nothing either way."""
+    methods = _by_method(results)
+    dkim = methods.get("dkim", set())
+    if "fail" in methods.get("spf", set()) | methods.get("dmarc", set()) or ("fail" in dkim and "pass" not in dkim):
+        return "fail"
+    if "pass" in methods.get("dmarc", set()):
+        return "pass"
+    if "dmarc" not in methods and ("pass" in dkim or "pass" in methods.get("spf", set())):
+        return "pass"
+    return "none"
+
+
+_SPF_WORD = re.compile(r"^\s*([A-Za-z]+)")
+_RECEIVER = re.compile(r"\breceiver=([^;\s]+)", re.IGNORECASE)
+
+
+def _received_spf(value: str) -> tuple[str, list[tuple[str, str]]]:
+    """`Fail (…) receiver=mx.cqgh.org; …` → ("mx.cqgh.org", [("spf", "fail")]) (RFC 7208 §9.1)."""
+    word = _SPF_WORD.match(value)
+    receiver = _RECEIVER.search(value)
+    return (receiver.group(1).lower().rstrip(".") if receiver else ""), ([("spf", word.group(1).lower())] if word else [])
+
+
+def _authentication_headers(message: Message) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every Authentication-Results and Received-SPF header, topmost first, as (server, results)."""
+    found = []
+    for name, value in message.headers:
+        if name.lower() == "authentication-results":
+            found.append(authentication_results(value))
+        elif name.lower() == "received-spf":
+            found.append(_received_spf(value))
+    return found
+
+
+def _ours(headers: list[tuple[str, list[tuple[str, str]]]], trusted: set[str]) -> list[tuple[str, str]]:
+    """The results our own receiving server wrote. With `trusted` (replies.authserv_ids) only headers
+    naming one of those; without, the topmost header (our server adds its headers last, on top) and
+    the ones right below it that name the same server, added in the same pass (OpenDKIM, OpenDMARC
+    and an SPF daemon each write one). Anything lower was written on the way, or by the sender."""
+    if trusted:
+        return [result for server, results in headers if server in trusted for result in results]
+    if not headers:
+        return []
+    top = headers[0][0]
+    ours = list(headers[0][1])
+    for server, results in headers[1:]:
+        if not top or server != top:
+            break
+        ours += results
+    return ours
+
+
+def sender_check(message: Message, trusted_authserv_ids: Iterable[str] | None = None) -> SenderCheck:
+    """What our receiving server found of the sender: `pass`, `fail` (forged), or `none` (it said nothing).
+
+    Only our own server's word counts (`_ours`): a sender can write any header he likes, so a
+    forged `spf=pass` placed below our server's `Received-SPF: fail` changes nothing.
+    `softfail`, `neutral`, `none`, `temperror`, `permerror` are neither pass nor fail.
+    """
+    trusted = {i.lower().rstrip(".") for i in trusted_authserv_ids or ()}
+    return _verdict(_ours(_authentication_headers(message), trusted))
 
 
 def sender_authentication_failed(message: Message, trusted_authserv_ids: Iterable[str] | None = None) -> bool:
-    """Whether our receiving server found the sender forged: SPF, DMARC or DKIM `fail`.
-
-    Only our own server's verdict counts. With `trusted_authserv_ids` those are the
-    Authentication-Results headers whose authserv-id is one of them; without, the topmost
-    header names our server (headers are prepended on the way in), and every header carrying
-    that same authserv-id is taken together (OpenDKIM, OpenDMARC and an SPF policy daemon each
-    add their own; RFC 8601 §5 has a server remove look-alikes of its id from incoming mail).
-    `softfail`, `neutral`, `none`, `temperror`, `permerror` are not failures; `dkim=fail`
-    beside a `dkim=pass` is not either (one signature that verifies is enough).
-
-    Where no Authentication-Results header is present, the topmost `Received-SPF` header
-    (RFC 7208 §9.1, what Postfix's SPF policy daemons add) is read instead: `fail` there
-    counts. A forger who adds a fake failing header only stops a reply to himself.
-    """
-    parsed = [authentication_results(value) for value in message.header_all("Authentication-Results")]
-    if parsed:
-        trusted = {i.lower() for i in trusted_authserv_ids} if trusted_authserv_ids else {parsed[0][0]}
-        ours = [result for authserv_id, results in parsed if authserv_id in trusted for result in results]
-        return _failed(ours)
-    received_spf = message.header_all("Received-SPF")
-    if trusted_authserv_ids is None and received_spf:
-        return received_spf[0].strip().lower().startswith("fail")
-    return False
+    """Whether our receiving server found the sender forged (see `sender_check`)."""
+    return sender_check(message, trusted_authserv_ids) == "fail"

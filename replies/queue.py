@@ -47,10 +47,11 @@ def never_answered(message: Message, profile: Profile, settings: RepliesConfig) 
 
 
 def enqueue(session: Session, message_id: int, message: Message, email: EmailMessage, profile: Profile,
-            settings: RepliesConfig, now: datetime, actor: str = MACHINE, note: str = "") -> ReplyRow:
-    """The reply, pending or held, in the outbox; audited."""
+            settings: RepliesConfig, now: datetime, actor: str = MACHINE, note: str = "",
+            hold: str | None = None) -> ReplyRow:
+    """The reply, pending or held (for `hold`, or by the hold rules), in the outbox; audited."""
     recipient = reply_recipient(message)
-    held = hold_reason(session, message, recipient, profile, settings, now)
+    held = hold or hold_reason(session, message, recipient, profile, settings, now)
     reply = ReplyRow(message_id=message_id, to_addr=recipient, subject=str(email["Subject"]),
                      reply_message_id=str(email["Message-ID"]), raw=email.as_bytes(),
                      state="held" if held else "pending", held_reason=held, created_at=now)
@@ -63,7 +64,7 @@ def enqueue(session: Session, message_id: int, message: Message, email: EmailMes
 
 
 def queue_reply(session: Session, row: MessageRow, verdict: Verdict, filed: list[FiledNominee],
-                profile: Profile, settings: RepliesConfig, now: datetime) -> ReplyRow | None:
+                profile: Profile, settings: RepliesConfig, now: datetime, hold: str | None = None) -> ReplyRow | None:
     """The message's one reply, pending or held; None where no reply is ever sent."""
     if verdict.status == "ignored":
         return None
@@ -73,4 +74,4 @@ def queue_reply(session: Session, row: MessageRow, verdict: Verdict, filed: list
         return None
     email = compose_reply(verdict, profile, intake_numbers=[f.intake_number for f in filed],
                           from_addr=settings.from_addr, now=now)
-    return enqueue(session, row.id, verdict.message, email, profile, settings, now)
+    return enqueue(session, row.id, verdict.message, email, profile, settings, now, hold=hold)

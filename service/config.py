@@ -17,15 +17,26 @@ from core.settings import ConfigError, Strict, anchored
 from ingest.sources import MailboxConfig, MaildirConfig
 from replies.settings import RepliesConfig, SmtpConfig
 
-__all__ = ["Config", "ConfigError", "ForwardConfig", "ScheduleConfig", "load_config"]
+__all__ = ["Config", "ConfigError", "ForwardConfig", "NotifyConfig", "ScheduleConfig", "load_config"]
 
 
 class ScheduleConfig(Strict):
     poll_seconds: float = Field(60.0, gt=0)  # how often to poll when IDLE is not used
     send_seconds: float = Field(30.0, gt=0)  # how often the outbox is sent
-    daily_log_time: str = "23:55"  # when the day's intake log is written (Beijing time)
+    # when the intake log of the day just ended is written (Beijing time): after 24:00, so that the
+    # last minutes before a 24:00 deadline, the busiest of a campaign, are in it
+    daily_log_time: str = Field("00:05", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     max_attempts: int = Field(5, ge=1)  # a message that fails this often is quarantined for staff
     first_retry_seconds: float = Field(60.0, gt=0)
+
+
+class NotifyConfig(Strict):
+    # the office's own addresses: the daily digest goes there, never to a sender
+    addresses: tuple[str, ...] = ()
+    # when the digest of the day before is sent (Beijing time)
+    digest_time: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    # also a digest of the deadline day right after its 24:00
+    after_deadline: bool = True
 
 
 class ForwardConfig(Strict):
@@ -46,6 +57,7 @@ class Config(Strict):
     replies: RepliesConfig = RepliesConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     forward: ForwardConfig = ForwardConfig()
+    notify: NotifyConfig = NotifyConfig()
 
     @model_validator(mode="after")
     def _smtp_is_complete(self) -> "Config":

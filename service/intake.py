@@ -29,6 +29,7 @@ from core import failpoints
 from core.times import aware, shown, utcnow
 from ingest.sources.base import Cursor, FetchedMail, MailSource
 from nominees.masking import mask_numbers_in
+from replies.policy import sender_check
 from replies.queue import queue_reply
 from service import followup, stagetimes
 from service.config import Config
@@ -39,7 +40,7 @@ from storage.db import DatabaseFull
 from storage.db import session as new_session
 from storage.filing import audit, earlier_nominees, ensure_campaign, file_verdict, find_duplicate
 from storage.models import MailboxState, MessageRow
-from storage.stored import received_at_of
+from storage.stored import Shelf, received_at_of
 from validators.memory import as_duplicate, with_history
 
 log = logging.getLogger("intake")
@@ -235,21 +236,39 @@ class Intake:
 
     def _file(self, session: Session, row: MessageRow, verdict) -> None:
         now = self.clock()
-        row.message_id = verdict.message.message_id
+        message = verdict.message
+        row.message_id, row.from_addr = message.message_id, message.from_addr
+        row.sender_check = sender_check(message, self.config.replies.authserv_ids)
         duplicate_of = find_duplicate(session, row)
+        hold = None
         if duplicate_of is not None:
             verdict = as_duplicate(verdict, duplicate_of)
             row.duplicate_of = duplicate_of
-        elif (original := followup.completes(session, row, verdict)) is not None:
-            verdict = followup.judge_together(self.blobs.get(original.raw_sha256), original, verdict.message,
-                                              self.profile)
-            row.completes = original.id
-            log.info("邮件 #%s 是对邮件 #%s 的补充，合并审核", row.id, original.id)
+        else:
+            verdict, hold = self._as_followup(session, row, verdict)
         earlier = earlier_nominees(session, verdict, self.profile.id, shown)
+        if row.completes is not None:
+            earlier = {index: replace(e, completed=True) for index, e in earlier.items()}
         verdict = with_history(verdict, earlier)
         filed = file_verdict(session, row, verdict, self.profile, earlier, now)
+        if must_be_read(verdict):
+            row.staff_state = "open"
         with stagetimes.stage("reply"):
-            queue_reply(session, row, verdict, filed, self.profile, self.config.replies, now)
+            queue_reply(session, row, verdict, filed, self.profile, self.config.replies, now, hold=hold)
+
+    def _as_followup(self, session: Session, row: MessageRow, verdict):
+        """The verdict as a follow-up: judged with the nominee it completes, or alone with staff told
+        why not (and the reply held where another sender would take over someone's nomination)."""
+        found = followup.link(session, row, verdict)
+        if found.completes is not None:
+            shelf = Shelf(session, self.blobs, self.profile.limits)
+            row.completes = found.completes.message_id
+            log.info("邮件 M%s 是对被推荐人 #%s（M%s）的补充，合并审核", row.id, found.completes.id, row.completes)
+            return followup.judge_together(shelf, found.completes, verdict, self.profile), None
+        if found.doubtful:
+            log.warning("邮件 M%s 可能是对此前报送的补充，未合并，转工作人员核对", row.id)
+            return followup.with_doubt(verdict, found), "other_sender" if found.other_sender else None
+        return verdict, None
 
     def _record_failure(self, row_id: int, exc: Exception, report: PollReport) -> None:
         schedule = self.config.schedule
@@ -339,3 +358,11 @@ def poll_and_send(runtime, progress: Callable[[PollReport], None] = lambda repor
         sent = send_due(runtime.engine, runtime.transport(), runtime.config.replies, utcnow)
     stagetimes.write()
     return report, sent
+
+
+def must_be_read(verdict) -> bool:
+    """A question, or any other mail with words in it that is no nomination: staff read it and may
+    answer (auto-replies, bounces and duplicates are not for people)."""
+    codes = {f.code for f in verdict.findings}
+    words = verdict.message.body_text.strip() or (verdict.message.subject or "").strip()
+    return verdict.status == "ignored" and codes == {"NOT_SUBMISSION"} and bool(words)

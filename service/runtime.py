@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
 import campaigns
 from campaigns.schema import Profile
+from core.times import SHANGHAI
 from service.config import Config, load_config
 from storage.blobs import BlobStore
 from storage.db import open_database
@@ -61,6 +63,13 @@ def _log_to_file(path: Path) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(BeijingFormatter("%(asctime)s %(levelname)s %(message)s"))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+
+
+class BeijingFormatter(logging.Formatter):
+    """Log lines stamped in Beijing time with its offset, whatever zone the server keeps."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return datetime.fromtimestamp(record.created, SHANGHAI).isoformat(sep=" ", timespec="seconds")

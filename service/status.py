@@ -34,7 +34,7 @@ def status_lines(runtime) -> list[str]:
             lines.append(f"  上次收取中断：{state.last_error}")
     lines += forward_lines(runtime)
     for row in problems:
-        lines.append(f"问题邮件 #{row.id}（{words.MESSAGE_STATE[row.state]}，已试{row.attempts}次）：{row.last_error}")
+        lines.append(f"问题邮件 M{row.id}（{words.MESSAGE_STATE[row.state]}，已试{row.attempts}次）：{row.last_error}")
     return lines
 
 

@@ -7,7 +7,9 @@ superseded by it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Callable
 
 from sqlmodel import Session, select
 
@@ -17,10 +19,11 @@ from nominees.types import NominationFile, Nominee, Submission
 from replies.queue import enqueue, never_answered
 from replies.staff import StaffNote, compose_staff_reply
 from service.runtime import Runtime
+from staff.lookup import Cancelled
 from storage.filing import audit
 from storage.models import AttachmentRow, FieldCorrectionRow, FindingRow, MessageRow, NomineeRow, ReplyRow
 from storage.queries import findings_of, latest_of_message, message_findings_of, standing
-from storage.stored import AttachmentIndex, stored_message
+from storage.stored import AttachmentIndex, Shelf, stored_message
 from validators.evaluate import NomineeVerdict, Verdict
 from validators.findings import Finding
 from validators.status import message_status
@@ -77,17 +80,21 @@ def _note(session: Session, row: NomineeRow, label: str, number: str | None) -> 
 def records_verdict(session: Session, runtime: Runtime, message_row: MessageRow,
                     parsed: Message) -> tuple[Verdict, list[str | None], list[StaffNote]]:
     """The message's verdict as the records now stand, for its reply: statuses, numbers and
-    findings as filed and decided, files found again in the raw mail by sha256."""
+    findings as filed and decided, each nominee's files found again in the mails they came in."""
+    shelf = Shelf(session, runtime.blobs, runtime.profile.limits)
+    loose = session.exec(select(AttachmentRow).where(AttachmentRow.message_id == message_row.id,
+                                                     AttachmentRow.nominee_id.is_(None))
+                         .order_by(AttachmentRow.id)).all()
     index = AttachmentIndex(parsed)
-    attachments = session.exec(select(AttachmentRow).where(AttachmentRow.message_id == message_row.id)
-                               .order_by(AttachmentRow.id)).all()
 
     def files_of(nominee_id: int | None) -> tuple[NominationFile, ...]:
-        found = []
-        for attachment_row in attachments:
-            if attachment_row.nominee_id == nominee_id and (attachment := index.find(attachment_row)) is not None:
-                found.append(NominationFile(attachment, attachment_row.role))
-        return tuple(found)
+        if nominee_id is None:
+            found = [(record, index.find(record)) for record in loose]
+        else:
+            found = [(record, attachment if record.message_id == message_row.id
+                      else replace(attachment, kept_from=record.message_id))
+                     for record, attachment in shelf.attachments_of(nominee_id) if attachment is not None]
+        return tuple(NominationFile(attachment, record.role) for record, attachment in found if attachment is not None)
 
     verdicts, numbers, notes = [], [], []
     for row in latest_of_message(session, message_row.id):
@@ -139,4 +146,31 @@ def answer(session: Session, runtime: Runtime, message_row: MessageRow, actor: s
                                 now=now, notes=notes)
     reply = enqueue(session, message_row.id, parsed, email, runtime.profile, settings, now, actor=actor,
                     note="staff decision")
+    return reply, superseded
+
+
+@dataclass(frozen=True)
+class Answering:
+    """How a staff act answers the sender: `send` False records it silently; `confirm` is shown the
+    reply before anything is kept, and saying no leaves everything as it was."""
+
+    send: bool = True
+    confirm: Callable[[ReplyRow], bool] | None = None
+
+
+ANSWER = Answering()  # the usual way: answer, without asking
+
+
+def answer_and_commit(session: Session, runtime: Runtime, message_row: MessageRow, actor: str, now: datetime,
+                      answering: Answering) -> tuple[ReplyRow | None, tuple[int, ...]]:
+    """End a staff act: the reply it calls for (unless recorded silently), shown for confirmation, committed."""
+    if not answering.send:
+        audit(session, "message", message_row.id, "no_reply", actor=actor, note="recorded by staff without a reply")
+        session.commit()
+        return None, ()
+    reply, superseded = answer(session, runtime, message_row, actor, now)
+    if reply is not None and answering.confirm is not None and not answering.confirm(reply):
+        session.rollback()
+        raise Cancelled("回复未发送，未做任何更改")
+    session.commit()
     return reply, superseded

@@ -22,16 +22,15 @@ from nominees.normalise import (
 )
 from nominees.types import Nominee
 from parsers.wordcount import count_chars
-from service.judge import judge
 from service.runtime import Runtime
-from staff.answer import answer, refresh_message_status
+from staff.answer import ANSWER, Answering, answer_and_commit, refresh_message_status
 from staff.decisions import Outcome, supersede
 from staff.lookup import ReviewError, current_nominee
+from staff.rejudge import rejudged
 from storage.db import session as new_session
 from storage.filing import NUMBERED, audit, finding_row, next_intake_number
 from storage.models import FieldCorrectionRow, MessageRow, NomineeRow
 from storage.queries import awaiting_choice, earlier_filing, findings_of
-from storage.stored import raw_mail, received_at_of
 from validators.evaluate import NomineeVerdict, evaluate
 from validators.memory import EarlierNominee, identity_key, with_history
 
@@ -83,10 +82,9 @@ def _rejudged(runtime: Runtime, message: MessageRow, position: int, corrections:
               earlier: NomineeRow | None) -> NomineeVerdict:
     """The nominee judged again from the stored mail, the staff's corrections laid over the form."""
     profile = runtime.profile
-    raw = raw_mail(runtime.blobs, message)
-    if raw is None:
-        raise ReviewError(f"邮件 #{message.id} 的原始邮件已删除（intake purge），无法重新审核")
-    verdict = judge(raw, profile, received_at=received_at_of(message), received_at_source=message.received_at_source)
+    verdict = rejudged(runtime, message)
+    if verdict is None:
+        raise ReviewError(f"邮件 M{message.id} 的原始邮件已删除（intake purge），无法重新审核")
     judged = next((n for n in verdict.nominees if n.nominee.index == position), None)
     if judged is None:
         raise ReviewError(f"重新读取邮件 #{message.id} 时没有找到第 {position + 1} 位被推荐人，无法更正")
@@ -100,7 +98,7 @@ def _rejudged(runtime: Runtime, message: MessageRow, position: int, corrections:
 
 
 def correct(runtime: Runtime, key: str, field_name: str, value: str, actor: str, now: datetime,
-            send_reply: bool = True) -> Outcome:
+            answering: Answering = ANSWER) -> Outcome:
     """Correct a misread field and run the rules for that nominee again (the mail is read again
     from the stored bytes, every staff correction of the nominee laid over what the form said)."""
     if field_name not in FIELD_NAMES:
@@ -126,9 +124,10 @@ def correct(runtime: Runtime, key: str, field_name: str, value: str, actor: str,
                        "no longer worse after a staff correction")
         refresh_message_status(session, message, actor, f"nominee {row.id} corrected")
         reply, superseded = None, ()
-        if send_reply and row.status != before:
-            reply, superseded = answer(session, runtime, message, actor, now)
-        session.commit()
+        if row.status != before:
+            reply, superseded = answer_and_commit(session, runtime, message, actor, now, answering)
+        else:
+            session.commit()
         return Outcome(row, before, message, reply, superseded, tuple(findings_of(session, row.id)),
                        rules_status=new.status)
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from sqlmodel import Session
 
 from service.runtime import Runtime
-from staff.answer import answer, refresh_message_status
-from staff.lookup import ReviewError, current_nominee, find_nominee
+from staff.answer import ANSWER, Answering, answer_and_commit, refresh_message_status
+from staff.lookup import Cancelled, ReviewError, current_nominee, find_nominee
 from storage.db import session as new_session
 from storage.filing import NUMBERED, audit, next_intake_number
 from storage.models import FindingRow, MessageRow, NomineeRow, ReplyRow
@@ -42,7 +43,8 @@ def _decide(row: NomineeRow, decision: str, actor: str, reason: str | None, now:
     row.decision, row.decided_by, row.decided_at, row.decision_reason = decision, actor, now, reason or None
 
 
-def decide(runtime: Runtime, key: str, decision: str, actor: str, reason: str | None, now: datetime) -> Outcome:
+def decide(runtime: Runtime, key: str, decision: str, actor: str, reason: str | None, now: datetime,
+           answering: Answering = ANSWER) -> Outcome:
     """accept (also over a rejection: late by minutes, an extension granted) or reject, and answer."""
     if decision not in ("accepted", "rejected"):
         raise ValueError(decision)
@@ -66,8 +68,7 @@ def decide(runtime: Runtime, key: str, decision: str, actor: str, reason: str | 
               before, decision, actor=actor, note=reason or "")
         message = session.get(MessageRow, row.message_id)
         refresh_message_status(session, message, actor, f"nominee {row.id} {decision} by staff")
-        reply, superseded = answer(session, runtime, message, actor, now)
-        session.commit()
+        reply, superseded = answer_and_commit(session, runtime, message, actor, now, answering)
         return Outcome(row, before, message, reply, superseded, tuple(findings_of(session, row.id)))
 
 
@@ -106,7 +107,8 @@ def _status_by_rules(session: Session, row: NomineeRow) -> str:
     return nominee_status(severities)
 
 
-def choose(runtime: Runtime, key: str, keep: str, actor: str, reason: str | None, now: datetime) -> Outcome:
+def choose(runtime: Runtime, key: str, keep: str, actor: str, reason: str | None, now: datetime,
+           answering: Answering = ANSWER) -> Outcome:
     """Between an accepted filing and a later, worse one of the same person, keep one."""
     if keep not in KEEP:
         raise ValueError(keep)
@@ -137,13 +139,13 @@ def choose(runtime: Runtime, key: str, keep: str, actor: str, reason: str | None
         session.add(later)
         message = session.get(MessageRow, later.message_id)
         refresh_message_status(session, message, actor, f"staff kept the {keep} filing of nominee {later.id}")
-        reply, superseded = answer(session, runtime, message, actor, now)
-        session.commit()
+        reply, superseded = answer_and_commit(session, runtime, message, actor, now, answering)
         return Outcome(later, before, message, reply, superseded, tuple(findings_of(session, later.id)), other=earlier)
 
 
-def release(runtime: Runtime, reply_id: int, actor: str) -> ReplyRow:
-    """Let a held reply go (staff checked the sender is real, or the daily cap was too tight)."""
+def release(runtime: Runtime, reply_id: int, actor: str, confirm: Callable[[ReplyRow], bool] | None = None) -> ReplyRow:
+    """Let a held reply go (staff checked the sender is real, or the daily cap was too tight);
+    `confirm` is shown it first."""
     with new_session(runtime.engine) as session:
         reply = session.get(ReplyRow, reply_id)
         message = session.get(MessageRow, reply.message_id) if reply else None
@@ -151,6 +153,8 @@ def release(runtime: Runtime, reply_id: int, actor: str) -> ReplyRow:
             raise ReviewError(f"评选活动 {runtime.profile.id} 中没有回复 #{reply_id}")
         if reply.state != "held":
             raise ReviewError(f"回复 #{reply_id} 的状态是 {reply.state}，不是暂扣")
+        if confirm is not None and not confirm(reply):
+            raise Cancelled("回复未发送，未做任何更改")
         reply.state, reply.next_attempt_at = "pending", None
         session.add(reply)
         audit(session, "reply", reply.id, "released", "held", "pending", actor=actor, note=reply.held_reason or "")

@@ -14,12 +14,11 @@ from sqlmodel import Session, delete, select
 from core import words
 from core.times import shown
 from replies.queue import queue_reply
-from service.judge import judge
 from service.runtime import Runtime
+from staff.rejudge import rejudged
 from storage.db import session as new_session
 from storage.filing import audit, earlier_nominees, file_verdict
 from storage.models import AttachmentRow, FindingRow, MessageRow, NomineeRow, ReplyRow
-from storage.stored import raw_mail, received_at_of
 from validators.evaluate import Verdict
 from validators.memory import with_history
 
@@ -62,10 +61,9 @@ def compare(runtime: Runtime, row_id: int) -> Comparison:
         old_codes = list(session.exec(select(FindingRow.code).where(
             FindingRow.message_id == row_id,
             (FindingRow.nominee_id.is_(None)) | (FindingRow.nominee_id.in_(current)))).all())
-    raw = raw_mail(runtime.blobs, row)
-    if raw is None:
-        raise NotFound(f"邮件 #{row_id} 的原始邮件已删除（intake purge），无法重新审核")
-    verdict = judge(raw, runtime.profile, received_at=received_at_of(row), received_at_source=row.received_at_source)
+    verdict = rejudged(runtime, row)
+    if verdict is None:
+        raise NotFound(f"邮件 M{row_id} 的原始邮件已删除（intake purge），无法重新审核")
     return Comparison(row_id, row.state, row.status, verdict.status, old_codes, _codes(verdict), verdict, decisions)
 
 

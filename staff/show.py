@@ -8,14 +8,14 @@ from pathlib import Path
 from sqlmodel import select
 
 from core.files import private_folder, safe_name, write_private
-from ingest.types import Message
+from ingest.types import Attachment
 from service.runtime import Runtime
 from staff.lookup import find_nominee
 from storage.db import session as new_session
 from storage.filing import audit
 from storage.models import AttachmentRow, AuditRow, FieldCorrectionRow, FindingRow, MessageRow, NomineeRow, ReplyRow
 from storage.queries import awaiting_choice, findings_of, message_findings_of
-from storage.stored import AttachmentIndex, stored_message
+from storage.stored import Shelf
 
 
 @dataclass(frozen=True)
@@ -39,16 +39,23 @@ class Shown:
     replies: tuple[ReplyRow, ...]
     history: tuple[AuditRow, ...]
     corrections: tuple[FieldCorrectionRow, ...]
+    body: str = ""  # the mail's text: what the sender wrote beside the files
 
 
 def show(runtime: Runtime, key: str, actor: str = "staff") -> Shown:
-    """The nominee, its findings and its files, the files written out under data/review/<id>/
-    (audited: they hold personal data in full)."""
+    """The nominee, its findings and its files (from every mail that went into it), the files written
+    out under data/review/<id>/ (audited: they hold personal data in full)."""
     with new_session(runtime.engine) as session:
         row = find_nominee(session, runtime.profile.id, key)
         message = session.get(MessageRow, row.message_id)
-        attachments = session.exec(select(AttachmentRow).where(AttachmentRow.message_id == message.id)
-                                   .order_by(AttachmentRow.id)).all()
+        shelf = Shelf(session, runtime.blobs, runtime.profile.limits)
+        own = shelf.attachments_of(row.id)
+        loose_rows = session.exec(select(AttachmentRow).where(AttachmentRow.message_id == message.id,
+                                                              AttachmentRow.nominee_id.is_(None))
+                                  .order_by(AttachmentRow.id)).all()
+        index = shelf.index(message.id)
+        loose = [(r, index.find(r) if index else None) for r in loose_rows]
+        body = index.message.body_text if index else ""
         earlier = awaiting_choice(session, row)
         replies = session.exec(select(ReplyRow).where(ReplyRow.message_id == message.id)
                                .order_by(ReplyRow.id)).all()
@@ -58,36 +65,30 @@ def show(runtime: Runtime, key: str, actor: str = "staff") -> Shown:
                                    .order_by(FieldCorrectionRow.id)).all()
         findings = findings_of(session, row.id)
         message_findings = message_findings_of(session, message.id)
-    own = [a for a in attachments if a.nominee_id == row.id]
-    loose = [a for a in attachments if a.nominee_id is None]
-    parsed = stored_message(runtime.blobs, message, runtime.profile.limits)
     folder = None
-    if parsed is not None:
+    if any(attachment is not None for _, attachment in own + loose):
         folder = private_folder(runtime.config.data_path / "review" / str(row.id))
         private_folder(runtime.config.data_path / "review")
-    own_files = _write_out(parsed, own, folder)
-    loose_files = _write_out(parsed, loose, folder / "其他附件" if folder else None)
-    if folder is not None:
         with new_session(runtime.engine) as session:
             audit(session, "nominee", row.id, "files_written_out", actor=actor, note=str(folder))
             session.commit()
+    own_files = _write_out(own, folder)
+    loose_files = _write_out(loose, folder / "其他附件" if folder else None)
     return Shown(row, message, tuple(findings), tuple(message_findings), own_files, loose_files, folder,
-                 earlier, tuple(replies), tuple(history), tuple(corrections))
+                 earlier, tuple(replies), tuple(history), tuple(corrections), body)
 
 
-def _write_out(parsed: Message | None, rows: list[AttachmentRow], folder: Path | None) -> tuple[ReviewFile, ...]:
-    if parsed is None or folder is None or not rows:
-        return tuple(ReviewFile(r, None) for r in rows)
+def _write_out(found: list[tuple[AttachmentRow, Attachment | None]], folder: Path | None) -> tuple[ReviewFile, ...]:
+    if folder is None or not found:
+        return tuple(ReviewFile(record, None) for record, _ in found)
     private_folder(folder)
-    index = AttachmentIndex(parsed)
     taken: set[str] = set()
     written = []
-    for attachment_row in rows:
-        attachment = index.find(attachment_row)
+    for record, attachment in found:
         if attachment is None:
-            written.append(ReviewFile(attachment_row, None))
+            written.append(ReviewFile(record, None))
             continue
-        target = folder / safe_name(attachment_row.filename, taken)
+        target = folder / safe_name(record.filename, taken)
         write_private(target, attachment.data)
-        written.append(ReviewFile(attachment_row, target))
+        written.append(ReviewFile(record, target))
     return tuple(written)

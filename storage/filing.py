@@ -124,7 +124,9 @@ def file_verdict(session: Session, message_row: MessageRow, verdict: Verdict, pr
 
 def _attachment_row(message_row: MessageRow, nominee_id: int | None, item) -> AttachmentRow:
     attachment = item.attachment
-    return AttachmentRow(message_id=message_row.id, nominee_id=nominee_id, path=attachment.path,
+    # a file a follow-up kept from an earlier mail is recorded against the mail it came in
+    return AttachmentRow(message_id=attachment.kept_from or message_row.id, nominee_id=nominee_id,
+                         path=attachment.path,
                          filename=attachment.filename, role=item.role, media_type=attachment.media_type,
                          sha256=attachment.sha256, size=attachment.size, probe=_as_json(getattr(item, "probe", None)))
 

@@ -10,7 +10,8 @@ from sqlalchemy import JSON, Column, Index, LargeBinary, String, UniqueConstrain
 from sqlmodel import Field, SQLModel
 
 from core.times import utcnow
-from core.words import Decision, ForwardState, HoldReason, MessageState, NomineeStatus, ReplyState, Role, Status
+from core.words import (Decision, ForwardState, HoldReason, MessageState, NomineeStatus, OutboxKind, ReplyState, Role,
+                        SenderCheck, StaffState, Status)
 
 
 class CampaignRow(SQLModel, table=True):
@@ -51,7 +52,9 @@ class MessageRow(SQLModel, table=True):
     message_id: Optional[str] = Field(default=None, index=True)
     raw_sha256: str = Field(index=True)
     raw_size: int
-    from_addr: Optional[str] = None
+    from_addr: Optional[str] = Field(default=None, index=True)
+    # what our receiving server said of the sender (SPF/DKIM/DMARC): pass, fail, or none said
+    sender_check: Optional[SenderCheck] = Field(default=None, sa_type=String)
     subject: str = ""
     in_reply_to: Optional[str] = Field(default=None, index=True)  # threads a follow-up to our reply
     references: str = ""
@@ -65,6 +68,8 @@ class MessageRow(SQLModel, table=True):
     last_error: Optional[str] = None
     duplicate_of: Optional[int] = Field(default=None, foreign_key="message.id")
     completes: Optional[int] = Field(default=None, foreign_key="message.id")  # a follow-up's earlier mail
+    # mail staff must read (a question): open → answered or done
+    staff_state: Optional[StaffState] = Field(default=None, index=True, sa_type=String)
     filed_at: Optional[datetime] = None
     created_at: datetime = Field(default_factory=utcnow)
     moved: bool = False  # moved/flagged on the server after filing
@@ -123,11 +128,15 @@ class FindingRow(SQLModel, table=True):
 
 
 class ReplyRow(SQLModel, table=True):
-    """The outbox: written in the transaction that files the message, sent by a separate job."""
+    """The outbox: written in the transaction that files the message, sent by a separate job.
+
+    Most rows are replies to a message; a staff answer to a question is one too, and a notice to
+    the office (the daily digest) has no message."""
 
     __tablename__ = "reply"
     id: Optional[int] = Field(default=None, primary_key=True)
-    message_id: int = Field(foreign_key="message.id", index=True)
+    message_id: Optional[int] = Field(default=None, foreign_key="message.id", index=True)
+    kind: OutboxKind = Field(default="reply", sa_type=String, sa_column_kwargs={"server_default": "reply"})
     to_addr: str = Field(index=True)
     subject: str
     reply_message_id: str = Field(index=True)  # our Message-ID, which a follow-up's In-Reply-To names

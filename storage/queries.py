@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from storage.models import FindingRow, ForwardMessageRow, ForwardNomineeRow, ForwardRow, NomineeRow
+from storage.models import FindingRow, ForwardMessageRow, ForwardNomineeRow, ForwardRow, MessageRow, NomineeRow, ReplyRow
 
 
 def findings_of(session: Session, nominee_id: int) -> list[FindingRow]:
@@ -93,3 +93,36 @@ def waiting_to_forward(session: Session, campaign_id: str) -> list[NomineeRow]:
     forwarded = forwarded_ids(session, campaign_id)
     return [row for row in current_nominees(session, campaign_id)
             if row.status == "accepted" and row.id not in forwarded]
+
+
+def open_questions(session: Session, campaign_id: str) -> list[MessageRow]:
+    """Mail staff must read and may answer (questions), not yet answered or closed."""
+    return list(session.exec(select(MessageRow).where(MessageRow.campaign_id == campaign_id,
+                                                      MessageRow.staff_state == "open")
+                             .order_by(MessageRow.id)).all())
+
+
+def held_replies(session: Session, campaign_id: str) -> list[tuple[ReplyRow, MessageRow]]:
+    rows = session.exec(select(ReplyRow, MessageRow).join(MessageRow, MessageRow.id == ReplyRow.message_id)
+                        .where(MessageRow.campaign_id == campaign_id, ReplyRow.state == "held")
+                        .order_by(ReplyRow.id)).all()
+    return [(reply, message) for reply, message in rows]
+
+
+def needing_review(session: Session, campaign_id: str) -> list[NomineeRow]:
+    return list(session.exec(select(NomineeRow).where(
+        NomineeRow.campaign_id == campaign_id, NomineeRow.status == "needs_review",
+        NomineeRow.superseded_by.is_(None)).order_by(NomineeRow.id)).all())
+
+
+def quarantined(session: Session, campaign_id: str) -> list[MessageRow]:
+    return list(session.exec(select(MessageRow).where(MessageRow.campaign_id == campaign_id,
+                                                      MessageRow.state == "quarantined")
+                             .order_by(MessageRow.id)).all())
+
+
+def doubtful_messages(session: Session, campaign_id: str) -> list[MessageRow]:
+    """Rejected mail that staff were asked to look at too (a follow-up that could not be placed)."""
+    return list(session.exec(select(MessageRow).join(FindingRow, FindingRow.message_id == MessageRow.id).where(
+        MessageRow.campaign_id == campaign_id, MessageRow.status == "rejected", FindingRow.nominee_id.is_(None),
+        FindingRow.code == "ASSIGNMENT_AMBIGUOUS").distinct().order_by(MessageRow.id)).all())

@@ -6,7 +6,7 @@ through here, so that "the raw mail is gone after `intake purge`" is answered on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlmodel import Session, select
@@ -15,7 +15,7 @@ from campaigns.limits import Limits
 from ingest.mime import parse_message
 from ingest.types import Attachment, Message
 from storage.blobs import BlobStore
-from storage.models import AttachmentRow, MessageRow
+from storage.models import AttachmentRow, MessageRow, NomineeRow
 
 # where a ledger row's time of receipt is the server's (or was given by staff), judging uses it as it is
 AUTHORITATIVE_TIMES = ("imap", "option")
@@ -80,13 +80,34 @@ class Shelf:
     def mail_kept(self, message_id: int) -> bool:
         return self.index(message_id) is not None
 
-    def files_of(self, nominee_id: int) -> list[StoredFile]:
-        """The nominee's files as filed, in filing order, each with its bytes where they are still kept."""
+    def attachments_of(self, nominee_id: int) -> list[tuple[AttachmentRow, Attachment | None]]:
+        """Every file that went into the nominee, from whichever mail it came in (a follow-up keeps
+        the earlier mail's files), with the attachment found again; None where it is gone."""
         records = self.session.exec(select(AttachmentRow).where(AttachmentRow.nominee_id == nominee_id)
                                     .order_by(AttachmentRow.id)).all()
         found = []
         for record in records:
             index = self.index(record.message_id)
-            attachment = index.find(record) if index is not None else None
-            found.append(StoredFile(record, attachment.data if attachment is not None else None))
+            found.append((record, index.find(record) if index is not None else None))
         return found
+
+    def files_of(self, nominee_id: int) -> list[StoredFile]:
+        """The nominee's files as filed, in filing order, each with its bytes where they are still kept."""
+        return [StoredFile(record, attachment.data if attachment is not None else None)
+                for record, attachment in self.attachments_of(nominee_id)]
+
+    def as_judged(self, row: MessageRow) -> Message | None:
+        """The mail as it was judged: its own files and those a follow-up kept from earlier mail
+        (each marked with the mail it came in); None after `intake purge` removed it."""
+        index = self.index(row.id)
+        if index is None:
+            return None
+        kept = self.session.exec(select(AttachmentRow).join(NomineeRow, NomineeRow.id == AttachmentRow.nominee_id)
+                                 .where(NomineeRow.message_id == row.id, AttachmentRow.message_id != row.id)
+                                 .order_by(AttachmentRow.id)).all()
+        earlier = []
+        for record in kept:
+            source = self.index(record.message_id)
+            if (attachment := source.find(record) if source is not None else None) is not None:
+                earlier.append(replace(attachment, kept_from=record.message_id))
+        return replace(index.message, attachments=tuple(earlier) + index.message.attachments)

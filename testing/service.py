@@ -41,7 +41,9 @@ def nomination(n: int, **kwargs) -> bytes:
                            **kwargs)
 
 
-def write_config(folder: Path, mailbox, smtp: SmtpServer, database_url: str = "", **replies) -> Path:
+def write_config(folder: Path, mailbox, smtp: SmtpServer, database_url: str = "", extra: str = "",
+                 **replies) -> Path:
+    """A config for a real Dovecot user and SMTP server; `extra` adds whole sections ([notify] …)."""
     config = mailbox.config()
     reply_lines = "".join(f"{key} = {value!r}\n" for key, value in replies.items())
     text = f"""
@@ -74,15 +76,20 @@ first_retry_seconds = 0.01
 first_retry_seconds = 0.01
 """
     path = folder / "intake.toml"
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text + extra, encoding="utf-8")
     return path
 
 
-def intake(config: Path, *args: str, failpoint: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "INTAKE_FAILPOINT"}
+def intake(config: Path, *args: str, failpoint: str | None = None, check: bool = True,
+           answers: str = "", clock: str | None = None) -> subprocess.CompletedProcess:
+    """`intake ARGS --config CONFIG` as staff run it; `answers` is what they type at its questions,
+    `clock` the time it runs at (INTAKE_CLOCK)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("INTAKE_FAILPOINT", "INTAKE_CLOCK")}
     if failpoint:
         env["INTAKE_FAILPOINT"] = failpoint
-    result = subprocess.run([*INTAKE, *args, "--config", str(config)],
+    if clock:
+        env["INTAKE_CLOCK"] = clock
+    result = subprocess.run([*INTAKE, *args, "--config", str(config)], input=answers,
                             capture_output=True, text=True, timeout=300, env=env)
     if check:
         assert result.returncode == 0, result.stderr[-3000:]

@@ -38,17 +38,26 @@ def test_every_limit_is_documented():
     assert set(Limits.model_fields) <= documented
 
 
-def _config_keys(model, prefix=""):
+def _sections(annotation) -> list:
+    """The config sections a field holds: a model, or each model of a union (the mail sources)."""
+    from typing import get_args
+
     from pydantic import BaseModel
 
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [a for arg in get_args(annotation) for a in _sections(arg)]
+
+
+def _config_keys(model, prefix=""):
     keys = []
     for name, field in model.model_fields.items():
-        annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            keys += _config_keys(annotation, f"{prefix}{name}.")
+        sections = _sections(field.annotation)
+        if sections:
+            keys += [key for section in sections for key in _config_keys(section, f"{prefix}{name}.")]
         else:
             keys.append(f"{prefix}{name}")
-    return keys
+    return sorted(set(keys))
 
 
 def test_every_config_key_is_documented():

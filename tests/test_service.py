@@ -135,7 +135,7 @@ def test_a_message_that_keeps_failing_is_quarantined_then_reprocessed(tmp_path, 
     assert "问题邮件 #1（已隔离，已试5次）" in intake(config, "status").stdout
 
     shown = intake(config, "reprocess", "1").stdout
-    assert "None → accepted" in shown
+    assert "— → 受理" in shown
     assert records(config)[0][0].state == "quarantined"  # nothing changes until told
     intake(config, "reprocess", "1", "--apply")
     messages, nominees, replies = records(config)

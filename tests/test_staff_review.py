@@ -28,10 +28,12 @@ from testing.builders import eml, forms
 from testing.builders.forms import FormValues
 from testing.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
 from testing.idcards import id_number
-from testing.service import intake, write_config
+from testing.service import intake as run_intake
+from testing.service import write_config
 from testing.smtp_server import SmtpServer
 
 ARRIVED = datetime(2017, 4, 20, 10, 0, tzinfo=SHANGHAI)
+STAFF_CLOCK = "2017-04-28T10:00:00+08:00"  # staff settle the queue before the deadline (2017-05-01)
 LATER = datetime(2017, 4, 25, 15, 0, tzinfo=SHANGHAI)
 LATE = datetime(2017, 5, 1, 0, 9, tzinfo=SHANGHAI)  # nine minutes after 4月30日24:00
 FORGED = {"Authentication-Results": "mx.cqgh.org; spf=fail smtp.mailfrom=example.cn; dmarc=fail header.from=example.cn"}
@@ -42,6 +44,10 @@ PEOPLE = {
     "王五": FormValues(name="王五", id_number=id_number(sequence="105")),
     "赵六": FormValues(name="赵六", id_number=id_number(sequence="106"), phone="1381234567"),  # a digit short
 }
+
+
+def intake(config: Path, *args: str, clock: str | None = STAFF_CLOCK, **kwargs):
+    return run_intake(config, *args, clock=clock, **kwargs)
 
 
 def _photos(name: str, count: int = 4) -> list[tuple[str, bytes]]:
@@ -160,7 +166,7 @@ def test_review_list_shows_needs_review_and_held_replies(filed):
     assert f"#{li.id} {li.intake_number}" in output and "FORM_UNREADABLE" in output
     assert f"#{zhang_again.id}" in output
     assert f"与已受理的 #{zhang_first.id}（{zhang_first.intake_number}）二选一" in output
-    assert "暂扣的回复：1" in output and f"邮件 #{sun_message.id}" in output and "发件人未通过本方邮件服务器的验证" in output
+    assert "暂扣的回复：1" in output and f"M{sun_message.id}" in output and "发件人未通过本方邮件服务器的验证" in output
 
 
 def test_review_show_writes_the_files_out_for_staff_only_and_masks_numbers(filed):
@@ -188,12 +194,12 @@ def test_review_show_writes_the_files_out_for_staff_only_and_masks_numbers(filed
 
 def test_accept_over_a_legacy_form_after_correcting_the_name(filed):
     message, (li,) = by_tag(filed.config, "li")
-    corrected = intake(filed.config, "review", "correct", str(li.id), "--field", "name", "--value", "李四",
+    corrected = intake(filed.config, "review", "correct", "--yes", str(li.id), "--field", "name", "--value", "李四",
                        "--by", "alice").stdout
     assert "重新审核：待人工核对" in corrected and "FORM_UNREADABLE" in corrected
     assert len(replies_to(filed.smtp, "li")) == 1  # the status did not change: nothing new to say
 
-    output = intake(filed.config, "review", "accept", str(li.id), "--by", "alice").stdout
+    output = intake(filed.config, "review", "accept", "--yes", str(li.id), "--by", "alice").stdout
     assert f"#{li.id} 李四：待人工核对 → 受理，受理编号 {li.intake_number}" in output
     assert "已发送 1 封" in output
 
@@ -212,10 +218,32 @@ def test_accept_over_a_legacy_form_after_correcting_the_name(filed):
     assert "李四：经工作人员复核，予以受理；工作人员已核对更正推荐表中的“姓名”。" in text
 
 
+def test_a_decision_shows_its_reply_and_sends_only_when_staff_say_yes(filed):
+    _, (wang,) = by_tag(filed.config, "wang")
+    declined = intake(filed.config, "review", "accept", str(wang.id), "--reason", "延期", "--by", "bob",
+                      answers="n\n", check=False)
+    assert "主题：【已受理】" in declined.stdout and "王五：经工作人员复核，予以受理（延期）。" in declined.stdout
+    assert "发送这封回复吗？" in declined.stdout and "未做任何更改" in declined.stderr
+    assert current(filed.config, "王五").status == "rejected" and len(replies_to(filed.smtp, "wang")) == 1
+
+    intake(filed.config, "review", "accept", str(wang.id), "--reason", "延期", "--by", "bob", answers="y\n")
+    assert current(filed.config, "王五").status == "accepted"
+    assert [s[:5] for s, _ in replies_to(filed.smtp, "wang")] == ["【未受理】", "【已受理】"]  # late: 未受理
+
+    _, (li,) = by_tag(filed.config, "li")
+    before = len(replies_to(filed.smtp, "li"))
+    silent = intake(filed.config, "review", "reject", str(li.id), "--reason", "已电话告知", "--no-reply",
+                    "--by", "bob").stdout
+    with database(filed.config) as session:
+        assert session.get(NomineeRow, li.id).status == "rejected"
+    assert "回复：不回复" in silent
+    assert len(replies_to(filed.smtp, "li")) == before  # recorded silently: nothing went to the sender
+
+
 def test_a_late_message_accepted_with_an_extension(filed):
     message, (wang,) = by_tag(filed.config, "wang")
     assert wang.status == "rejected" and wang.intake_number is None
-    output = intake(filed.config, "review", "accept", str(wang.id), "--reason", "延期", "--by", "bob").stdout
+    output = intake(filed.config, "review", "accept", "--yes", str(wang.id), "--reason", "延期", "--by", "bob").stdout
     after = current(filed.config, "王五")
     assert after.status == "accepted" and after.intake_number.startswith("BYGJ-2017-")
     assert after.decision_reason == "延期"
@@ -233,7 +261,7 @@ def test_a_late_message_accepted_with_an_extension(filed):
 def test_correcting_a_misread_phone_runs_the_rules_again_and_answers(filed):
     _, (zhao,) = by_tag(filed.config, "zhao")
     assert zhao.status == "rejected"
-    output = intake(filed.config, "review", "correct", str(zhao.id), "--field", "phone", "--value", "138 1234 5678",
+    output = intake(filed.config, "review", "correct", "--yes", str(zhao.id), "--field", "phone", "--value", "138 1234 5678",
                     "--by", "carol").stdout
     assert "重新审核：受理（accepted）" in output and "无问题" in output
     assert "13812345678" not in output and "138****5678" in output  # masked on the terminal
@@ -252,10 +280,10 @@ def test_correcting_a_misread_phone_runs_the_rules_again_and_answers(filed):
 
 def test_reject_supersedes_the_held_reply_and_its_own_reply_waits_for_release(filed):
     message, (sun,) = by_tag(filed.config, "sun")
-    refused = intake(filed.config, "review", "reject", str(sun.id), "--by", "dave", check=False)
+    refused = intake(filed.config, "review", "reject", "--yes", str(sun.id), "--by", "dave", check=False)
     assert refused.returncode != 0 and "--reason" in refused.stderr
 
-    output = intake(filed.config, "review", "reject", str(sun.id),
+    output = intake(filed.config, "review", "reject", "--yes", str(sun.id),
                     "--reason", "推荐表为旧版格式且无法打开，请另存为.docx后重新发送",
                     "--by", "dave").stdout
     assert "未发出的回复已作废" in output and "已暂扣（发件人未通过本方邮件服务器的验证" in output
@@ -267,22 +295,32 @@ def test_reject_supersedes_the_held_reply_and_its_own_reply_waits_for_release(fi
     assert states == ["superseded", "held"]  # the forged sender is still forged: staff release it
     assert replies_to(filed.smtp, "sun") == []
 
-    released = intake(filed.config, "review", "release", str(new_reply.id), "--by", "dave").stdout
+    released = intake(filed.config, "review", "release", "--yes", str(new_reply.id), "--by", "dave").stdout
     assert "已放行" in released and "已发送 1 封" in released
     ((subject, text),) = replies_to(filed.smtp, "sun")
     assert subject.startswith("【需补正】")
-    assert "未能受理：推荐表为旧版格式且无法打开，请另存为.docx后重新发送" in text
+    assert "需要补正：推荐表为旧版格式且无法打开，请另存为.docx后重新发送" in text
     trail = [(a.actor, a.action) for a in audits(filed.config, new_reply.id, "reply")]
     assert trail == [("dave", "queued"), ("dave", "released"), ("intake", "sent")]
+
+
+def test_after_the_deadline_a_staff_rejection_says_so_and_asks_for_nothing(filed):
+    _, (li,) = by_tag(filed.config, "li")
+    intake(filed.config, "review", "reject", "--yes", str(li.id), "--reason", "推荐表无法打开", "--by", "dave",
+           clock="2017-05-03T09:00:00+08:00")
+    (_, first), (subject, text) = replies_to(filed.smtp, "li")
+    assert subject.startswith("【未受理】") and "李四" not in subject
+    assert "经工作人员复核，未能受理：推荐表无法打开" in text
+    assert "报送截止时间已过" in text and "请在截止时间之前" not in text
 
 
 def test_choose_the_earlier_accepted_filing(filed):
     earlier = by_tag(filed.config, "zhang")[1][0]
     later = by_tag(filed.config, "zhang-again")[1][0]
-    blocked = intake(filed.config, "review", "accept", str(later.id), check=False)
+    blocked = intake(filed.config, "review", "accept", "--yes", str(later.id), check=False)
     assert blocked.returncode != 0 and "intake review choose" in blocked.stderr
 
-    output = intake(filed.config, "review", "choose", str(later.id), "--keep", "earlier", "--by", "erin").stdout
+    output = intake(filed.config, "review", "choose", "--yes", str(later.id), "--keep", "earlier", "--by", "erin").stdout
     assert f"此前 #{earlier.id}，本次 #{later.id}" in output
     with database(filed.config) as session:
         kept, dropped = session.get(NomineeRow, earlier.id), session.get(NomineeRow, later.id)
@@ -299,13 +337,13 @@ def test_choose_the_earlier_accepted_filing(filed):
 def test_choose_the_later_filing_then_accept_it(filed):
     earlier = by_tag(filed.config, "zhou")[1][0]
     later = by_tag(filed.config, "zhou-again")[1][0]
-    intake(filed.config, "review", "choose", str(earlier.id), "--keep", "later", "--reason", "单位名称已更新",
+    intake(filed.config, "review", "choose", "--yes", str(earlier.id), "--keep", "later", "--reason", "单位名称已更新",
            "--by", "erin")
     with database(filed.config) as session:
         old, new = session.get(NomineeRow, earlier.id), session.get(NomineeRow, later.id)
     assert old.superseded_by == later.id and old.intake_number is None
     assert new.status == "rejected" and new.decision == "kept_later"  # two photos: the rules say so
-    intake(filed.config, "review", "accept", str(later.id), "--reason", "照片已另行补交", "--by", "erin")
+    intake(filed.config, "review", "accept", "--yes", str(later.id), "--reason", "照片已另行补交", "--by", "erin")
     after = current(filed.config, "周八")
     assert after.id == later.id and after.status == "accepted"
     assert after.intake_number == earlier.intake_number  # the person keeps the office's number
@@ -328,9 +366,9 @@ def test_export_lists_current_nominees_in_full_and_a_folder_per_accepted_one(fil
 
     zhang, wang = by_tag(filed.config, "zhang")[1][0], by_tag(filed.config, "wang")[1][0]
     zhang_again = by_tag(filed.config, "zhang-again")[1][0]
-    intake(filed.config, "review", "choose", str(zhang_again.id), "--keep", "earlier", "--by", "erin")
+    intake(filed.config, "review", "choose", "--yes", str(zhang_again.id), "--keep", "earlier", "--by", "erin")
     intake(filed.config, "paper", zhang.intake_number, "--at", "2017-05-03T09:30", "--by", "frank")
-    intake(filed.config, "review", "accept", str(wang.id), "--reason", "延期", "--by", "bob")
+    intake(filed.config, "review", "accept", "--yes", str(wang.id), "--reason", "延期", "--by", "bob")
     output = intake(filed.config, "export", "-o", str(tmp_path / "out"), "--by", "hank").stdout
     (exported,) = [a for a in audits(filed.config, 0, "campaign") if a.action == "exported"]
     assert exported.actor == "hank" and str(tmp_path / "out") in exported.note
@@ -369,8 +407,8 @@ def test_reprocess_does_not_silently_undo_a_staff_decision(filed):
     """李四 was accepted by alice (a Word 97 form staff read themselves); judging the mail again
     would say needs_review once more. It is shown, and filed only when staff say so."""
     message, (li,) = by_tag(filed.config, "li")
-    intake(filed.config, "review", "correct", str(li.id), "--field", "name", "--value", "李四", "--by", "alice")
-    intake(filed.config, "review", "accept", str(li.id), "--by", "alice")
+    intake(filed.config, "review", "correct", "--yes", str(li.id), "--field", "name", "--value", "李四", "--by", "alice")
+    intake(filed.config, "review", "accept", "--yes", str(li.id), "--by", "alice")
     shown = intake(filed.config, "reprocess", str(message.id), "--apply", "--by", "carol").stdout
     assert "工作人员复核决定：李四：人工受理（alice，" in shown
     assert "未登记" in shown and "--replace-decisions" in shown

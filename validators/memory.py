@@ -21,6 +21,7 @@ class EarlierNominee:
     status: str
     intake_number: str | None
     received_at: str  # as people read it
+    completed: bool = False  # this filing is a follow-up judged together with that one's files
 
 
 def identity_key(fields: dict[str, str]) -> str | None:
@@ -51,7 +52,8 @@ def resubmission(nominee: Nominee, status: str, earlier: EarlierNominee | None) 
         "RESUBMISSION",
         nominee.index,
         severity="review" if worse_than_accepted else "info",
-        detail={"earlier": earlier.record_id, "earlier_intake_number": earlier.intake_number},
+        detail={"earlier": earlier.record_id, "earlier_intake_number": earlier.intake_number,
+                "completed": earlier.completed or None},
         name=nominee.name,
         worse=worse_than_accepted,
         earlier_at=earlier.received_at,
