@@ -13,7 +13,8 @@ Status = Literal["accepted", "rejected", "needs_review", "ignored"]
 NomineeStatus = Literal["accepted", "rejected", "needs_review"]
 MessageState = Literal["fetched", "filed", "failed", "quarantined"]
 ReplyState = Literal["pending", "sent", "failed", "held", "superseded"]
-HoldReason = Literal["authentication_failed", "daily_cap", "reprocessed", "staff", "other_sender"]
+HoldReason = Literal["authentication_failed", "daily_cap", "domain_cap", "campaign_cap", "reply_to_elsewhere",
+                     "loop_suspected", "reprocessed", "staff", "other_sender"]
 Decision = Literal["accepted", "rejected", "kept_earlier", "kept_later"]
 Role = Literal["form", "form_scan", "photo", "video", "writeup", "other"]
 ForwardState = Literal["written", "pending", "sent", "failed"]
@@ -27,6 +28,10 @@ REPLY_STATE: dict[str, str] = {"pending": "待发送", "sent": "已发送", "fai
                                "superseded": "已作废"}
 HOLD_REASON: dict[str, str] = {"authentication_failed": "发件人未通过本方邮件服务器的验证（可能冒用地址）",
                                "daily_cap": "该地址今日收到的回复已达上限",
+                               "domain_cap": "该域名今日收到的回复已达上限",
+                               "campaign_cap": "本评选活动每小时或每日自动回复已达上限",
+                               "reply_to_elsewhere": "来信指定的回复地址（Reply-To）不属于发件人所在单位",
+                               "loop_suspected": "该发件人反复回复我们的回执（可能是自动回复），请工作人员核对",
                                "reprocessed": "重新审核后的回复，待工作人员决定发出（intake review release）",
                                "staff": "工作人员暂扣",
                                "other_sender": "像是对他人此前报送的补充，但发件人不同或未通过验证"}

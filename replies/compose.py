@@ -25,7 +25,7 @@ from campaigns.schema import Profile
 from core.times import beijing
 from ingest.types import Attachment, Message
 from nominees.masking import mask_numbers_in
-from replies.policy import reply_recipient, reply_recipient_name
+from replies.addressing import addressing
 from validators.evaluate import Verdict
 from validators.findings import Finding
 from validators.wording import field_label, finding_fix
@@ -288,12 +288,12 @@ def _domain(address: str) -> str:
 def threaded(original: Message, profile: Profile, *, from_addr: str, now: datetime, subject: str) -> EmailMessage:
     """A new e-mail in answer to `original`: addressed to its sender, in its thread (In-Reply-To,
     References), from the campaign with its mailbox as Reply-To; the caller adds the body."""
-    recipient = reply_recipient(original)
-    if recipient is None:
+    to = addressing(original)
+    if to.recipient is None:
         raise ValueError("the message has no address to reply to (ask policy.should_never_reply first)")
     email = EmailMessage(policy=SMTP)
     email["From"] = Address(profile.replies.sender_name, addr_spec=from_addr)
-    email["To"] = Address(reply_recipient_name(original), addr_spec=recipient)
+    email["To"] = Address(to.name, addr_spec=to.recipient)
     if profile.mailbox.lower() != from_addr.lower():
         # answers to our reply (补发材料) belong in the campaign's mailbox, whatever sends replies
         email["Reply-To"] = Address(profile.replies.sender_name, addr_spec=profile.mailbox)
@@ -314,7 +314,8 @@ def compose_reply(verdict: Verdict, profile: Profile, *, intake_numbers: list[st
 
     `intake_numbers` runs parallel to `verdict.nominees` (None where a nominee has none);
     every accepted nominee must have one. `now` (timezone-aware) is the Date: of the reply.
-    The reply goes to `policy.reply_recipient` (Reply-To, else From); the caller has asked
+    The reply goes to `addressing.addressing` (the envelope sender, Reply-To within its
+    organisation); the caller has asked
     `policy.should_never_reply` first, and a message without any usable sender address
     raises ValueError here.
 

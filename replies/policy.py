@@ -1,4 +1,4 @@
-"""Whom a reply goes to, and when none may go at all: pure functions over the received message.
+"""When no reply may go at all, and whether our server found the sender forged: pure functions of the mail.
 
 The service asks these before it queues a reply. Whether a message is `ignored` (auto-replies,
 bounces, non-submissions, duplicates) is the judge's call; these add what concerns the
@@ -14,55 +14,14 @@ from typing import Iterable
 from core.words import SenderCheck
 from ingest.headers import addresses
 from ingest.types import Message
+from replies.addressing import reply_recipient
 
 # RFC 5321 §4.5.5 / RFC 3834 §2: never answer the mail system itself
 _SYSTEM_LOCAL_PARTS = frozenset({"mailer-daemon", "mailer_daemon", "mailerdaemon", "postmaster"})
 # noreply@, no-reply@, no_reply@, donotreply@, do-not-reply@, noreply-notice@ …
 _NO_REPLY = re.compile(r"^(?:no[-_.]?reply|do[-_.]?not[-_.]?reply)(?:$|[-_.+])")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ADDRESS = re.compile(r"^[^@\s<>\"(),;:]+@[^@\s<>\"(),;:\[\]]+$")
-
-
-def _usable(address: str) -> bool:
-    # ASCII only: a reply is plain RFC 5322 (no SMTPUTF8), which cannot carry 张三@例子.中国
-    return (address.isascii() and bool(_ADDRESS.match(address)) and not address.startswith(".")
-            and "." in address.split("@", 1)[1])
-
-
-def _reply_to_address(message: Message) -> str | None:
-    for value in message.header_all("Reply-To"):
-        for _name, address in addresses(value):
-            if _usable(address):
-                return address
-    return None
-
-
-def reply_recipient(message: Message) -> str | None:
-    """The bare, lower-cased address a reply goes to, or None when there is none to use.
-
-    Reply-To wins over From: RFC 5322 §3.6.2 says that when Reply-To is present it names
-    where the author wants replies to go (a unit's clerk sending from a shared mailbox, a
-    form relay). Only the first usable Reply-To address is taken, so that one reply goes to
-    one address and the daily cap per address counts it. A Reply-To that cannot be parsed
-    falls back to From.
-    """
-    return _reply_to_address(message) or (message.from_addr if message.from_addr and _usable(message.from_addr) else None)
-
-
-def _display_name(name: str | None) -> str:
-    return " ".join(_CONTROL.sub(" ", name or "").split())[:200]
-
-
-def reply_recipient_name(message: Message) -> str:
-    """The display name to put beside `reply_recipient` in To:, or "" when there is none."""
-    target = reply_recipient(message)
-    for value in message.header_all("Reply-To"):
-        for name, address in addresses(value):
-            if address == target:
-                return _display_name(name)
-    if target and target == message.from_addr:
-        return _display_name(message.from_name)
-    return ""
+def _reply_to_addresses(message: Message) -> list[tuple[str, str]]:
+    return [pair for value in message.header_all("Reply-To") for pair in addresses(value)]
 
 
 def _local_part(address: str) -> str:
@@ -87,7 +46,8 @@ def should_never_reply(message: Message, own_addresses: Iterable[str]) -> str | 
         return "null_return_path"
     if any(value.strip().split(";", 1)[0].strip().lower() not in ("no", "") for value in message.header_all("Auto-Submitted")):
         return "auto_submitted"
-    if recipient in own or (message.from_addr or "").lower() in own:
+    said = {recipient, (message.from_addr or "").lower(), *(a.lower() for _n, a in _reply_to_addresses(message))}
+    if said & own:
         return "own_address"
     for address in {recipient, (message.from_addr or "").lower()} - {""}:
         if _local_part(address) in _SYSTEM_LOCAL_PARTS:

@@ -1,7 +1,7 @@
 """Putting a message's reply into the outbox, or holding it for staff, inside the caller's transaction.
 
 Both the machine's reply (filing) and the reply to a staff decision go through `enqueue`, so
-the hold rules (forged senders, caps) are the same for both.
+the hold rules (forged senders, a Reply-To elsewhere, loops, caps) are the same for both.
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ import logging
 from datetime import datetime
 from email.message import EmailMessage
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session
 
 from campaigns.schema import Profile
-from core.times import start_of_day
 from ingest.types import Message
+from replies.addressing import addressing
+from replies.caps import cap_reached, keeps_answering_us
 from replies.compose import compose_reply
-from replies.policy import reply_recipient, sender_authentication_failed, should_never_reply
+from replies.policy import sender_check, should_never_reply
 from replies.settings import RepliesConfig
 from storage.filing import MACHINE, FiledNominee, audit
 from storage.models import MessageRow, ReplyRow
@@ -25,20 +26,17 @@ from validators.evaluate import Verdict
 log = logging.getLogger("intake")
 
 
-def replies_today(session: Session, address: str, now: datetime) -> int:
-    return session.exec(select(func.count()).select_from(ReplyRow).where(
-        ReplyRow.to_addr == address, ReplyRow.created_at >= start_of_day(now),
-        ReplyRow.state.in_(("pending", "sent")))).one()
-
-
-def hold_reason(session: Session, message: Message, recipient: str, profile: Profile,
-                settings: RepliesConfig, now: datetime) -> str | None:
-    trusted = settings.authserv_ids or None
-    if settings.hold_on_failed_authentication and sender_authentication_failed(message, trusted):
+def hold_reason(session: Session, campaign_id: str, message: Message, profile: Profile, settings: RepliesConfig,
+                now: datetime) -> str | None:
+    """Why this reply must wait for staff, or None: a forged sender, a Reply-To elsewhere, a loop, a cap."""
+    if settings.hold_on_failed_authentication and sender_check(message, settings.authserv_ids) == "fail":
         return "authentication_failed"
-    if replies_today(session, recipient, now) >= profile.replies.max_per_address_per_day:
-        return "daily_cap"
-    return None
+    to = addressing(message)
+    if to.hold:
+        return to.hold
+    if keeps_answering_us(session, campaign_id, message.from_addr, now, settings):
+        return "loop_suspected"
+    return cap_reached(session, campaign_id, to.recipient, profile, settings, now)
 
 
 def never_answered(message: Message, profile: Profile, settings: RepliesConfig) -> str | None:
@@ -50,9 +48,8 @@ def enqueue(session: Session, message_id: int, message: Message, email: EmailMes
             settings: RepliesConfig, now: datetime, actor: str = MACHINE, note: str = "",
             hold: str | None = None) -> ReplyRow:
     """The reply, pending or held (for `hold`, or by the hold rules), in the outbox; audited."""
-    recipient = reply_recipient(message)
-    held = hold or hold_reason(session, message, recipient, profile, settings, now)
-    reply = ReplyRow(message_id=message_id, to_addr=recipient, subject=str(email["Subject"]),
+    held = hold or hold_reason(session, profile.id, message, profile, settings, now)
+    reply = ReplyRow(message_id=message_id, to_addr=addressing(message).recipient, subject=str(email["Subject"]),
                      reply_message_id=str(email["Message-ID"]), raw=email.as_bytes(),
                      state="held" if held else "pending", held_reason=held, created_at=now)
     session.add(reply)

@@ -36,5 +36,12 @@ class RepliesConfig(Strict):
     # the authserv-id of our own receiving server's Authentication-Results (RFC 8601); empty:
     # trust the topmost header, which our server adds last
     authserv_ids: tuple[str, ...] = ()
+    # caps on automatic replies (a reply over one waits for staff, never dropped): the campaign's
+    # own address must not be turned on others; the per-address cap is the profile's
+    max_per_hour: int = Field(200, ge=1)
+    max_per_day: int = Field(2000, ge=1)
+    max_per_domain_per_day: int = Field(300, ge=1)
+    # mails answering our replies from one sender in a day before what we say goes to staff first
+    max_answers_per_day: int = Field(3, ge=1)
     max_attempts: int = Field(8, ge=1)  # 4xx answers are retried this many times, with backoff
     first_retry_seconds: float = Field(60.0, gt=0)

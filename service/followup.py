@@ -33,7 +33,7 @@ from sqlmodel import Session, select
 from campaigns.schema import Profile
 from ingest.types import Attachment, Message
 from service.judge import judge_message
-from storage.models import AttachmentRow, MessageRow, NomineeRow, ReplyRow
+from storage.models import AttachmentRow, FindingRow, MessageRow, NomineeRow, ReplyRow
 from storage.stored import Shelf
 from validators.evaluate import Verdict
 from validators.findings import finding
@@ -153,6 +153,22 @@ def _text_of(message: Message) -> str:
 def _says_supplement(message: Message) -> bool:
     text = _text_of(message)
     return any(word in text for word in SUPPLEMENT_WORDS)
+
+
+def nothing_new(session: Session, row: MessageRow, verdict: Verdict) -> bool:
+    """An answer to our reply that brings no file or link this sender had not sent before: an
+    auto-responder re-sending its logo or its signature's 网盘 link. It gets no reply, so that
+    the ping-pong stops after one."""
+    if verdict.status == "ignored" or answered_message(session, verdict.message, row.campaign_id) is None:
+        return False
+    earlier = select(MessageRow.id).where(MessageRow.campaign_id == row.campaign_id,
+                                          MessageRow.from_addr == row.from_addr, MessageRow.id != row.id)
+    seen_files = set(session.exec(select(AttachmentRow.sha256).where(AttachmentRow.message_id.in_(earlier))).all())
+    seen_links = {str(detail.get("url")) for detail in session.exec(select(FindingRow.detail).where(
+        FindingRow.message_id.in_(earlier), FindingRow.code == "LINK_ATTACHMENT")).all()}
+    files = {a.sha256 for a in verdict.message.attachments if not (a.inline and a.content_id)}
+    links = {link.url for link in verdict.submission.links}
+    return files <= seen_files and links <= seen_links
 
 
 # --- judging together --------------------------------------------------------------------------

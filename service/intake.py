@@ -253,6 +253,10 @@ class Intake:
         filed = file_verdict(session, row, verdict, self.profile, earlier, now)
         if must_be_read(verdict):
             row.staff_state = "open"
+        if followup.nothing_new(session, row, verdict):
+            log.info("邮件 M%s 回复我们的回执，却没有新的材料（可能是自动回复）：不再回复", row.id)
+            audit(session, "message", row.id, "no_reply", note="an answer to our reply with nothing new")
+            return
         with stagetimes.stage("reply"):
             queue_reply(session, row, verdict, filed, self.profile, self.config.replies, now, hold=hold)
 

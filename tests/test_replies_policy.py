@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ingest.mime import parse_message
-from replies.policy import authentication_results, reply_recipient, sender_authentication_failed, should_never_reply
+from replies.addressing import addressing, reply_recipient
+from replies.policy import authentication_results, sender_authentication_failed, sender_check, should_never_reply
 
 OWN = {"bygj@cqgh.org", "intake@cqgh.org"}
 
@@ -29,9 +30,28 @@ def test_from_is_the_recipient():
     assert reply_recipient(mail()) == "unit@example.cn"
 
 
-def test_reply_to_wins_and_only_its_first_address_is_taken():
+def test_reply_to_in_the_senders_organisation_wins_and_only_its_first_address_is_taken():
     message = mail(("Reply-To", "办公室 <office@example.cn>, other@example.cn"))
-    assert reply_recipient(message) == "office@example.cn"
+    assert reply_recipient(message) == "office@example.cn" and addressing(message).hold is None
+    assert reply_recipient(mail(("Reply-To", "clerk@gh.example.cn"))) == "clerk@gh.example.cn"
+
+
+@pytest.mark.parametrize("reply_to, sender", [
+    ("victim@third.example", "unit@example.cn"),  # another organisation
+    ("victim@qq.com", "attacker@qq.com"),  # a free mail provider: the same domain says nothing
+    ("victim@cq.gov.cn", "unit@example.gov.cn"),  # gov.cn is shared by every government office
+])
+def test_a_reply_to_elsewhere_is_not_followed_and_the_reply_waits_for_staff(reply_to, sender):
+    to = addressing(mail(("Reply-To", reply_to), sender=sender))
+    assert (to.recipient, to.hold) == (sender, "reply_to_elsewhere")
+
+
+def test_the_envelope_sender_our_server_recorded_is_answered_rfc_3834():
+    ours = mail(("Return-Path", "<bounces@example.cn>"), ("Received", "from a by mx.cqgh.org; Mon, 10 Apr 2017 10:00 +0800"))
+    assert reply_recipient(ours) == "bounces@example.cn"
+    # a Return-Path below the first Received: was written on the way, or by the sender: not ours
+    theirs = mail(("Received", "from a by mx.cqgh.org; Mon, 10 Apr 2017 10:00 +0800"), ("Return-Path", "<victim@x.cn>"))
+    assert reply_recipient(theirs) == "unit@example.cn"
 
 
 def test_unusable_reply_to_falls_back_to_from():
@@ -172,7 +192,17 @@ def test_a_non_ascii_address_cannot_be_answered():
 
 
 def test_the_recipients_display_name_is_cleaned():
-    from replies.policy import reply_recipient_name
+    assert addressing(mail(("Reply-To", '"工会\t \x01办公室" <office@example.cn>'))).name == "工会 办公室"
+    assert addressing(mail()).name == "沙坪坝区总工会"
 
-    assert reply_recipient_name(mail(("Reply-To", '"工会\t \x01办公室" <office@example.cn>'))) == "工会 办公室"
-    assert reply_recipient_name(mail()) == "沙坪坝区总工会"
+
+def test_a_forged_pass_below_our_servers_failing_spf_changes_nothing():
+    forged = mail(("Received-SPF", "fail (mx.cqgh.org: domain of example.cn does not designate 1.2.3.4)"),
+                  ("Received", "from a by mx.cqgh.org; Mon, 10 Apr 2017 10:00 +0800"),
+                  ("Authentication-Results", "mx.cqgh.org; spf=pass; dkim=pass header.d=example.cn; dmarc=pass"))
+    assert sender_check(forged) == "fail" and sender_authentication_failed(forged)
+    configured = mail(("Authentication-Results", "mx.cqgh.org; spf=fail smtp.mailfrom=example.cn"),
+                      ("Authentication-Results", "forger.example; spf=pass; dmarc=pass"))
+    assert sender_check(configured, ["mx.cqgh.org"]) == "fail"
+    assert sender_check(mail(("Authentication-Results", "mx.cqgh.org; dkim=pass header.d=example.cn"))) == "pass"
+    assert sender_check(mail()) == "none"
