@@ -13,6 +13,7 @@ Examples: CI (CI=true) runs a fixed, derandomized set; HOSTILE_EXAMPLES=N runs N
 from __future__ import annotations
 
 import base64
+import binascii
 import urllib.parse
 from pathlib import Path
 
@@ -174,8 +175,6 @@ def encoded_body(draw, data: bytes) -> tuple[str, bytes]:
         body = draw(st.sampled_from([body, body.replace(b"\n", b"\r\n"), body[:-3], body + b"=====", b"!" + body,
                                      body.replace(b"A", b"*"), body.rstrip(b"=\n") + b"\n"]))
     elif base == "quoted-printable":
-        import binascii
-
         body = binascii.b2a_qp(data)
         body = draw(st.sampled_from([body, body + b"=", body + b"=ZZ\r\n", body.replace(b"=", b"=\r\n"), body + b"=0"]))
     elif base == "uuencode":

@@ -132,7 +132,7 @@ def test_a_message_that_keeps_failing_is_quarantined_then_reprocessed(tmp_path, 
     assert messages[0].state == "quarantined" and messages[0].attempts == 5
     assert "failure injected" in messages[0].last_error
     assert mailbox.messages("INBOX") != {}  # left where staff see it
-    assert "问题邮件 #1（已隔离，已试5次）" in intake(config, "status").stdout
+    assert "问题邮件 M1（已隔离，已试5次）" in intake(config, "status").stdout
 
     shown = intake(config, "reprocess", "1").stdout
     assert "— → 受理" in shown
