@@ -15,8 +15,10 @@ from nominees.normalise import (
     clean_id_number,
     clean_name,
     clean_text,
+    clean_unit,
     clean_yes_no,
     phone_candidates,
+    unit_from_opinion,
 )
 from nominees.types import NominationFile, Nominee, Role, Submission
 from parsers.links import LargeAttachmentLink, find_links
@@ -174,6 +176,9 @@ def _role_of(attachment: Attachment, document: ParsedDocument | None, probe: Med
     return "other"
 
 
+INFERRED = "inferred"  # a field's source when it was not written in its own cell but read from another
+
+
 def _merged_fields(person: _Person) -> tuple[dict[str, str], dict[str, str]]:
     raw: dict[str, str] = {}
     sources: dict[str, str] = {}
@@ -182,6 +187,11 @@ def _merged_fields(person: _Person) -> tuple[dict[str, str], dict[str, str]]:
             if value and key not in raw:
                 raw[key] = value
                 sources[key] = source
+    if not clean_unit(raw.get("recommending_unit", "")):
+        # the Chongqing form has no 推荐单位 cell: its 推荐单位意见 names the unit (经…研究, under the seal)
+        unit = unit_from_opinion(raw.get("unit_opinion", ""))
+        if unit:
+            raw["recommending_unit"], sources["recommending_unit"] = unit, INFERRED
     return raw, sources
 
 
@@ -192,6 +202,7 @@ def _normalised(raw: dict[str, str], profile: Profile) -> dict[str, str]:
         "gender": clean_gender,
         "frontline": clean_yes_no,
         "unit_category": clean_choice,
+        "recommending_unit": clean_unit,
     }
     fields = {key: cleaners.get(key, clean_text)(value) for key, value in raw.items()}
     if "channel" in raw:

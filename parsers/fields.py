@@ -36,9 +36,13 @@ OTHER_LABELS = frozenset({
     "照片", "相片", "近期免冠照片", "一寸照片", "籍贯", "联系人", "通讯地址", "家庭住址", "邮编",
     "邮政编码", "电子邮箱", "邮箱", "备注", "序号", "个人简历", "工作简历", "主要简历", "签字", "盖章",
     "填表日期", "填报日期", "填表人", "填报人", "签名",
+    # the foot of the Wuhan form and its kin: 推荐单位（盖章）：…　　填表时间：2018年8月
+    "填表时间", "填报时间", "申报时间", "推荐时间", "审核人", "经办人",
 })
 # fields whose value runs over several lines or paragraphs
 LONG_FIELDS = frozenset({"deeds", "honors", "unit_opinion"})
+# fields answered by marking one of printed options, which may stand one per cell
+OPTION_FIELDS = frozenset({"channel", "gender", "frontline", "unit_category"})
 
 _SPACE = r"[^\S\n]"  # white space within a line; a class naming U+3000 costs 25 ms to compile
 _NOTE = re.compile(r"[（(][^）)]*[）)]")  # （盖章） （请在□内打√） after a label
@@ -57,6 +61,11 @@ _INLINE_LABEL = re.compile(
 )
 _PLACEHOLDER = re.compile(r"[\s（()）:：_盖章签字年月日公章]*")  # （盖章） 年 月 日: nothing written
 _OPTION_WORDS = re.compile(r"推荐|举荐|自荐|选拔")
+_BRACKETED_MARK = re.compile(r"[（(][^\S\n]*[√✓✔☑■]?[^\S\n]*[）)]")
+# a label we do not know, after a gap: `武汉市江岸区总工会　　填表时间：2018年8月` ends at the gap
+_UNKNOWN_LABEL = re.compile(
+    rf"(?:{_SPACE}{{2,}}|[\t\u3000])[\u4e00-\u9fff]{{2,8}}(?:[（(][^）)\n]{{0,10}}[）)])?{_SPACE}*[:：]"
+)
 
 
 def label_field(cell: str) -> str | None:
@@ -129,15 +138,27 @@ def table_pairs(table: Table) -> Iterator[tuple[str, str]]:
 
 
 def _right_value(field: str, right: list[str]) -> str:
-    if field != "channel":
-        return right[0]
-    # options may sit one per cell: ☑组织推荐 | ☐社会举荐 | ☐个人自荐
-    options = []
+    """The cells right of a label up to the next label: the first, or all of them joined where
+    they hold one character each (an ID number one digit per box) or the options one per cell
+    (☑组织推荐 | ☐社会举荐 | ☐个人自荐)."""
+    cells = []
     for cell in right:
         if is_label(cell):
             break
-        options.append(cell)
-    return " ".join(option for option in options if option.strip())
+        cells.append(cell)
+    if len(cells) >= 2 and all(len(cell.strip()) <= 1 for cell in cells):
+        return "".join(cell.strip() for cell in cells)
+    if field in OPTION_FIELDS:
+        return " ".join(option for option in cells if option.strip())
+    return _until_unknown_label(field, right[0])
+
+
+def _until_unknown_label(field: str, value: str) -> str:
+    """A short value ends where a label we do not read begins after a gap (填表时间：…)."""
+    if field in LONG_FIELDS:
+        return value
+    cut = _UNKNOWN_LABEL.search(value)
+    return value[: cut.start()] if cut else value
 
 
 def _value_below(table: Table, r: int, i: int) -> str:
@@ -166,7 +187,7 @@ def text_pairs(text: str) -> Iterator[tuple[str, str]]:
             field = LABELS.get(_label_key(hit.group("label")))
             if field is None:
                 continue
-            value = line[hit.end():end].strip()
+            value = _until_unknown_label(field, line[hit.end():end]).strip()
             if k + 1 == len(hits[n]):
                 value = _continue(field, value, lines[n + 1:], hits[n + 1:])
             yield field, value
@@ -212,6 +233,7 @@ def _unlabelled_channel(text: str) -> str:
     """A row of marked options with no label before it: ☑组织推荐 ☐社会举荐 ☐个人自荐."""
     for line in text.split("\n"):
         marks = sum(line.count(mark) for mark in (CHECKED, UNCHECKED, "□", "☒", "■"))
+        marks += len(_BRACKETED_MARK.findall(line))  # 组织推荐（√）　社会举荐（　）
         if marks >= 2 and _OPTION_WORDS.search(line):
             return line.strip()
     return ""
