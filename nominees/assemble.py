@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 
@@ -23,9 +24,12 @@ from nominees.normalise import (
 from nominees.types import NominationFile, Nominee, Role, Submission
 from parsers.links import LargeAttachmentLink, find_links
 from parsers.media import MediaProbe
+from parsers.text import pasted_form
 from parsers.types import ParsedDocument
 from parsers.wordcount import count_chars
 
+# a picture inside the HTML body is a photo from 0.3 megapixels up (640×480); logos and banners are smaller
+INLINE_PHOTO_MIN_PIXELS = 300_000
 # A file whose name says it is the form counts as the form even when it cannot be read.
 FORM_FILE_WORDS = ("推荐表", "申报表", "登记表", "推荐人选")
 PHOTO_FILE_WORDS = ("照片", "工作照", "生活照", "图片", "相片")
@@ -66,8 +70,24 @@ def _source_of(attachment: Attachment) -> str:
 
 
 def is_signature_image(attachment: Attachment) -> bool:
-    """Logos and pasted pictures shown inside the HTML body are not nomination material."""
-    return bool(attachment.content_id) and attachment.inline and category_of(attachment) == "image"
+    """Logos and banners shown inside the HTML body are not nomination material; a photo put into
+    the body (QQ Mail's and Foxmail's 插入图片) is, like an attached one (CONTRACT §3)."""
+    if not (attachment.content_id and attachment.inline and category_of(attachment) == "image"):
+        return False
+    return _pixels(attachment.data) < INLINE_PHOTO_MIN_PIXELS
+
+
+def _pixels(data: bytes) -> int:
+    """Width × height from the picture's header, without decoding it; a picture that does not
+    open counts as large, so that it is probed and judged like an attachment."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except Exception:  # noqa: BLE001 - Pillow raises anything on hostile bytes
+        return INLINE_PHOTO_MIN_PIXELS
+    return width * height
 
 
 def _name_says_form(filename: str) -> bool:
@@ -179,6 +199,39 @@ def _role_of(attachment: Attachment, document: ParsedDocument | None, probe: Med
 INFERRED = "inferred"  # a field's source when it was not written in its own cell but read from another
 
 
+def _material(message: Message, documents: dict[int, ParsedDocument], probes: dict[int, MediaProbe],
+              scans: dict[int, ParsedDocument], profile: Profile) -> tuple[list[NominationFile], list[Attachment]]:
+    """Every attachment that is nomination material with its role; those of a type the campaign
+    does not use; and, where no attachment is the form, the form typed into the mail's body."""
+    material: list[NominationFile] = []
+    unsupported: list[Attachment] = []
+    for index, attachment in enumerate(message.attachments):
+        if is_signature_image(attachment):
+            continue
+        if category_of(attachment) == "other":
+            unsupported.append(attachment)
+        document, probe = documents.get(index), probes.get(index)
+        role = _role_of(attachment, document, probe)
+        read = scans.get(index)
+        if read is not None and read.kind == "form" and read.unreadable is None:
+            role, document = "form_scan", read
+        material.append(NominationFile(attachment, role, document, probe))
+    if not any(f.role == "form" or (f.role == "form_scan" and f.document and f.document.fields) for f in material):
+        pasted = pasted_form(message.body_text, profile.form.title_keywords) if message.body_text else None
+        if pasted is not None:
+            body = Attachment(filename=pasted.filename, data=message.body_text.encode("utf-8"),
+                              media_type="text/plain", declared_type="text/plain", inline=True)
+            material.insert(0, NominationFile(body, "form", pasted))
+    return material, unsupported
+
+
+def _blank_form(nf: NominationFile) -> bool:
+    """A form with neither a name nor an ID number written in: the empty form itself."""
+    fields = nf.document.fields if nf.document is not None else {}
+    return (nf.role == "form" and nf.unreadable is None
+            and not clean_name(fields.get("name", "")) and not clean_id_number(fields.get("id_number", "")))
+
+
 def _merged_fields(person: _Person) -> tuple[dict[str, str], dict[str, str]]:
     raw: dict[str, str] = {}
     sources: dict[str, str] = {}
@@ -272,20 +325,11 @@ def assemble(
     of the page) read by OCR (parsers/ocr.py): one that reads as the form is a `form_scan`
     whose fields count, with the source "ocr".
     """
-    probes, scans = probes or {}, scans or {}
-    material: list[NominationFile] = []
-    unsupported: list[Attachment] = []
-    for index, attachment in enumerate(message.attachments):
-        if is_signature_image(attachment):
-            continue
-        if category_of(attachment) == "other":
-            unsupported.append(attachment)
-        document, probe = documents.get(index), probes.get(index)
-        role = _role_of(attachment, document, probe)
-        read = scans.get(index)
-        if read is not None and read.kind == "form" and read.unreadable is None:
-            role, document = "form_scan", read
-        material.append(NominationFile(attachment, role, document, probe))
+    material, unsupported = _material(message, documents, probes or {}, scans or {}, profile)
+    links = find_links(message.body_text, message.body_html)
+    if material and not links and all(_blank_form(f) for f in material):
+        # a question with the empty form attached (how do I fill this in?): no nomination (CONTRACT §3)
+        return Submission(message=message, nominees=(), unsupported=tuple(unsupported), has_material=False)
 
     forms = [(f, dict(f.document.fields), "ocr" if f.role == "form_scan" else _source_of(f.attachment))
              for f in material if f.role == "form" or (f.role == "form_scan" and f.document and f.document.fields)]
@@ -328,7 +372,6 @@ def assemble(
         else:
             shared.append(nf)
 
-    links = find_links(message.body_text, message.body_html)
     nominees = tuple(_build_nominee(i, person, profile, _links_of(person, people, links)) for i, person in enumerate(people))
     # a large-attachment link is nomination material too (CONTRACT §3)
     has_material = bool(material or message.unsafe or message.unreadable_archives or links)
