@@ -43,11 +43,14 @@ def probe_media_files(message: Message, profile: Profile) -> dict[int, MediaProb
 
 def read_scans(message: Message, documents: dict[int, ParsedDocument], probes: dict[int, MediaProbe],
                profile: Profile) -> dict[int, ParsedDocument]:
-    """Where no document is a readable form, the scans of the form read by OCR (parsers/ocr.py):
-    image-only PDFs, and pictures that look like a page or are named as the form."""
-    if any(d.kind == "form" and d.unreadable is None and d.content and d.content.text.strip()
-           for d in documents.values()):
-        return {}  # the form came as text: a scan beside it is only for the seal
+    """The scans (image-only PDFs, pictures that look like a page or are named as the form) read by
+    OCR (parsers/ocr.py): where no document is a readable form, to read the form from them; beside
+    a form that came as text, to tell the stamped page of the form from a stamped cover letter or
+    envelope, where the campaign looks at seals (CONTRACT §3: the seal must be on the form)."""
+    text_form = any(d.kind == "form" and d.unreadable is None and d.content and d.content.text.strip()
+                    for d in documents.values())
+    if text_form and not (profile.seal.required_for_channels or profile.seal.record_when_seen):
+        return {}
     from parsers import ocr
 
     wanted = [index for index, attachment in enumerate(message.attachments)

@@ -24,6 +24,8 @@ from nominees.normalise import (
 from nominees.types import NominationFile, Nominee, Role, Submission
 from parsers.links import LargeAttachmentLink, find_links
 from parsers.media import MediaProbe
+from parsers.classify import LETTER_TITLE, heading
+from parsers.fields import extract_fields
 from parsers.text import pasted_form
 from parsers.types import ParsedDocument
 from parsers.wordcount import count_chars
@@ -165,12 +167,14 @@ def _image_role(attachment: Attachment, probe: MediaProbe | None) -> Role:
     Everything else is a photo.
     """
     if probe is not None and probe.decodable:
-        if probe.page_like:
+        if probe.page_like and not (LETTER_TITLE.search(attachment.filename) and not _name_says_form(attachment.filename)):
             return "form_scan"
         if probe.portrait_like:
             return "other"
     if _name_says_form(attachment.filename):
         return "form_scan"
+    if LETTER_TITLE.search(attachment.filename):
+        return "other"  # 推荐函.jpg: a letter, not the form, whatever its page looks like
     if any(word in attachment.filename for word in PORTRAIT_FILE_WORDS):
         return "other"
     return "photo"
@@ -205,6 +209,10 @@ def _material(message: Message, documents: dict[int, ParsedDocument], probes: di
     does not use; and, where no attachment is the form, the form typed into the mail's body."""
     material: list[NominationFile] = []
     unsupported: list[Attachment] = []
+    # beside a form that came as text, a scan read by OCR only says whether it is a page of the
+    # form (for the seal): its fields, read less surely, never make a second nominee
+    text_form = any(_role_of(a, documents.get(i)) == "form" for i, a in enumerate(message.attachments)
+                    if category_of(a) == "document")
     for index, attachment in enumerate(message.attachments):
         if is_signature_image(attachment):
             continue
@@ -213,7 +221,9 @@ def _material(message: Message, documents: dict[int, ParsedDocument], probes: di
         document, probe = documents.get(index), probes.get(index)
         role = _role_of(attachment, document, probe)
         read = scans.get(index)
-        if read is not None and read.kind == "form" and read.unreadable is None:
+        if read is not None and not _form_page(read, attachment.filename):
+            role, document = "other", read  # a cover letter or envelope: its seal is not the form's
+        elif read is not None and read.kind == "form" and read.unreadable is None and not text_form:
             role, document = "form_scan", read
         material.append(NominationFile(attachment, role, document, probe))
     if not any(f.role == "form" or (f.role == "form_scan" and f.document and f.document.fields) for f in material):
@@ -223,6 +233,20 @@ def _material(message: Message, documents: dict[int, ParsedDocument], probes: di
                               media_type="text/plain", declared_type="text/plain", inline=True)
             material.insert(0, NominationFile(body, "form", pasted))
     return material, unsupported
+
+
+def _form_page(read: ParsedDocument, filename: str) -> bool:
+    """Whether a scan read by OCR is a page of the form: read as the form, or a ruled table with
+    the form's labels (the second page: 主要事迹, 推荐单位意见 and the seal) under no letter's title.
+    A page without a ruled table (a cover letter, an envelope) is not, unless its name says it is
+    the form: a scan OCR could not make out stays the form's, for staff."""
+    if read.kind == "form":
+        return True
+    if read.content is None:
+        return _name_says_form(filename)
+    if LETTER_TITLE.search(heading(read.content)):
+        return False
+    return bool(extract_fields(read.content))
 
 
 def _blank_form(nf: NominationFile) -> bool:

@@ -195,3 +195,30 @@ def test_chongqing_report_groups_nominees_by_their_recommending_unit(tmp_path):
     figures = build_report(engine, CITY, datetime(2017, 5, 1, tzinfo=SHANGHAI))
     units = {line.unit: line.accepted + line.pending + line.rejected for line in figures.by_unit}
     assert units == {SHAPINGBA: 2, "重庆市九龙坡区总工会": 1}
+
+
+# --- the seal must be on the form: a stamped cover letter or envelope is not ----------------------------
+
+
+@pytest.mark.parametrize("name, picture", [
+    ("附件2.jpg", forms.cover_letter_jpeg), ("推荐函.jpg", forms.cover_letter_jpeg), ("附件3.jpg", forms.envelope_jpeg),
+])
+def test_a_stamped_cover_letter_or_envelope_beside_an_unstamped_form_is_seal_missing(name, picture):
+    values = FormValues(id_number=id_number())
+    files = [("附件1.docx", forms.bayu_form_docx(values, stamped=False)), (name, picture(values)), *PHOTOS]
+    verdict, shown = judged(nomination_mail(files))
+    assert codes(shown) == ["SEAL_MISSING"]
+    [nominee] = shown["nominees"]
+    assert nominee["seal"]["present"] is False
+    assert {a["filename"]: a["role"] for a in nominee["attachments"]}[name] == "other"
+
+
+def test_the_stamped_scan_of_the_form_beside_the_docx_still_carries_the_seal():
+    from tests.builders import seals
+
+    values = FormValues(id_number=id_number())
+    scan, _values, _name = seals.ocr_scan(3, "scan_pdf", values=values)
+    files = [("附件1.docx", forms.bayu_form_docx(values, stamped=False)), ("附件2.pdf", scan), *PHOTOS]
+    verdict, shown = judged(nomination_mail(files))
+    assert shown["status"] == "accepted", codes(shown)
+    assert len(shown["nominees"]) == 1 and shown["nominees"][0]["seal"]["where"] == "附件2.pdf p1"

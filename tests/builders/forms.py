@@ -577,3 +577,49 @@ def wuhan_official_form_docx(values: FormValues = FormValues(channel="基层单�
 
 
 WUHAN_UNIT_CATEGORIES = ("区、开发区及产业工会", "委办局、大型企业")
+
+
+# ---------------------------------------------------------------- what travels beside the form
+
+
+def _letter_page(title: str, lines: list[str], unit: str, stamped: bool, size: tuple[int, int] = (1240, 1754)):
+    """A printed page: a title, lines of text, the unit and date at the foot, its seal over them."""
+    from PIL import Image, ImageDraw
+
+    from tests.builders.seals import font
+
+    page = Image.new("RGB", size, (250, 250, 248))
+    draw = ImageDraw.Draw(page)
+    width = size[0]
+    draw.text((width // 2, 180), title, fill=(20, 20, 20), font=font(64), anchor="mm")
+    y = 320
+    for line in lines:
+        draw.text((150, y), line, fill=(25, 25, 25), font=font(34))
+        y += 62
+    draw.text((width - 620, y + 120), unit, fill=(25, 25, 25), font=font(34))
+    draw.text((width - 560, y + 190), "2017年4月10日", fill=(25, 25, 25), font=font(34))
+    if stamped:
+        stamp = Image.open(io.BytesIO(stamp_png(unit))).convert("RGBA").resize((300, 300))
+        page.paste(stamp, (width - 600, y + 20), stamp)
+    return page
+
+
+def cover_letter_jpeg(values: FormValues = FormValues(), stamped: bool = True, title: str = "推  荐  函") -> bytes:
+    """The stamped letter (推荐函) a unit sends with its forms, photographed or scanned: no form, no table."""
+    lines = ["重庆市总工会：",
+             f"　　经{values.recommending_unit}研究，现推荐{values.name}同志参加2017年度",
+             "“巴渝工匠”评选活动，其推荐表、事迹材料及照片附后，",
+             "请予审核。", "", "　　特此函告。"]
+    page = _letter_page(title, lines, values.recommending_unit, stamped)
+    buffer = io.BytesIO()
+    page.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def envelope_jpeg(values: FormValues = FormValues()) -> bytes:
+    """The envelope the paper copy went in, photographed: the office's address, the unit's seal."""
+    lines = ["寄：重庆市渝中区中山三路131号", "重庆市总工会 经济技术部 收", "", "内装：“巴渝工匠”推荐材料"]
+    page = _letter_page("信  封", lines, values.recommending_unit, True, size=(1600, 900))
+    buffer = io.BytesIO()
+    page.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
