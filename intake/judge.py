@@ -17,6 +17,9 @@ from parsers.types import ParsedDocument
 from validators.evaluate import Verdict, evaluate
 from validators.seal import seal_material
 
+DOCX_TYPES = frozenset({"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
+                        "application/vnd.ms-word.document.macroenabled.12"})
 MAX_SCANS = 30  # scans of one message read by OCR (a district's zip of scanned forms), a few seconds each
 
 
@@ -79,10 +82,20 @@ def with_seals(submission: Submission, profile: Profile) -> Submission:
         files = seal_material(nominee)
         wanted = profile.seal_required(nominee.fields.get("channel")) or profile.seal.record_when_seen
         if wanted and files:
-            readings = [read_seal(f.attachment.data, f.attachment.path, profile.limits) for f in files]
+            readings = [read_seal(_seal_bytes(f.attachment), f.attachment.path, profile.limits) for f in files]
             nominee = replace(nominee, seal=combine(readings))
         nominees.append(nominee)
     return replace(submission, nominees=tuple(nominees))
+
+
+def _seal_bytes(attachment: Attachment) -> bytes:
+    """What the seal reader looks at: a .docx without the pictures of its headers and footers (a
+    letterhead's logo is never a seal, CONTRACT §3), any other file as it came."""
+    if attachment.media_type in DOCX_TYPES:
+        from parsers.docx import without_running_pictures
+
+        return without_running_pictures(attachment.data)
+    return attachment.data
 
 
 def judge_message(message: Message, profile: Profile) -> Verdict:

@@ -336,3 +336,47 @@ def _form_checkbox_glyph(fld_char: etree._Element) -> str:
     if checked is None:
         checked = box.find(_w("default"))
     return CHECKED if checked is not None and _on(checked) else UNCHECKED
+
+
+# parts whose pictures repeat on every page as the letterhead does: never a seal (CONTRACT §3)
+_RUNNING_PART = re.compile(r"^word/(?:header|footer)\d*\.xml$", re.IGNORECASE)
+
+
+def without_running_pictures(data: bytes) -> bytes:
+    """The package without the pictures only its headers and footers show (a letterhead's red
+    logo), for the seal reader, which looks at every picture in word/media; the bytes as they
+    were when there are none, or when the package cannot be read (the reader then says why)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            used = {name: _picture_targets(package, name) for name in package.namelist()
+                    if name.startswith("word/_rels/") and name.endswith(".rels")}
+            running = set().union(*(t for rels, t in used.items() if _RUNNING_PART.match(_part_of(rels))))
+            shown = set().union(*(t for rels, t in used.items() if not _RUNNING_PART.match(_part_of(rels))))
+            dropped = running - shown
+            if not dropped:
+                return data
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+                for info in package.infolist():
+                    if info.filename not in dropped:
+                        target.writestr(info, package.read(info))
+            return out.getvalue()
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, OSError, ValueError):
+        return data
+
+
+def _part_of(rels_name: str) -> str:
+    """word/_rels/header1.xml.rels → word/header1.xml"""
+    return "word/" + posixpath.basename(rels_name)[: -len(".rels")]
+
+
+def _picture_targets(package: zipfile.ZipFile, rels_name: str) -> set[str]:
+    """The package names of the media a part's relationships point to."""
+    targets = set()
+    for rel in etree.fromstring(package.read(rels_name), _PARSER):
+        target, mode = rel.get("Target") or "", rel.get("TargetMode")
+        if mode == "External" or "/media/" not in f"/{target}":
+            continue
+        targets.add(posixpath.normpath(posixpath.join("word", target)) if not target.startswith("/")
+                    else target.lstrip("/"))
+    return targets

@@ -222,3 +222,17 @@ def test_the_stamped_scan_of_the_form_beside_the_docx_still_carries_the_seal():
     verdict, shown = judged(nomination_mail(files))
     assert shown["status"] == "accepted", codes(shown)
     assert len(shown["nominees"]) == 1 and shown["nominees"][0]["seal"]["where"] == "附件2.pdf p1"
+
+
+def test_a_letterhead_logo_in_the_docx_header_is_no_seal():
+    values = FormValues(id_number=id_number())
+    verdict, shown = judged(nomination_mail([("附件1.docx", forms.letterhead_form_docx(values, stamped=False)), *PHOTOS]))
+    assert codes(shown) == ["SEAL_MISSING"]
+    assert shown["nominees"][0]["seal"]["present"] is False
+
+
+def test_a_letterhead_form_stamped_in_its_body_keeps_its_seal():
+    values = FormValues(id_number=id_number())
+    verdict, shown = judged(nomination_mail([("附件1.docx", forms.letterhead_form_docx(values, stamped=True)), *PHOTOS]))
+    assert shown["status"] == "accepted", codes(shown)
+    assert shown["nominees"][0]["seal"]["present"] is True

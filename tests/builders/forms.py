@@ -623,3 +623,36 @@ def envelope_jpeg(values: FormValues = FormValues()) -> bytes:
     buffer = io.BytesIO()
     page.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
+
+
+def letterhead_logo_png(size: int = 240) -> bytes:
+    """A company's round red logo, as letterheads print it: a ring, a star, no unit name around it."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (size, size), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((8, 8, size - 8, size - 8), outline=(210, 30, 35, 255), width=size // 14)
+    centre, radius = size / 2, size / 4
+    points = []
+    import math
+
+    for k in range(10):
+        r = radius if k % 2 == 0 else radius * 0.4
+        angle = -math.pi / 2 + k * math.pi / 5
+        points.append((centre + r * math.cos(angle), centre + r * math.sin(angle)))
+    draw.polygon(points, fill=(210, 30, 35, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def letterhead_form_docx(values: FormValues = FormValues(), company: str = "重庆长安汽车股份有限公司",
+                         stamped: bool | None = None) -> bytes:
+    """The form typed on the company's letterhead: its red round logo and name in the page header."""
+    from docx.shared import Cm
+
+    document = Document(io.BytesIO(bayu_form_docx(values, stamped=stamped)))
+    header = document.sections[0].header.paragraphs[0]
+    header.add_run().add_picture(io.BytesIO(letterhead_logo_png()), width=Cm(1.6))
+    header.add_run(f"  {company}")
+    return _save(document)
