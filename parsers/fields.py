@@ -61,6 +61,10 @@ _INLINE_LABEL = re.compile(
 )
 _PLACEHOLDER = re.compile(r"[\s（()）:：_盖章签字年月日公章]*")  # （盖章） 年 月 日: nothing written
 _OPTION_WORDS = re.compile(r"推荐|举荐|自荐|选拔")
+# a label we know with its colon, glued to the value before it: `…总工会填表日期：`, `…公司岗位：`
+_KNOWN_LABEL_COLON = re.compile(
+    rf"(?P<label>{_LABEL_ALTERNATION}){_SPACE}*(?:[（(][^）)\n]{{0,20}}[）)])?{_SPACE}*(?P<colon>[:：])"
+)
 _BRACKETED_MARK = re.compile(r"[（(][^\S\n]*[√✓✔☑■]?[^\S\n]*[）)]")
 # a label we do not know, after a gap: `武汉市江岸区总工会　　填表时间：2018年8月` ends at the gap
 _UNKNOWN_LABEL = re.compile(
@@ -154,11 +158,12 @@ def _right_value(field: str, right: list[str]) -> str:
 
 
 def _until_unknown_label(field: str, value: str) -> str:
-    """A short value ends where a label we do not read begins after a gap (填表时间：…)."""
+    """A short value ends where another label begins: one we do not read after a gap
+    (`…总工会　　填表时间：…`), or one we know with its colon, gap or not (`…总工会填表日期：…`)."""
     if field in LONG_FIELDS:
         return value
-    cut = _UNKNOWN_LABEL.search(value)
-    return value[: cut.start()] if cut else value
+    cuts = [m.start() for m in (_UNKNOWN_LABEL.search(value), _KNOWN_LABEL_COLON.search(value)) if m]
+    return value[: min(cuts)] if cuts else value
 
 
 def _value_below(table: Table, r: int, i: int) -> str:
@@ -207,7 +212,13 @@ def _line_hits(line: str) -> list[re.Match]:
     keep = set(with_colon)
     if spaced and (len(found) >= 2 or not line[: spaced[0].start()].strip()):
         keep.update(spaced)
-    return [m for m in found if m in keep]
+    hits = [m for m in found if m in keep]
+    if not hits:
+        return hits  # 他在工作单位：里表现突出: a label inside a word, no pair on the line
+    # after a first label, one glued to the value before it starts a pair too (…公司岗位：数控车工)
+    glued = [m for m in _KNOWN_LABEL_COLON.finditer(line, hits[0].end())
+             if not any(h.start() <= m.start() < h.end() or m.start() <= h.start() < m.end() for h in found)]
+    return sorted(hits + glued, key=lambda m: m.start())
 
 
 def _followed_by_space(line: str, end: int) -> bool:

@@ -78,6 +78,15 @@ def test_every_short_field_ends_at_a_label_it_does_not_know(line, expected):
     assert value == expected
 
 
+def test_a_label_glued_to_the_value_before_it_still_ends_that_value():
+    from parsers.fields import text_pairs
+
+    assert list(text_pairs("推荐单位（盖章）：武汉市江岸区总工会填表日期：2018年8月")) == [
+        ("recommending_unit", "武汉市江岸区总工会")]
+    assert list(text_pairs("工作单位：重庆长安汽车股份有限公司岗位：数控车工")) == [
+        ("employer", "重庆长安汽车股份有限公司"), ("position", "数控车工")]
+
+
 # --- one character per box ----------------------------------------------------------------------------
 
 
