@@ -335,26 +335,8 @@ def _build_nominee(index: int, person: _Person, profile: Profile,
     )
 
 
-def assemble(
-    message: Message,
-    documents: dict[int, ParsedDocument],
-    profile: Profile,
-    probes: dict[int, MediaProbe] | None = None,
-    scans: dict[int, ParsedDocument] | None = None,
-) -> Submission:
-    """`documents`, `probes` and `scans` map an attachment's index in `message.attachments` to what was read.
-
-    `probes` are the photos and videos as parsers.media read them; without one, a picture's
-    role comes from its name alone. `scans` are scans of the form (image-only PDFs, pictures
-    of the page) read by OCR (parsers/ocr.py): one that reads as the form is a `form_scan`
-    whose fields count, with the source "ocr".
-    """
-    material, unsupported = _material(message, documents, probes or {}, scans or {}, profile)
-    links = find_links(message.body_text, message.body_html)
-    if material and not links and all(_blank_form(f) for f in material):
-        # a question with the empty form attached (how do I fill this in?): no nomination (CONTRACT §3)
-        return Submission(message=message, nominees=(), unsupported=tuple(unsupported), has_material=False)
-
+def _people(material: list[NominationFile]) -> list[_Person]:
+    """One person per nominee among the forms; unreadable forms and lone scans are people too."""
     forms = [(f, dict(f.document.fields), "ocr" if f.role == "form_scan" else _source_of(f.attachment))
              for f in material if f.role == "form" or (f.role == "form_scan" and f.document and f.document.fields)]
     people = _group_forms(forms)
@@ -378,7 +360,12 @@ def assemble(
     if not people and scans:
         # the only form is a scan or photo of the page: one nominee until it is read
         people.append(_Person(files=scans))
+    return people
 
+
+def _place(material: list[NominationFile], people: list[_Person]) -> tuple[list[NominationFile], list[NominationFile]]:
+    """Every other file given to its person; (what fits no one and staff must place, what
+    belongs to the message as a whole)."""
     placed = {id(nf.attachment) for person in people for nf in person.files}
     unassigned: list[NominationFile] = []
     shared: list[NominationFile] = []
@@ -395,7 +382,31 @@ def assemble(
             unassigned.append(nf)
         else:
             shared.append(nf)
+    return unassigned, shared
 
+
+def assemble(
+    message: Message,
+    documents: dict[int, ParsedDocument],
+    profile: Profile,
+    probes: dict[int, MediaProbe] | None = None,
+    scans: dict[int, ParsedDocument] | None = None,
+) -> Submission:
+    """`documents`, `probes` and `scans` map an attachment's index in `message.attachments` to what was read.
+
+    `probes` are the photos and videos as parsers.media read them; without one, a picture's
+    role comes from its name alone. `scans` are scans of the form (image-only PDFs, pictures
+    of the page) read by OCR (parsers/ocr.py): one that reads as the form is a `form_scan`
+    whose fields count, with the source "ocr".
+    """
+    material, unsupported = _material(message, documents, probes or {}, scans or {}, profile)
+    links = find_links(message.body_text, message.body_html)
+    if material and not links and all(_blank_form(f) for f in material):
+        # a question with the empty form attached (how do I fill this in?): no nomination (CONTRACT §3)
+        return Submission(message=message, nominees=(), unsupported=tuple(unsupported), has_material=False)
+
+    people = _people(material)
+    unassigned, shared = _place(material, people)
     nominees = tuple(_build_nominee(i, person, profile, _links_of(person, people, links)) for i, person in enumerate(people))
     # a large-attachment link is nomination material too (CONTRACT §3)
     has_material = bool(material or message.unsafe or message.unreadable_archives or links)
