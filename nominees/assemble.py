@@ -209,10 +209,6 @@ def _material(message: Message, documents: dict[int, ParsedDocument], probes: di
     does not use; and, where no attachment is the form, the form typed into the mail's body."""
     material: list[NominationFile] = []
     unsupported: list[Attachment] = []
-    # beside a form that came as text, a scan read by OCR only says whether it is a page of the
-    # form (for the seal): its fields, read less surely, never make a second nominee
-    text_form = any(_role_of(a, documents.get(i)) == "form" for i, a in enumerate(message.attachments)
-                    if category_of(a) == "document")
     for index, attachment in enumerate(message.attachments):
         if is_signature_image(attachment):
             continue
@@ -223,7 +219,7 @@ def _material(message: Message, documents: dict[int, ParsedDocument], probes: di
         read = scans.get(index)
         if read is not None and not _form_page(read, attachment.filename):
             role, document = "other", read  # a cover letter or envelope: its seal is not the form's
-        elif read is not None and read.kind == "form" and read.unreadable is None and not text_form:
+        elif read is not None and read.kind == "form" and read.unreadable is None:
             role, document = "form_scan", read
         material.append(NominationFile(attachment, role, document, probe))
     if not any(f.role == "form" or (f.role == "form_scan" and f.document and f.document.fields) for f in material):
@@ -339,7 +335,16 @@ def _people(material: list[NominationFile]) -> list[_Person]:
     """One person per nominee among the forms; unreadable forms and lone scans are people too."""
     forms = [(f, dict(f.document.fields), "ocr" if f.role == "form_scan" else _source_of(f.attachment))
              for f in material if f.role == "form" or (f.role == "form_scan" and f.document and f.document.fields)]
-    people = _group_forms(forms)
+    if any(f.role == "form" for f, _, _ in forms):
+        # beside forms that came as text, a scan read by OCR joins the person it names (the
+        # stamped copy of their form); read less surely, it never makes a nominee of its own
+        people = _group_forms([item for item in forms if item[0].role == "form"])
+        for scan, fields, source in (item for item in forms if item[0].role == "form_scan"):
+            owner = next((p for p in people if _same_person(p, fields)), None)
+            if owner is not None:
+                owner.forms.append((scan, fields, source))
+    else:
+        people = _group_forms(forms)
     for person in people:
         person.files.extend(nf for nf, _, _ in person.forms)
 

@@ -245,3 +245,17 @@ def test_a_letterhead_form_stamped_in_its_body_keeps_its_seal():
     verdict, shown = judged(nomination_mail([("附件1.docx", forms.letterhead_form_docx(values, stamped=True)), *PHOTOS]))
     assert shown["status"] == "accepted", codes(shown)
     assert shown["nominees"][0]["seal"]["present"] is True
+
+
+def test_a_districts_unnamed_stamped_scans_go_to_the_people_they_name():
+    from tests.builders import seals
+
+    people = [FormValues(name="张三", id_number=id_number(sequence="111")),
+              FormValues(name="李四", gender="女", id_number=id_number(sequence="222"))]
+    files = [(f"附件{k}.docx", forms.bayu_form_docx(v, stamped=False)) for k, v in enumerate(people, 1)]
+    files += [(f"附件{k}.pdf", seals.ocr_scan(k, "scan_pdf", values=v)[0]) for k, v in enumerate(people, 3)]
+    files += [(f"{v.name}照片{i}.jpg", photo_jpeg(i)) for v in people for i in range(4)]
+    verdict, shown = judged(nomination_mail(files))
+    assert shown["status"] == "accepted", codes(shown)
+    wheres = {n["fields"]["name"]: n["seal"]["where"] for n in shown["nominees"]}
+    assert wheres == {"张三": "附件3.pdf p1", "李四": "附件4.pdf p1"}
