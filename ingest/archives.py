@@ -337,8 +337,19 @@ def unpack_tnef(attachment: Attachment, limits: Limits) -> list[Attachment] | No
     none for one that only carries the body's formatting (a question typed in Outlook is no
     material); None when it cannot be read or breaks the limits (it then stays as it came).
 
-    tnefparse reads the bytes already in memory in one pass; the count and size are held to
-    the archive limits all the same, so a winmail.dat is never a way round them."""
+    tnefparse copies the rest of the file for each attribute it reads, so a crafted file of
+    many small attributes costs time and memory without end: it runs in a child under the
+    per-file limits, like an archive, and the count and size of what it finds are held to the
+    archive limits, so that a winmail.dat is never a way round them."""
+    try:
+        return run_limited(_unpack_tnef, attachment, limits, seconds=limits.file_parse_seconds,
+                           memory_bytes=limits.file_parse_memory_bytes)
+    except (LimitExceeded, ChildCrashed):
+        return None
+
+
+def _unpack_tnef(attachment: Attachment, limits: Limits) -> list[Attachment] | None:
+    """Runs in the child: see unpack_tnef."""
     from tnefparse.tnef import TNEF as Tnef
 
     try:

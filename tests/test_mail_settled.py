@@ -161,3 +161,20 @@ def test_a_form_pasted_into_the_body_is_read_as_the_form():
     assert verdict["status"] == "accepted", codes(verdict)
     [nominee] = verdict["nominees"]
     assert nominee["fields"]["name"] == "张三" and nominee["fields"]["channel"] == "self"
+
+
+def test_a_crafted_winmail_dat_of_endless_small_attributes_is_cut_off_and_kept_as_it_came():
+    import struct
+    import time
+
+    from campaigns.limits import DEFAULT_LIMITS
+    from ingest.mime import parse_message
+
+    tiny = struct.pack("<BHHI", 1, 0x0001, 0x0006, 1) + b"x" + struct.pack("<H", ord("x"))  # 1 byte of nothing known
+    packed = struct.pack("<IH", 0x223E9F78, 1) + tiny * 300_000  # each attribute makes tnefparse copy the rest
+    raw = eml.message(eml.multipart("mixed", eml.text("推荐材料"),
+                                    eml.attachment(packed, 'name="winmail.dat"', ctype="application/ms-tnef")))
+    started = time.monotonic()
+    message = parse_message(raw, limits=DEFAULT_LIMITS.model_copy(update={"file_parse_seconds": 2}))
+    assert time.monotonic() - started < 10
+    assert [a.filename for a in message.attachments] == ["winmail.dat"]
