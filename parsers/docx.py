@@ -372,6 +372,17 @@ def _form_checkbox_glyph(fld_char: etree._Element) -> str:
 _RUNNING_PART = re.compile(r"^word/(?:header|footer)\d*\.xml$", re.IGNORECASE)
 
 
+def has_running_parts(data: bytes) -> bool:
+    """Whether the package has headers or footers with relationships (pictures among them maybe):
+    its directory only, read without inflating anything."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            return any(_RUNNING_PART.match(_part_of(name)) for name in package.namelist()
+                       if name.startswith("word/_rels/") and name.endswith(".rels"))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
 def without_running_pictures(data: bytes) -> bytes:
     """The package without the pictures only its headers and footers show (a letterhead's red
     logo), for the seal reader, which looks at every picture in word/media; the bytes as they
