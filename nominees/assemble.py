@@ -212,6 +212,10 @@ def _material(message: Message, documents: dict[int, ParsedDocument], probes: di
     does not use; and, where no attachment is the form, the form typed into the mail's body."""
     material: list[NominationFile] = []
     unsupported: list[Attachment] = []
+    # only beside a form that came as text is a page OCR does not see as the form set aside: a
+    # lone photo of the form whose grid was not found still goes to staff as the form
+    text_form = any(d.kind == "form" and d.unreadable is None and d.content is not None and d.content.text.strip()
+                    for d in documents.values())
     for index, attachment in enumerate(message.attachments):
         if is_signature_image(attachment):
             continue
@@ -220,7 +224,7 @@ def _material(message: Message, documents: dict[int, ParsedDocument], probes: di
         document, probe = documents.get(index), probes.get(index)
         role = _role_of(attachment, document, probe)
         read = scans.get(index)
-        if read is not None and not _form_page(read, attachment.filename):
+        if read is not None and text_form and not _form_page(read, attachment.filename):
             role, document = "other", read  # a cover letter or envelope: its seal is not the form's
         elif read is not None and read.kind == "form" and read.unreadable is None:
             role, document = "form_scan", read
