@@ -54,10 +54,12 @@ def read_scans(message: Message, documents: dict[int, ParsedDocument], probes: d
                     for d in documents.values())
     if text_form and not (profile.seal.required_for_channels or profile.seal.record_when_seen):
         return {}
-    from parsers import ocr
-
     wanted = [index for index, attachment in enumerate(message.attachments)
               if _is_scan(attachment, documents.get(index), probes.get(index))][:MAX_SCANS]
+    if not wanted:
+        return {}  # OpenCV and the OCR engine are not loaded for a message without scans
+    from parsers import ocr
+
     files = [(message.attachments[index].data, message.attachments[index].filename) for index in wanted]
     read = dict(zip(wanted, ocr.read_scans(files, profile.form.title_keywords, profile.limits)))
     return {index: document for index, document in read.items() if document is not None}
