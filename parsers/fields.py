@@ -17,8 +17,11 @@ LABELS: dict[str, str] = {
     "政治面貌": "politics",
     "文化程度": "education", "学历": "education",
     "身份证号": "id_number", "身份证号码": "id_number", "公民身份号码": "id_number",
+    "公民身份证号码": "id_number", "身份证件号码": "id_number",  # also
     "联系电话": "phone", "手机": "phone", "手机号码": "phone", "联系方式": "phone",
+    "手机号": "phone", "移动电话": "phone", "联系手机": "phone",  # also
     "工作单位": "employer", "单位名称": "employer", "所在单位": "employer",
+    "现工作单位": "employer", "工作单位名称": "employer",  # also
     "岗位": "position", "职务": "position", "工种": "position", "从事职业": "position",
     "岗位/工种": "position",
     "技术等级": "skill_level", "技能等级": "skill_level", "职称": "skill_level",

@@ -259,3 +259,15 @@ def test_a_districts_unnamed_stamped_scans_go_to_the_people_they_name():
     assert shown["status"] == "accepted", codes(shown)
     wheres = {n["fields"]["name"]: n["seal"]["where"] for n in shown["nominees"]}
     assert wheres == {"张三": "附件3.pdf p1", "李四": "附件4.pdf p1"}
+
+
+@pytest.mark.parametrize("label, field, value", [
+    ("公民身份证号码", "id_number", "500103198005121234"), ("身份证件号码", "id_number", "500103198005121234"),
+    ("手机号", "phone", "13812345678"), ("移动电话", "phone", "13812345678"),
+    ("现工作单位", "employer", "重庆长安汽车股份有限公司"),
+])
+def test_more_wordings_of_the_same_labels_on_real_forms(label, field, value):
+    from parsers.fields import table_pairs
+    from parsers.types import Table
+
+    assert dict(table_pairs(Table(((label, value, "民族", "汉族"),)))) == {field: value, "ethnicity": "汉族"}
