@@ -213,7 +213,7 @@ class _Walker:
             cell = _Cell(tc, row.table)
             span = max(1, cell.grid_span)
             if not _continues_merge(tc):  # a merged cell's text stands once, in the cell where it starts
-                cell_blocks = self.blocks(tc)
+                cell_blocks = _boxes_as_text(self.blocks(tc))
                 texts.append("\n".join(b for b in cell_blocks if isinstance(b, str)))
                 inner.extend(b for b in cell_blocks if isinstance(b, Table))
                 starts.append(column)
@@ -297,6 +297,16 @@ class _Walker:
                     self.graphic(choice, boxes)
             elif tag != _w("object"):  # an embedded object's preview is not a picture
                 self.graphic(child, boxes)
+
+
+def _boxes_as_text(blocks: list[str | Table]) -> list[str | Table]:
+    """A cell holding only a one-row table of one-character boxes (an ID number typed into an
+    inserted row of 18 boxes) holds those characters as its text."""
+    if len(blocks) == 1 and isinstance(blocks[0], Table) and len(blocks[0].rows) == 1:
+        row = blocks[0].rows[0]
+        if len(row) >= 6 and all(len(cell.strip()) <= 1 for cell in row):
+            return ["".join(cell.strip() for cell in row)]
+    return blocks
 
 
 def _continues_merge(tc) -> bool:

@@ -44,6 +44,9 @@ OTHER_LABELS = frozenset({
 })
 # fields whose value runs over several lines or paragraphs
 LONG_FIELDS = frozenset({"deeds", "honors", "unit_opinion"})
+# fields written in digits, whose boxes forms group (6 + 8 + 4 for an ID number)
+DIGIT_FIELDS = frozenset({"id_number", "phone"})
+_DIGIT_GROUP = re.compile(r"\s*[0-9０-９Xx]{0,8}\s*")
 # fields answered by marking one of printed options, which may stand one per cell
 OPTION_FIELDS = frozenset({"channel", "gender", "frontline", "unit_category"})
 
@@ -155,6 +158,8 @@ def _right_value(field: str, right: list[str]) -> str:
         cells.append(cell)
     if len(cells) >= 2 and all(len(cell.strip()) <= 1 for cell in cells):
         return "".join(cell.strip() for cell in cells)
+    if field in DIGIT_FIELDS and len(cells) >= 2 and all(_DIGIT_GROUP.fullmatch(cell) for cell in cells):
+        return "".join(cell.strip() for cell in cells)  # 500103 | 19800512 | 1234: boxes in groups
     if field in OPTION_FIELDS:
         return " ".join(option for option in cells if option.strip())
     return _until_unknown_label(field, right[0])

@@ -271,3 +271,33 @@ def test_more_wordings_of_the_same_labels_on_real_forms(label, field, value):
     from parsers.types import Table
 
     assert dict(table_pairs(Table(((label, value, "民族", "汉族"),)))) == {field: value, "ethnicity": "汉族"}
+
+
+def test_id_number_in_boxes_grouped_six_eight_four_is_read_whole():
+    from parsers.fields import table_pairs
+    from parsers.types import Table
+
+    row = ("身份证号码", "500103", "19800512", "123X", "性别", "男")
+    assert dict(table_pairs(Table((row,)))) == {"id_number": "50010319800512123X", "gender": "男"}
+
+
+def test_id_number_in_a_row_of_boxes_inserted_into_its_cell_is_read_whole():
+    import io
+
+    from docx import Document
+
+    from parsers.docx import read_docx
+    from parsers.fields import extract_fields
+
+    document = Document()
+    document.add_paragraph("“巴渝工匠”推荐表")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "姓名", "张三"
+    table.cell(1, 0).text = "身份证号码"
+    boxes = table.cell(1, 1).add_table(rows=1, cols=18)
+    for k, digit in enumerate("500103198005121234"):
+        boxes.cell(0, k).text = digit
+    buffer = io.BytesIO()
+    document.save(buffer)
+    fields = extract_fields(read_docx(buffer.getvalue()))
+    assert fields["id_number"] == "500103198005121234"
