@@ -178,3 +178,16 @@ def test_a_crafted_winmail_dat_of_endless_small_attributes_is_cut_off_and_kept_a
     message = parse_message(raw, limits=DEFAULT_LIMITS.model_copy(update={"file_parse_seconds": 2}))
     assert time.monotonic() - started < 10
     assert [a.filename for a in message.attachments] == ["winmail.dat"]
+
+
+def test_a_form_table_pasted_into_an_html_body_is_read_as_the_form():
+    rows = [("姓名", "张三", "性别", "男"), ("身份证号码", ZHANG.id_number, "联系电话", "13812345678"),
+            ("工作单位", "重庆长安汽车股份有限公司", "岗位/工种", "数控车工"),
+            ("推荐方式", "组织推荐（ ）社会举荐（ ）个人自荐（√）", "主要事迹", "。".join(forms.DEEDS))]
+    table = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    html = f"<html><body><div>您好，推荐表贴在下面：</div><p>“巴渝工匠”推荐表</p><table border=1>{table}</table></body></html>"
+    photos = [eml.attachment(photo_jpeg(i), f'name="{eml.b_words(f"张三照片{i}.jpg")}"', ctype="image/jpeg")
+              for i in range(1, 5)]
+    verdict = shown(eml.message(eml.multipart("mixed", eml.text(html, "html", "UTF-8"), *photos), mailer="Foxmail 7.2"))
+    assert verdict["status"] == "accepted", codes(verdict)
+    assert verdict["nominees"][0]["fields"]["channel"] == "self"
