@@ -413,8 +413,10 @@ def assemble(
     """
     material, unsupported = _material(message, documents, probes or {}, scans or {}, profile)
     links = find_links(message.body_text, message.body_html)
-    if material and not links and all(_blank_form(f) for f in material):
-        # a question with the empty form attached (how do I fill this in?): no nomination (CONTRACT §3)
+    blank = [f for f in material if _blank_form(f)]
+    if blank and not links and all(f in blank or (f.role == "other" and f.unreadable is None) for f in material):
+        # a question with the empty form attached (how do I fill this in?), the notice beside it
+        # perhaps: no nomination (CONTRACT §3)
         return Submission(message=message, nominees=(), unsupported=tuple(unsupported), has_material=False)
 
     people = _people(material)

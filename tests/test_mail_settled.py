@@ -191,3 +191,12 @@ def test_a_form_table_pasted_into_an_html_body_is_read_as_the_form():
     verdict = shown(eml.message(eml.multipart("mixed", eml.text(html, "html", "UTF-8"), *photos), mailer="Foxmail 7.2"))
     assert verdict["status"] == "accepted", codes(verdict)
     assert verdict["nominees"][0]["fields"]["channel"] == "self"
+
+
+def test_a_blank_form_and_the_notice_attached_to_a_question_are_not_a_submission():
+    blank = FormValues(name="", gender="", id_number="", phone="", employer="", position="", channel="",
+                       recommending_unit="", deeds=(), honors="", unit_opinion="")
+    notice = forms.writeup_docx(300, title="关于开展2017年度“巴渝工匠”评选活动的通知")
+    raw = nomination_mail([("附件：推荐表.docx", forms.bayu_form_docx(blank, stamped=False)), ("通知.docx", notice)],
+                          body="您好，我们是企业工会，请问附件的表格由谁盖章？")
+    assert codes(shown(raw)) == ["NOT_SUBMISSION"]
