@@ -59,7 +59,7 @@ def _parse(raw: bytes, limits: Limits, received_at: datetime | None, received_at
     defects.extend(walked.defects)
     leaves = [(leaf, *_role(leaf.part, hint)) for leaf in walked.leaves]
     body_text, body_html, referenced = _bodies(walked, leaves, hint)
-    files = _attachments(leaves, referenced)
+    files = _outlook_unpacked(_attachments(leaves, referenced), limits)
     expansion = archives.expand_attachments(files, limits) if _has_archive(files) else None
     if expansion is not None:
         defects.extend(expansion.defects)
@@ -151,6 +151,8 @@ def _role(part: MimePart, hint: str | None) -> tuple[str, str]:
     ctype = parts.content_type(part)
     if ctype in parts.REFERENCES:
         return "skip", ""  # a pointer to content elsewhere (external-body) or a fragment of it (partial)
+    if ctype == "application/applefile":
+        return "skip", ""  # Apple Mail's resource fork beside the file (multipart/appledouble): no file of the sender's
     filename = names.part_filename(part, parts.charset(part) or hint)
     if filename or parts.disposition(part) == "attachment":
         return "file", filename
@@ -222,6 +224,17 @@ def _attachments(leaves: list[_Classified], referenced: set[str]) -> list[Attach
             )
         )
     return files
+
+
+def _outlook_unpacked(files: list[Attachment], limits: Limits) -> list[Attachment]:
+    """Each Outlook winmail.dat replaced by the files in it; AppleDouble forks dropped unseen."""
+    out: list[Attachment] = []
+    for file in files:
+        if archives.is_apple_double(file.data):
+            continue
+        inner = archives.unpack_tnef(file, limits) if archives.is_tnef(file) else None
+        out.extend(inner if inner is not None else [file])
+    return out
 
 
 def _has_archive(files: list[Attachment]) -> bool:

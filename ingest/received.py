@@ -11,7 +11,10 @@ from core.times import SHANGHAI
 _NUMERIC_ZONE = re.compile(r"[+-]\d{4}\b")
 # Servers in China print their zone as "CST" (China Standard Time); parsedate reads it as
 # US Central, fourteen hours off.
-_CHINA_CST = re.compile(r"\bCST\b")
+_CHINA_CST = re.compile(r"\bCST\b", re.IGNORECASE)
+_COMMENT = re.compile(r"\(([^()]*)\)")
+# GMT+0800, GMT+08:00, UTC+8 (JavaScript and some webmail write the offset after the zone's name)
+_NAMED_OFFSET = re.compile(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b", re.IGNORECASE)
 _ANY_ZONE = re.compile(r"[+-]\d{4}\b|\b(UTC?|GMT|Z|[ECMP][SD]T)\b", re.IGNORECASE)
 
 
@@ -24,9 +27,7 @@ def parse_date(text: str | None) -> datetime | None:
     """An RFC 5322 date as a timezone-aware datetime, or None when it cannot be read."""
     if not text:
         return None
-    text = text.strip()[:200]
-    if not _NUMERIC_ZONE.search(text):
-        text = _CHINA_CST.sub("+0800", text)
+    text = _plain_zone(text.strip()[:200])
     try:
         parts = parsedate_tz(text)
         if parts is None or not 1980 <= parts[0] <= 2200:
@@ -38,6 +39,23 @@ def parse_date(text: str | None) -> datetime | None:
         return moment.replace(tzinfo=timezone(timedelta(seconds=parts[9] or 0)))
     except (ValueError, TypeError, OverflowError, IndexError):  # Feb 30, a zone of +9999
         return None
+
+
+def _plain_zone(text: str) -> str:
+    """The date with its zone as parsedate reads it: a numeric offset, written or meant.
+
+    An offset given in numbers stands (in a comment too: `CST(+0800)`); `CST` alone, in any
+    case and in a comment too, is China's +0800, as Chinese servers mean it (CONTRACT §3)."""
+    text = _NAMED_OFFSET.sub(lambda m: f"{m.group(1)}{int(m.group(2)):02d}{m.group(3) or '00'}", text)
+    comments = " ".join(_COMMENT.findall(text))
+    text = _COMMENT.sub(" ", text).strip()
+    if not _NUMERIC_ZONE.search(text):
+        zone = _NUMERIC_ZONE.search(comments)
+        if zone:
+            text = f"{_CHINA_CST.sub(' ', text).strip()} {zone.group(0)}"
+        elif _CHINA_CST.search(text) or _CHINA_CST.search(comments):
+            text = f"{_CHINA_CST.sub(' ', text).strip()} +0800"
+    return text
 
 
 def received_date(received_header: str) -> datetime | None:

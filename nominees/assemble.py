@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import warnings
 from dataclasses import dataclass, field
 
 from campaigns.schema import Profile
@@ -14,15 +16,22 @@ from nominees.normalise import (
     clean_id_number,
     clean_name,
     clean_text,
+    clean_unit,
     clean_yes_no,
     phone_candidates,
+    unit_from_opinion,
 )
 from nominees.types import NominationFile, Nominee, Role, Submission
+from parsers.classify import LETTER_TITLE, heading
+from parsers.fields import extract_fields
 from parsers.links import LargeAttachmentLink, find_links
 from parsers.media import MediaProbe
+from parsers.text import pasted_form
 from parsers.types import ParsedDocument
 from parsers.wordcount import count_chars
 
+# a picture inside the HTML body is a photo from 0.3 megapixels up (640×480); logos and banners are smaller
+INLINE_PHOTO_MIN_PIXELS = 300_000
 # A file whose name says it is the form counts as the form even when it cannot be read.
 FORM_FILE_WORDS = ("推荐表", "申报表", "登记表", "推荐人选")
 PHOTO_FILE_WORDS = ("照片", "工作照", "生活照", "图片", "相片")
@@ -63,8 +72,26 @@ def _source_of(attachment: Attachment) -> str:
 
 
 def is_signature_image(attachment: Attachment) -> bool:
-    """Logos and pasted pictures shown inside the HTML body are not nomination material."""
-    return bool(attachment.content_id) and attachment.inline and attachment.category == "image"
+    """Logos and banners shown inside the HTML body are not nomination material; a photo put into
+    the body (QQ Mail's and Foxmail's 插入图片) is, like an attached one (CONTRACT §3)."""
+    if not (attachment.content_id and attachment.inline and attachment.category == "image"):
+        return False
+    return _pixels(attachment.data) < INLINE_PHOTO_MIN_PIXELS
+
+
+def _pixels(data: bytes) -> int:
+    """Width × height from the picture's header, without decoding it; a picture that does not
+    open counts as large, so that it is probed and judged like an attachment."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a bomb's warning: the probe judges it
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+    except Exception:  # noqa: BLE001 - Pillow raises anything on hostile bytes
+        return INLINE_PHOTO_MIN_PIXELS
+    return width * height
 
 
 def _name_says_form(filename: str) -> bool:
@@ -142,12 +169,14 @@ def _image_role(attachment: Attachment, probe: MediaProbe | None) -> Role:
     Everything else is a photo.
     """
     if probe is not None and probe.decodable:
-        if probe.page_like:
+        if probe.page_like and not (LETTER_TITLE.search(attachment.filename) and not _name_says_form(attachment.filename)):
             return "form_scan"
         if probe.portrait_like:
             return "other"
     if _name_says_form(attachment.filename):
         return "form_scan"
+    if LETTER_TITLE.search(attachment.filename):
+        return "other"  # 推荐函.jpg: a letter, not the form, whatever its page looks like
     if any(word in attachment.filename for word in PORTRAIT_FILE_WORDS):
         return "other"
     return "photo"
@@ -173,6 +202,62 @@ def _role_of(attachment: Attachment, document: ParsedDocument | None, probe: Med
     return "other"
 
 
+INFERRED = "inferred"  # a field's source when it was not written in its own cell but read from another
+
+
+def _material(message: Message, documents: dict[int, ParsedDocument], probes: dict[int, MediaProbe],
+              scans: dict[int, ParsedDocument], profile: Profile) -> tuple[list[NominationFile], list[Attachment]]:
+    """Every attachment that is nomination material with its role; those of a type the campaign
+    does not use; and, where no attachment is the form, the form typed into the mail's body."""
+    material: list[NominationFile] = []
+    unsupported: list[Attachment] = []
+    # only beside a form that came as text is a page OCR does not see as the form set aside: a
+    # lone photo of the form whose grid was not found still goes to staff as the form
+    text_form = any(d.kind == "form" and d.unreadable is None and d.content is not None and d.content.text.strip()
+                    for d in documents.values())
+    for index, attachment in enumerate(message.attachments):
+        if is_signature_image(attachment):
+            continue
+        if attachment.category == "other":
+            unsupported.append(attachment)
+        document, probe = documents.get(index), probes.get(index)
+        role = _role_of(attachment, document, probe)
+        read = scans.get(index)
+        if read is not None and text_form and not _form_page(read, attachment.filename):
+            role, document = "other", read  # a cover letter or envelope: its seal is not the form's
+        elif read is not None and read.kind == "form" and read.unreadable is None:
+            role, document = "form_scan", read
+        material.append(NominationFile(attachment, role, document, probe))
+    if not any(f.role == "form" or (f.role == "form_scan" and f.document and f.document.fields) for f in material):
+        pasted = pasted_form(message.body_text, profile.form.title_keywords) if message.body_text else None
+        if pasted is not None:
+            body = Attachment(filename=pasted.filename, data=message.body_text.encode("utf-8"),
+                              media_type="text/plain", declared_type="text/plain", inline=True)
+            material.insert(0, NominationFile(body, "form", pasted))
+    return material, unsupported
+
+
+def _form_page(read: ParsedDocument, filename: str) -> bool:
+    """Whether a scan read by OCR is a page of the form: read as the form, or a ruled table with
+    the form's labels (the second page: 主要事迹, 推荐单位意见 and the seal) under no letter's title.
+    A page without a ruled table (a cover letter, an envelope) is not, unless its name says it is
+    the form: a scan OCR could not make out stays the form's, for staff."""
+    if read.kind == "form":
+        return True
+    if read.content is None:
+        return _name_says_form(filename)
+    if LETTER_TITLE.search(heading(read.content)):
+        return False
+    return bool(extract_fields(read.content))
+
+
+def _blank_form(nf: NominationFile) -> bool:
+    """A form with neither a name nor an ID number written in: the empty form itself."""
+    fields = nf.document.fields if nf.document is not None else {}
+    return (nf.role == "form" and nf.unreadable is None
+            and not clean_name(fields.get("name", "")) and not clean_id_number(fields.get("id_number", "")))
+
+
 def _merged_fields(person: _Person) -> tuple[dict[str, str], dict[str, str]]:
     raw: dict[str, str] = {}
     sources: dict[str, str] = {}
@@ -181,6 +266,11 @@ def _merged_fields(person: _Person) -> tuple[dict[str, str], dict[str, str]]:
             if value and key not in raw:
                 raw[key] = value
                 sources[key] = source
+    if not clean_unit(raw.get("recommending_unit", "")):
+        # the Chongqing form has no 推荐单位 cell: its 推荐单位意见 names the unit (经…研究, under the seal)
+        unit = unit_from_opinion(raw.get("unit_opinion", ""))
+        if unit:
+            raw["recommending_unit"], sources["recommending_unit"] = unit, INFERRED
     return raw, sources
 
 
@@ -191,6 +281,7 @@ def _normalised(raw: dict[str, str], profile: Profile) -> dict[str, str]:
         "gender": clean_gender,
         "frontline": clean_yes_no,
         "unit_category": clean_choice,
+        "recommending_unit": clean_unit,
     }
     fields = {key: cleaners.get(key, clean_text)(value) for key, value in raw.items()}
     if "channel" in raw:
@@ -246,38 +337,20 @@ def _build_nominee(index: int, person: _Person, profile: Profile,
     )
 
 
-def assemble(
-    message: Message,
-    documents: dict[int, ParsedDocument],
-    profile: Profile,
-    probes: dict[int, MediaProbe] | None = None,
-    scans: dict[int, ParsedDocument] | None = None,
-) -> Submission:
-    """`documents`, `probes` and `scans` map an attachment's index in `message.attachments` to what was read.
-
-    `probes` are the photos and videos as parsers.media read them; without one, a picture's
-    role comes from its name alone. `scans` are scans of the form (image-only PDFs, pictures
-    of the page) read by OCR (parsers/ocr.py): one that reads as the form is a `form_scan`
-    whose fields count, with the source "ocr".
-    """
-    probes, scans = probes or {}, scans or {}
-    material: list[NominationFile] = []
-    unsupported: list[Attachment] = []
-    for index, attachment in enumerate(message.attachments):
-        if is_signature_image(attachment):
-            continue
-        if attachment.category == "other":
-            unsupported.append(attachment)
-        document, probe = documents.get(index), probes.get(index)
-        role = _role_of(attachment, document, probe)
-        read = scans.get(index)
-        if read is not None and read.kind == "form" and read.unreadable is None:
-            role, document = "form_scan", read
-        material.append(NominationFile(attachment, role, document, probe))
-
+def _people(material: list[NominationFile]) -> list[_Person]:
+    """One person per nominee among the forms; unreadable forms and lone scans are people too."""
     forms = [(f, dict(f.document.fields), "ocr" if f.role == "form_scan" else _source_of(f.attachment))
              for f in material if f.role == "form" or (f.role == "form_scan" and f.document and f.document.fields)]
-    people = _group_forms(forms)
+    if any(f.role == "form" for f, _, _ in forms):
+        # beside forms that came as text, a scan read by OCR joins the person it names (the
+        # stamped copy of their form); read less surely, it never makes a nominee of its own
+        people = _group_forms([item for item in forms if item[0].role == "form"])
+        for scan, fields, source in (item for item in forms if item[0].role == "form_scan"):
+            owner = next((p for p in people if _same_person(p, fields)), None)
+            if owner is not None:
+                owner.forms.append((scan, fields, source))
+    else:
+        people = _group_forms(forms)
     for person in people:
         person.files.extend(nf for nf, _, _ in person.forms)
 
@@ -298,7 +371,12 @@ def assemble(
     if not people and scans:
         # the only form is a scan or photo of the page: one nominee until it is read
         people.append(_Person(files=scans))
+    return people
 
+
+def _place(material: list[NominationFile], people: list[_Person]) -> tuple[list[NominationFile], list[NominationFile]]:
+    """Every other file given to its person; (what fits no one and staff must place, what
+    belongs to the message as a whole)."""
     placed = {id(nf.attachment) for person in people for nf in person.files}
     unassigned: list[NominationFile] = []
     shared: list[NominationFile] = []
@@ -315,8 +393,33 @@ def assemble(
             unassigned.append(nf)
         else:
             shared.append(nf)
+    return unassigned, shared
 
+
+def assemble(
+    message: Message,
+    documents: dict[int, ParsedDocument],
+    profile: Profile,
+    probes: dict[int, MediaProbe] | None = None,
+    scans: dict[int, ParsedDocument] | None = None,
+) -> Submission:
+    """`documents`, `probes` and `scans` map an attachment's index in `message.attachments` to what was read.
+
+    `probes` are the photos and videos as parsers.media read them; without one, a picture's
+    role comes from its name alone. `scans` are scans of the form (image-only PDFs, pictures
+    of the page) read by OCR (parsers/ocr.py): one that reads as the form is a `form_scan`
+    whose fields count, with the source "ocr".
+    """
+    material, unsupported = _material(message, documents, probes or {}, scans or {}, profile)
     links = find_links(message.body_text, message.body_html)
+    blank = [f for f in material if _blank_form(f)]
+    if blank and not links and all(f in blank or (f.role == "other" and f.unreadable is None) for f in material):
+        # a question with the empty form attached (how do I fill this in?), the notice beside it
+        # perhaps: no nomination (CONTRACT §3)
+        return Submission(message=message, nominees=(), unsupported=tuple(unsupported), has_material=False)
+
+    people = _people(material)
+    unassigned, shared = _place(material, people)
     nominees = tuple(_build_nominee(i, person, profile, _links_of(person, people, links)) for i, person in enumerate(people))
     # a large-attachment link is nomination material too (CONTRACT §3)
     has_material = bool(material or message.unsafe or message.unreadable_archives or links)

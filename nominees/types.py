@@ -41,7 +41,9 @@ class Nominee:
     index: int
     fields: dict[str, str]  # normalised values, CONTRACT §2 names; channel is the channel id
     raw_fields: dict[str, str]  # as read, for staff
-    field_sources: dict[str, str]  # field → "docx" | "pdf" | "text" | "ocr"
+    # field → "docx" | "pdf" | "text" | "ocr", or "inferred": read from another field's text
+    # (the recommending unit from 推荐单位意见 on a form without a 推荐单位 cell)
+    field_sources: dict[str, str]
     files: tuple[NominationFile, ...]
     writeup_text: str | None = None
     writeup_source: str | None = None  # the write-up's file name, or "推荐表" for the form's 主要事迹

@@ -12,6 +12,8 @@ HEADING_CHARS = 40  # a longer paragraph is text, not a heading
 GENERIC_FORM_TITLE = re.compile(r"推荐表|申报表|推荐人选|登记表|审批表")
 FORM_NAME = re.compile(r"推荐表|申报表|登记表|审批表")
 WRITEUP_TITLE = re.compile(r"事迹材料|先进事迹|事迹简介|主要事迹|个人事迹|典型事迹|事迹")
+# what comes beside the form and is not it: a unit's cover letter, an envelope (CONTRACT §3)
+LETTER_TITLE = re.compile(r"推荐函|推荐信|介绍信|公函|函告|信封")
 PHOTO_NAME = re.compile(r"照片|工作照|生活照|相片|图片|合影")
 WRITEUP_PROSE_CHARS = (400, 8000)  # a cover letter (推荐函) is shorter; a 事迹材料 runs 800–1500
 HAN = re.compile(r"[\u4e00-\u9fff]")

@@ -1,4 +1,12 @@
-"""Read a .docx from its XML: paragraphs and tables in order, checkboxes as ☑/☐, pictures counted."""
+"""Read a .docx with python-docx: paragraphs and tables in order, checkboxes as ☑/☐, pictures counted.
+
+python-docx parses the main part into its Document and gives the body, its paragraphs, runs,
+tables, rows and cells (their grid span, the columns before a row, vertical merges). Its
+element tree (`element`, lxml) is read directly only for what it does not model: content
+controls (block, row and inline, the checkbox ones among them), legacy FORMCHECKBOX fields,
+w:sym and text typed in a symbol font (Wingdings), horizontal merges, text boxes, equations
+and the pictures counted.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,12 @@ import re
 import zipfile
 from typing import Iterator
 
+from docx.document import Document as DocxDocument
+from docx.oxml import parse_xml
+from docx.table import Table as DocxTable
+from docx.table import _Cell, _Row
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 from lxml import etree
 
 from parsers.types import CHECKED, UNCHECKED, DocumentContent, DocumentUnreadable, Table
@@ -29,8 +43,9 @@ _STRICT_TO_TRANSITIONAL = (
     (b"http://purl.oclc.org/ooxml/officeDocument/math", M.encode()),
 )
 
-# No DTD, no entities, no network: a document declaring an external entity (XXE) is read
-# as if the reference were absent, and nothing is fetched or expanded.
+# Package relationships are read with no DTD, no entities, no network. python-docx parses the
+# main part with entities left unresolved and no network either: a document declaring an
+# external entity (XXE) is read as if the reference were absent, nothing fetched or expanded.
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True, remove_pis=True
 )
@@ -54,6 +69,8 @@ _WRAPPERS = {_w("customXml"), _w("ins"), _w("moveTo"), _w("smartTag"), _w("hyper
              _w("fldSimple"), _w("bdo"), _w("dir"), SDT_CONTENT}
 _BREAKS = {_w("br"): "\n", _w("cr"): "\n", _w("tab"): "\t", _w("ptab"): "\t",
            _w("noBreakHyphen"): "-"}
+# what python-docx's Run.text leaves out or gets wrong: such a run is read from its XML
+_UNMODELLED_IN_RUN = {_w("sym"), _w("fldChar"), _w("drawing"), _w("pict"), ALTERNATE}
 
 # Symbol fonts put their glyphs at 0x20-0xFF (or 0xF020-0xF0FF); only the marks a form uses for
 # a choice matter here. Mappings after the Unicode 7 Wingdings tables: Wingdings 6F-72/A8 are
@@ -74,19 +91,30 @@ _BOX_GLYPHS = set("☐☑☒□■√✓✔") | {CHECKED, UNCHECKED}
 
 def read_docx(data: bytes) -> DocumentContent:
     """The body of a WordprocessingML package (not headers, footers or notes)."""
+    document = _open(data)
+    body = document.element.body
+    if body is None:
+        raise DocumentUnreadable("corrupt", "the main part has no w:body")
+    walker = _Walker(document)
+    blocks = walker.blocks(body)
+    text = "\n".join(_block_text(block) for block in blocks)
+    return DocumentContent(tuple(blocks), text, image_count=walker.images)
+
+
+def _open(data: bytes) -> DocxDocument:
+    """python-docx's Document over the package's main part, found through the package
+    relationships (a main part under another name, ISO Strict, a template or a macro document
+    alike). Only the main part is parsed: docx.Document() parses every part of the package,
+    and Word's styles.xml alone (350 KB) costs each form 10 ms that the fields do not need."""
     with zipfile.ZipFile(io.BytesIO(data)) as package:
         xml = package.read(_main_part_name(package))
     if b"purl.oclc.org/ooxml" in xml:
         for strict, transitional in _STRICT_TO_TRANSITIONAL:
             xml = xml.replace(strict, transitional)
-    root = etree.fromstring(xml, _PARSER)
-    body = root.find(_w("body"))
-    if body is None:
-        raise DocumentUnreadable("corrupt", "the main part has no w:body")
-    walker = _Walker()
-    blocks = walker.blocks(body)
-    text = "\n".join(_block_text(block) for block in blocks)
-    return DocumentContent(tuple(blocks), text, image_count=walker.images)
+    root = parse_xml(xml)
+    if root.tag != _w("document"):
+        raise DocumentUnreadable("corrupt", f"the main part is no w:document ({root.tag})")
+    return DocxDocument(root, None)
 
 
 def _main_part_name(package: zipfile.ZipFile) -> str:
@@ -125,7 +153,8 @@ def _on(element: etree._Element, attribute: str = VAL) -> bool:
 
 
 def _children(element: etree._Element) -> Iterator[etree._Element]:
-    """Children, looking through wrappers (content controls, custom XML, insertions)."""
+    """Children, looking through wrappers (content controls, custom XML, insertions), which
+    python-docx does not model: a form's table inside a content control is still the form."""
     for child in element:
         tag = child.tag
         if tag == SDT:
@@ -143,9 +172,10 @@ def _children(element: etree._Element) -> Iterator[etree._Element]:
 
 
 class _Walker:
-    """Walks a body in reading order; counts pictures as it meets them."""
+    """Walks a body in reading order with python-docx's objects; counts pictures as it meets them."""
 
-    def __init__(self) -> None:
+    def __init__(self, document: DocxDocument) -> None:
+        self.document = document
         self.images = 0
 
     def blocks(self, container: etree._Element) -> list[str | Table]:
@@ -154,65 +184,67 @@ class _Walker:
             if child.tag == P:
                 pieces: list[str] = []
                 boxes: list[str | Table] = []
-                self.inline(child, pieces, boxes)
+                self.inline(Paragraph(child, self.document), child, pieces, boxes)
                 text = "".join(pieces).strip()
                 if text:
                     out.append(text)
                 out.extend(boxes)  # text boxes anchored in the paragraph come after it
             elif child.tag == TBL:
-                out.extend(self.table(child))
+                out.extend(self.table(DocxTable(child, self.document)))
             elif child.tag == _w("pict"):  # misplaced at block level by some writers, still shown
                 self.graphic(child, out)
         return out
 
-    def table(self, tbl: etree._Element) -> list[str | Table]:
+    def table(self, table: DocxTable) -> list[str | Table]:
         rows: list[tuple[str, ...]] = []
         columns: list[tuple[int, ...]] = []
         inner: list[str | Table] = []  # nested tables and text boxes, read after this table
-        for tr in (child for child in _children(tbl) if child.tag == TR):
-            texts, starts = self.row(tr, inner)
+        for tr in (child for child in _children(table._tbl) if child.tag == TR):
+            texts, starts = self.row(_Row(tr, table), inner)
             rows.append(texts)
             columns.append(starts)
         return [Table(tuple(rows), tuple(columns)), *inner]
 
-    def row(self, tr: etree._Element, inner: list) -> tuple[tuple[str, ...], tuple[int, ...]]:
-        grid_before = tr.find(f"{_w('trPr')}/{_w('gridBefore')}")
-        column = _int(grid_before.get(VAL), 0) if grid_before is not None else 0
+    def row(self, row: _Row, inner: list) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        column = row.grid_cols_before
         texts: list[str] = []
         starts: list[int] = []
-        for tc in (child for child in _children(tr) if child.tag == TC):
-            span, continued = _cell_geometry(tc)
-            if not continued:  # a merged cell's text stands once, in the cell where it starts
-                cell_blocks = self.blocks(tc)
+        for tc in (child for child in _children(row._tr) if child.tag == TC):
+            cell = _Cell(tc, row.table)
+            span = max(1, cell.grid_span)
+            if not _continues_merge(tc):  # a merged cell's text stands once, in the cell where it starts
+                cell_blocks = _boxes_as_text(self.blocks(tc))
                 texts.append("\n".join(b for b in cell_blocks if isinstance(b, str)))
                 inner.extend(b for b in cell_blocks if isinstance(b, Table))
                 starts.append(column)
             column += span
         return tuple(texts), tuple(starts)
 
-    def inline(self, element: etree._Element, pieces: list[str], boxes: list) -> None:
+    def inline(self, paragraph: Paragraph, element: etree._Element, pieces: list[str], boxes: list) -> None:
+        """A paragraph's content: python-docx's runs, and what wraps runs in the XML (content
+        controls, insertions, smart tags, fields, hyperlinks) walked through."""
         for child in element:
             tag = child.tag
             if tag == R_:
-                self.run(child, pieces, boxes)
+                self.run(Run(child, paragraph), pieces, boxes)
             elif tag == SDT:
-                self.content_control(child, pieces, boxes)
+                self.content_control(paragraph, child, pieces, boxes)
             elif tag in _WRAPPERS:
-                self.inline(child, pieces, boxes)
+                self.inline(paragraph, child, pieces, boxes)
             elif tag == ALTERNATE:
                 choice = child.find(CHOICE)
                 if choice is not None:
-                    self.inline(choice, pieces, boxes)
-            elif tag.startswith(f"{{{M}}}"):  # equations: their text runs are m:t
+                    self.inline(paragraph, choice, pieces, boxes)
+            elif isinstance(tag, str) and tag.startswith(f"{{{M}}}"):  # equations: their text runs are m:t
                 pieces.extend(t.text or "" for t in child.iter(f"{{{M}}}t"))
             # w:del, w:moveFrom, w:pPr, bookmarks and the like carry no visible text
 
-    def content_control(self, sdt: etree._Element, pieces: list[str], boxes: list) -> None:
+    def content_control(self, paragraph: Paragraph, sdt: etree._Element, pieces: list[str], boxes: list) -> None:
         content = sdt.find(SDT_CONTENT)
         checkbox = sdt.find(f"{SDT_PR}/{W14_CHECKBOX}")
         inner: list[str] = []
         if content is not None:
-            self.inline(content, inner, boxes)
+            self.inline(paragraph, content, inner, boxes)
         if checkbox is None:
             pieces.extend(inner)
             return
@@ -221,13 +253,15 @@ class _Walker:
         pieces.append(CHECKED if checked is not None and _on(checked, W14_VAL) else UNCHECKED)
         pieces.append("".join(ch for ch in "".join(inner) if ch not in _BOX_GLYPHS))
 
-    def run(self, run: etree._Element, pieces: list[str], boxes: list) -> None:
-        properties = run.find(_w("rPr"))
-        if properties is not None:
-            hidden = properties.find(_w("vanish"))
-            if hidden is not None and _on(hidden):
-                return
-        self.run_content(run, _symbol_table(properties), pieces, boxes)
+    def run(self, run: Run, pieces: list[str], boxes: list) -> None:
+        if run.font.hidden:
+            return
+        properties = run._r.rPr
+        symbols = _symbol_table(properties)
+        if symbols is None and not any(child.tag in _UNMODELLED_IN_RUN for child in run._r):
+            pieces.append(_map_symbols(run.text, None))  # python-docx models all of this run
+            return
+        self.run_content(run._r, symbols, pieces, boxes)
 
     def run_content(self, run: etree._Element, symbols: dict | None, pieces: list[str], boxes: list) -> None:
         for child in run:
@@ -265,19 +299,25 @@ class _Walker:
                 self.graphic(child, boxes)
 
 
-def _cell_geometry(tc: etree._Element) -> tuple[int, bool]:
-    """(grid columns the cell spans, whether it continues a merge from above or the left)."""
-    properties = tc.find(_w("tcPr"))
-    if properties is None:
-        return 1, False
-    span_element = properties.find(_w("gridSpan"))
-    span = max(1, _int(span_element.get(VAL), 1)) if span_element is not None else 1
-    v_merge = properties.find(_w("vMerge"))
-    h_merge = properties.find(_w("hMerge"))
-    continued = (v_merge is not None and v_merge.get(VAL, "continue") != "restart") or (
-        h_merge is not None and h_merge.get(VAL, "continue") != "restart"
-    )
-    return span, continued
+def _boxes_as_text(blocks: list[str | Table]) -> list[str | Table]:
+    """A cell holding only a one-row table of one-character boxes (an ID number typed into an
+    inserted row of 18 boxes) holds those characters as its text."""
+    if len(blocks) == 1 and isinstance(blocks[0], Table) and len(blocks[0].rows) == 1:
+        row = blocks[0].rows[0]
+        if len(row) >= 6 and all(len(cell.strip()) <= 1 for cell in row):
+            return ["".join(cell.strip() for cell in row)]
+    return blocks
+
+
+def _continues_merge(tc) -> bool:
+    """Whether a cell continues a merge from above (python-docx's vMerge) or from the left
+    (w:hMerge, which python-docx does not model)."""
+    v_merge = tc.vMerge
+    if v_merge is not None and v_merge != "restart":
+        return True
+    properties = tc.tcPr
+    h_merge = properties.find(_w("hMerge")) if properties is not None else None
+    return h_merge is not None and h_merge.get(VAL, "continue") != "restart"
 
 
 def _symbol_table(properties: etree._Element | None) -> dict | None:
@@ -336,3 +376,58 @@ def _form_checkbox_glyph(fld_char: etree._Element) -> str:
     if checked is None:
         checked = box.find(_w("default"))
     return CHECKED if checked is not None and _on(checked) else UNCHECKED
+
+
+# parts whose pictures repeat on every page as the letterhead does: never a seal (CONTRACT §3)
+_RUNNING_PART = re.compile(r"^word/(?:header|footer)\d*\.xml$", re.IGNORECASE)
+
+
+def has_running_parts(data: bytes) -> bool:
+    """Whether the package has headers or footers with relationships (pictures among them maybe):
+    its directory only, read without inflating anything."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            return any(_RUNNING_PART.match(_part_of(name)) for name in package.namelist()
+                       if name.startswith("word/_rels/") and name.endswith(".rels"))
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+
+
+def without_running_pictures(data: bytes) -> bytes:
+    """The package without the pictures only its headers and footers show (a letterhead's red
+    logo), for the seal reader, which looks at every picture in word/media; the bytes as they
+    were when there are none, or when the package cannot be read (the reader then says why)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            used = {name: _picture_targets(package, name) for name in package.namelist()
+                    if name.startswith("word/_rels/") and name.endswith(".rels")}
+            running = set().union(*(t for rels, t in used.items() if _RUNNING_PART.match(_part_of(rels))))
+            shown = set().union(*(t for rels, t in used.items() if not _RUNNING_PART.match(_part_of(rels))))
+            dropped = running - shown
+            if not dropped:
+                return data
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+                for info in package.infolist():
+                    if info.filename not in dropped:
+                        target.writestr(info, package.read(info))
+            return out.getvalue()
+    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, OSError, ValueError):
+        return data
+
+
+def _part_of(rels_name: str) -> str:
+    """word/_rels/header1.xml.rels → word/header1.xml"""
+    return "word/" + posixpath.basename(rels_name)[: -len(".rels")]
+
+
+def _picture_targets(package: zipfile.ZipFile, rels_name: str) -> set[str]:
+    """The package names of the media a part's relationships point to."""
+    targets = set()
+    for rel in etree.fromstring(package.read(rels_name), _PARSER):
+        target, mode = rel.get("Target") or "", rel.get("TargetMode")
+        if mode == "External" or "/media/" not in f"/{target}":
+            continue
+        targets.add(posixpath.normpath(posixpath.join("word", target)) if not target.startswith("/")
+                    else target.lstrip("/"))
+    return targets

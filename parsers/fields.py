@@ -17,8 +17,11 @@ LABELS: dict[str, str] = {
     "政治面貌": "politics",
     "文化程度": "education", "学历": "education",
     "身份证号": "id_number", "身份证号码": "id_number", "公民身份号码": "id_number",
+    "公民身份证号码": "id_number", "身份证件号码": "id_number",  # also
     "联系电话": "phone", "手机": "phone", "手机号码": "phone", "联系方式": "phone",
+    "手机号": "phone", "移动电话": "phone", "联系手机": "phone",  # also
     "工作单位": "employer", "单位名称": "employer", "所在单位": "employer",
+    "现工作单位": "employer", "工作单位名称": "employer",  # also
     "岗位": "position", "职务": "position", "工种": "position", "从事职业": "position",
     "岗位/工种": "position",
     "技术等级": "skill_level", "技能等级": "skill_level", "职称": "skill_level",
@@ -36,9 +39,16 @@ OTHER_LABELS = frozenset({
     "照片", "相片", "近期免冠照片", "一寸照片", "籍贯", "联系人", "通讯地址", "家庭住址", "邮编",
     "邮政编码", "电子邮箱", "邮箱", "备注", "序号", "个人简历", "工作简历", "主要简历", "签字", "盖章",
     "填表日期", "填报日期", "填表人", "填报人", "签名",
+    # the foot of the Wuhan form and its kin: 推荐单位（盖章）：…　　填表时间：2018年8月
+    "填表时间", "填报时间", "申报时间", "推荐时间", "审核人", "经办人",
 })
 # fields whose value runs over several lines or paragraphs
 LONG_FIELDS = frozenset({"deeds", "honors", "unit_opinion"})
+# fields written in digits, whose boxes forms group (6 + 8 + 4 for an ID number)
+DIGIT_FIELDS = frozenset({"id_number", "phone"})
+_DIGIT_GROUP = re.compile(r"\s*[0-9０-９Xx]{0,8}\s*")
+# fields answered by marking one of printed options, which may stand one per cell
+OPTION_FIELDS = frozenset({"channel", "gender", "frontline", "unit_category"})
 
 _SPACE = r"[^\S\n]"  # white space within a line; a class naming U+3000 costs 25 ms to compile
 _NOTE = re.compile(r"[（(][^）)]*[）)]")  # （盖章） （请在□内打√） after a label
@@ -57,6 +67,15 @@ _INLINE_LABEL = re.compile(
 )
 _PLACEHOLDER = re.compile(r"[\s（()）:：_盖章签字年月日公章]*")  # （盖章） 年 月 日: nothing written
 _OPTION_WORDS = re.compile(r"推荐|举荐|自荐|选拔")
+# a label we know with its colon, glued to the value before it: `…总工会填表日期：`, `…公司岗位：`
+_KNOWN_LABEL_COLON = re.compile(
+    rf"(?P<label>{_LABEL_ALTERNATION}){_SPACE}*(?:[（(][^）)\n]{{0,20}}[）)])?{_SPACE}*(?P<colon>[:：])"
+)
+_BRACKETED_MARK = re.compile(r"[（(][^\S\n]*[√✓✔☑■]?[^\S\n]*[）)]")
+# a label we do not know, after a gap: `武汉市江岸区总工会　　填表时间：2018年8月` ends at the gap
+_UNKNOWN_LABEL = re.compile(
+    rf"(?:{_SPACE}{{2,}}|[\t\u3000])[\u4e00-\u9fff]{{2,8}}(?:[（(][^）)\n]{{0,10}}[）)])?{_SPACE}*[:：]"
+)
 
 
 def label_field(cell: str) -> str | None:
@@ -129,15 +148,30 @@ def table_pairs(table: Table) -> Iterator[tuple[str, str]]:
 
 
 def _right_value(field: str, right: list[str]) -> str:
-    if field != "channel":
-        return right[0]
-    # options may sit one per cell: ☑组织推荐 | ☐社会举荐 | ☐个人自荐
-    options = []
+    """The cells right of a label up to the next label: the first, or all of them joined where
+    they hold one character each (an ID number one digit per box) or the options one per cell
+    (☑组织推荐 | ☐社会举荐 | ☐个人自荐)."""
+    cells = []
     for cell in right:
         if is_label(cell):
             break
-        options.append(cell)
-    return " ".join(option for option in options if option.strip())
+        cells.append(cell)
+    if len(cells) >= 2 and all(len(cell.strip()) <= 1 for cell in cells):
+        return "".join(cell.strip() for cell in cells)
+    if field in DIGIT_FIELDS and len(cells) >= 2 and all(_DIGIT_GROUP.fullmatch(cell) for cell in cells):
+        return "".join(cell.strip() for cell in cells)  # 500103 | 19800512 | 1234: boxes in groups
+    if field in OPTION_FIELDS:
+        return " ".join(option for option in cells if option.strip())
+    return _until_unknown_label(field, right[0])
+
+
+def _until_unknown_label(field: str, value: str) -> str:
+    """A short value ends where another label begins: one we do not read after a gap
+    (`…总工会　　填表时间：…`), or one we know with its colon, gap or not (`…总工会填表日期：…`)."""
+    if field in LONG_FIELDS:
+        return value
+    cuts = [m.start() for m in (_UNKNOWN_LABEL.search(value), _KNOWN_LABEL_COLON.search(value)) if m]
+    return value[: min(cuts)] if cuts else value
 
 
 def _value_below(table: Table, r: int, i: int) -> str:
@@ -166,7 +200,7 @@ def text_pairs(text: str) -> Iterator[tuple[str, str]]:
             field = LABELS.get(_label_key(hit.group("label")))
             if field is None:
                 continue
-            value = line[hit.end():end].strip()
+            value = _until_unknown_label(field, line[hit.end():end]).strip()
             if k + 1 == len(hits[n]):
                 value = _continue(field, value, lines[n + 1:], hits[n + 1:])
             yield field, value
@@ -186,7 +220,13 @@ def _line_hits(line: str) -> list[re.Match]:
     keep = set(with_colon)
     if spaced and (len(found) >= 2 or not line[: spaced[0].start()].strip()):
         keep.update(spaced)
-    return [m for m in found if m in keep]
+    hits = [m for m in found if m in keep]
+    if not hits:
+        return hits  # 他在工作单位：里表现突出: a label inside a word, no pair on the line
+    # after a first label, one glued to the value before it starts a pair too (…公司岗位：数控车工)
+    glued = [m for m in _KNOWN_LABEL_COLON.finditer(line, hits[0].end())
+             if not any(h.start() <= m.start() < h.end() or m.start() <= h.start() < m.end() for h in found)]
+    return sorted(hits + glued, key=lambda m: m.start())
 
 
 def _followed_by_space(line: str, end: int) -> bool:
@@ -212,6 +252,7 @@ def _unlabelled_channel(text: str) -> str:
     """A row of marked options with no label before it: ☑组织推荐 ☐社会举荐 ☐个人自荐."""
     for line in text.split("\n"):
         marks = sum(line.count(mark) for mark in (CHECKED, UNCHECKED, "□", "☒", "■"))
+        marks += len(_BRACKETED_MARK.findall(line))  # 组织推荐（√）　社会举荐（　）
         if marks >= 2 and _OPTION_WORDS.search(line):
             return line.strip()
     return ""

@@ -43,7 +43,7 @@ def container_of(data: bytes) -> tuple[str, tuple[str, ...]]:
         major = brands[0] if brands else ""
         if major == "qt  ":
             return "mov", brands
-        if major.startswith(("3gp", "3g2", "3ge", "3gg")):
+        if major.startswith("3g"):  # 3gp4-6, 3g2a, 3gs7, 3ge…: the major brand decides, whatever is compatible
             return "3gp", brands
         if set(brands) & MP4_BRANDS:
             return "mp4", brands

@@ -17,6 +17,9 @@ from parsers.types import FileData, ParsedDocument
 from validators.evaluate import Verdict, evaluate
 from validators.seal import seal_material
 
+DOCX_TYPES = frozenset({"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                        "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
+                        "application/vnd.ms-word.document.macroenabled.12"})
 MAX_SCANS = 30  # scans of one message read by OCR (a district's zip of scanned forms), a few seconds each
 
 
@@ -48,15 +51,20 @@ def probe_media_files(message: Message, profile: Profile) -> dict[int, MediaProb
 
 def read_scans(message: Message, documents: dict[int, ParsedDocument], probes: dict[int, MediaProbe],
                profile: Profile) -> dict[int, ParsedDocument]:
-    """Where no document is a readable form, the scans of the form read by OCR (parsers/ocr.py):
-    image-only PDFs, and pictures that look like a page or are named as the form."""
-    if any(d.kind == "form" and d.unreadable is None and d.content and d.content.text.strip()
-           for d in documents.values()):
-        return {}  # the form came as text: a scan beside it is only for the seal
-    from parsers import ocr
-
+    """The scans (image-only PDFs, pictures that look like a page or are named as the form) read by
+    OCR (parsers/ocr.py): where no document is a readable form, to read the form from them; beside
+    a form that came as text, to tell the stamped page of the form from a stamped cover letter or
+    envelope, where the campaign looks at seals (CONTRACT §3: the seal must be on the form)."""
+    text_form = any(d.kind == "form" and d.unreadable is None and d.content and d.content.text.strip()
+                    for d in documents.values())
+    if text_form and not (profile.seal.required_for_channels or profile.seal.record_when_seen):
+        return {}
     wanted = [index for index, attachment in enumerate(message.attachments)
               if _is_scan(attachment, documents.get(index), probes.get(index))][:MAX_SCANS]
+    if not wanted:
+        return {}  # OpenCV and the OCR engine are not loaded for a message without scans
+    from parsers import ocr
+
     files = [(message.attachments[index].data, message.attachments[index].filename) for index in wanted]
     read = dict(zip(wanted, ocr.read_scans(files, profile.form.title_keywords, profile.limits)))
     return {index: document for index, document in read.items() if document is not None}
@@ -81,10 +89,28 @@ def with_seals(submission: Submission, profile: Profile) -> Submission:
         files = seal_material(nominee)
         wanted = profile.seal_required(nominee.fields.get("channel")) or profile.seal.record_when_seen
         if wanted and files:
-            readings = [read_seal(f.attachment.data, f.attachment.path, profile.limits) for f in files]
+            readings = [read_seal(_seal_bytes(f.attachment, profile), f.attachment.path, profile.limits)
+                        for f in files]
             nominee = replace(nominee, seal=combine(readings))
         nominees.append(nominee)
     return replace(submission, nominees=tuple(nominees))
+
+
+def _seal_bytes(attachment: Attachment, profile: Profile) -> bytes:
+    """What the seal reader looks at: a .docx without the pictures of its headers and footers (a
+    letterhead's logo is never a seal, CONTRACT §3), any other file as it came. The package is
+    rewritten in a child under the per-file limits, as every reader of a sender's file is."""
+    from parsers.docx import has_running_parts, without_running_pictures
+
+    if attachment.media_type not in DOCX_TYPES or not has_running_parts(attachment.data):
+        return attachment.data
+    from core import children
+
+    try:
+        return children.run(without_running_pictures, attachment.data, seconds=profile.limits.file_parse_seconds,
+                            memory_bytes=profile.limits.file_parse_memory_bytes)
+    except children.ChildFailed:
+        return attachment.data  # the seal reader meets the same trouble and says so
 
 
 def judge_message(message: Message, profile: Profile) -> Verdict:

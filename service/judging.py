@@ -2,7 +2,7 @@
 
 The service takes each message into the ledger (bytes first), hands its judging here and
 files the verdicts strictly in the order the mail arrived, so every message still goes
-raw bytes → ledger row → judged → filed → moved (intake/service.py). A worker reads the
+raw bytes → ledger row → judged → filed → moved (service/intake.py). A worker reads the
 message from the blob store rather than through a pipe, so a big message is not copied
 three times on its way. Workers are forked: they start in milliseconds with everything
 imported, and they never touch the service's database or mail connection.

@@ -18,7 +18,7 @@ from sqlmodel import func, select
 
 from campaigns.schema import Profile, UnitQuota
 from core.times import SHANGHAI, aware
-from nominees.normalise import CHECK_MARKS, chosen_options, clean_text
+from nominees.normalise import CHECK_MARKS, chosen_options, clean_text, recommending_unit_of
 from storage.db import session as new_session
 from storage.models import MessageRow, ReplyRow
 from storage.queries import current_nominees
@@ -124,7 +124,7 @@ def _chosen(value: str) -> str:
 def unit_category(fields: dict, quotas: tuple[UnitQuota, ...]) -> UnitQuota | None:
     """The quota a nominee's recommending unit falls under: 推荐单位类别 first (its category's name
     or one of its labels), then the words of 推荐单位 itself; quotas are tried in profile order."""
-    for text in (_chosen(fields.get("unit_category", "")), clean_text(fields.get("recommending_unit", ""))):
+    for text in (_chosen(fields.get("unit_category", "")), recommending_unit_of(fields)):
         if not text:
             continue
         for quota in quotas:
@@ -185,7 +185,7 @@ def build_report(engine: Engine, profile: Profile, now: datetime) -> Figures:
 
     units: dict[str, list] = defaultdict(list)
     for nominee in nominees:
-        units[clean_text(nominee.recommending_unit or "") or NO_UNIT].append(nominee)
+        units[recommending_unit_of(nominee.fields or {}, nominee.recommending_unit) or NO_UNIT].append(nominee)
     lines = []
     for unit, group in units.items():
         found = Counter(q.category for n in group if (q := unit_category(n.fields or {}, quotas)) is not None)
@@ -205,7 +205,8 @@ def build_report(engine: Engine, profile: Profile, now: datetime) -> Figures:
 
     figures.paper_required = profile.paper_copy.required
     if profile.paper_copy.required:
-        figures.paper_owed = [Owed(n.intake_number or "", n.name, n.recommending_unit or "", STATUS_WORDS[n.status])
+        figures.paper_owed = [Owed(n.intake_number or "", n.name, recommending_unit_of(n.fields or {}, n.recommending_unit),
+                                   STATUS_WORDS[n.status])
                               for n in nominees if n.status in ("accepted", "needs_review")
                               and n.paper_copy_received_at is None]
     return figures

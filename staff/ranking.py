@@ -31,6 +31,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from campaigns.schema import Ranking
+from nominees.normalise import recommending_unit_of
 from service.runtime import Runtime
 from storage.db import session as new_session
 from storage.models import NomineeRow
@@ -335,7 +336,7 @@ def write_ranking(path: Path, outcome: CampaignRanking, title: str) -> None:
         fields = (row.fields or {}) if row else {}
         result = "建议名单" if r.winner else "入围" if r.shortlisted else "未入围"
         sheet.append([r.rank, r.intake_number, row.name if row else "", row.employer if row else "",
-                      fields.get("recommending_unit", ""), fields.get("frontline", ""),
+                      recommending_unit_of(fields), fields.get("frontline", ""),
                       round(float(r.expert_raw), 4), round(float(r.expert), 4), round(float(r.votes), 4),
                       round(float(r.vote_score), 4), round(float(r.combined), 4), r.expert_rank, result,
                       "并列" if r.tied else ""])

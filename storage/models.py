@@ -10,8 +10,19 @@ from sqlalchemy import JSON, Column, Index, LargeBinary, String, UniqueConstrain
 from sqlmodel import Field, SQLModel
 
 from core.times import utcnow
-from core.words import (Decision, ForwardState, HoldReason, MessageState, NomineeStatus, OutboxKind, ReplyState, Role,
-                        SenderCheck, StaffState, Status)
+from core.words import (
+    Decision,
+    ForwardState,
+    HoldReason,
+    MessageState,
+    NomineeStatus,
+    OutboxKind,
+    ReplyState,
+    Role,
+    SenderCheck,
+    StaffState,
+    Status,
+)
 
 
 class CampaignRow(SQLModel, table=True):

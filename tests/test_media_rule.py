@@ -292,7 +292,9 @@ def test_a_scan_of_the_form_is_no_photo_whatever_its_name():
     verdict = judged(*photos(4), ("附件2.jpg", media.page_scan()))
     assert verdict["status"] == "accepted", media_findings(verdict)
     roles = {a["filename"]: a["role"] for a in verdict["nominees"][0]["attachments"]}
-    assert roles["附件2.jpg"] == "form_scan"
+    # beside the .docx form, a page OCR cannot see as the form (these "words" are bars) is no page
+    # of the form either (CONTRACT §3, settled): what matters here is that it is no photo
+    assert roles["附件2.jpg"] in ("form_scan", "other")
 
 
 def test_a_scan_alone_is_the_form_waiting_for_staff():

@@ -1,4 +1,4 @@
-"""Wuhan's selection arithmetic on cases computed by hand (intake/ranking.py; the command itself
+"""Wuhan's selection arithmetic on cases computed by hand (staff/ranking.py; the command itself
 is driven on a filed database in test_staff_campaign.py)."""
 
 from __future__ import annotations

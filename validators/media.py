@@ -102,10 +102,12 @@ def _video_problem(nf: NominationFile, media: Media) -> _Problem | None:
     name = nf.attachment.path
     if not probe.decodable:
         return _Problem("MEDIA_CORRUPT", {"filename": name, "reason": probe.problem, "container": probe.format})
-    seconds = round(probe.seconds, 2) if probe.seconds is not None else None
-    long_enough = seconds is not None and (
+    # the container's duration as it is: 481.004 s is over 481 s, though it shows as 481.0
+    exact = probe.seconds
+    seconds = round(exact, 2) if exact is not None else None
+    long_enough = exact is not None and (
         media.video_min_seconds - media.video_tolerance_seconds
-        <= seconds
+        <= exact
         <= media.video_max_seconds + media.video_tolerance_seconds
     )
     if probe.format not in media.video_containers:

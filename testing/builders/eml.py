@@ -200,3 +200,67 @@ def docx(paragraph: str = "巴渝工匠推荐表") -> bytes:
         package.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships/>')
         package.writestr("word/document.xml", f'<?xml version="1.0"?><w:document><w:body><w:p><w:r><w:t>{paragraph}</w:t></w:r></w:p></w:body></w:document>')
     return buffer.getvalue()
+
+
+# --- whole mails as each client shapes them ------------------------------------------------------
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_TYPES = {"docx": DOCX_TYPE, "pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png",
+          "mp4": "video/mp4", "zip": "application/zip", "dat": "application/ms-tnef"}
+
+
+def _ctype(filename: str) -> str:
+    return _TYPES.get(filename.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+
+
+def qq_mail(body: str, files: Iterable[tuple[str, bytes]] = (), inline: Iterable[tuple[str, bytes]] = (),
+            **headers) -> bytes:
+    """QQ Mail / Foxmail: text and HTML alternatives, the HTML's 插入图片 in a multipart/related
+    beside it (referenced by cid:), the attachments after, file names as GBK B words."""
+    inline = list(inline)
+    cids = [f"{k:08X}@{'qq.com'}" for k in range(1, len(inline) + 1)]
+    pictures = "".join(f'<div><img src="cid:{cid}" /></div>' for cid in cids)
+    paragraphs = "".join(f"<div>{line}</div>" for line in body.split("\n"))
+    html_part = text(f"<html><body>{paragraphs}{pictures}</body></html>", "html", "GB18030")
+    related = multipart("related", html_part, *(
+        attachment(data, f'name="{b_words(name)}"', ctype=_ctype(name), disposition="inline",
+                   disposition_params=f'filename="{b_words(name)}"', content_id=cid)
+        for (name, data), cid in zip(inline, cids)))
+    alternative = multipart("alternative", text(body, charset="GB18030"), related)
+    parts = [attachment(data, f'name="{b_words(name)}"', ctype=_ctype(name)) for name, data in files]
+    headers.setdefault("mailer", "QQMail 2.x")
+    return message(multipart("mixed", alternative, *parts) if parts else alternative, **headers)
+
+
+def tnef(files: Iterable[tuple[str, bytes]], codepage: int = 936) -> bytes:
+    """An Outlook winmail.dat carrying the files, their titles in the sender's code page."""
+    def attribute(level: int, kind: int, name: int, data: bytes) -> bytes:
+        return struct.pack("<BHHI", level, name, kind, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+    out = struct.pack("<IH", 0x223E9F78, 0x1234)
+    out += attribute(1, 0x0008, 0x9006, struct.pack("<I", 0x00010000))  # attTnefVersion
+    out += attribute(1, 0x0006, 0x9007, struct.pack("<II", codepage, 0))  # attOemCodepage
+    for name, data in files:
+        out += attribute(2, 0x0006, 0x9002, struct.pack("<HiiiHi", 1, -1, -1, -1, 0, 0))  # attAttachRendData
+        out += attribute(2, 0x0001, 0x8010, name.encode(f"cp{codepage}") + b"\x00")  # attAttachTitle
+        out += attribute(2, 0x0006, 0x800F, data)  # attAttachData
+    return out
+
+
+def outlook_mail(body: str, files: Iterable[tuple[str, bytes]], **headers) -> bytes:
+    """Outlook in rich text: the body as text, every file inside one winmail.dat (TNEF)."""
+    packed = attachment(tnef(files), 'name="winmail.dat"', ctype="application/ms-tnef")
+    headers.setdefault("mailer", "Microsoft Outlook 14.0")
+    return message(multipart("mixed", text(body, charset="GB2312"), packed), **headers)
+
+
+def apple_mail(body: str, files: Iterable[tuple[str, bytes]], **headers) -> bytes:
+    """Apple Mail with "send Windows-friendly attachments" off: each file in a multipart/appledouble,
+    its resource fork (application/applefile) first under the same name."""
+    fork = struct.pack(">II", 0x00051607, 0x00020000) + b"\x00" * 16 + struct.pack(">H", 1) + struct.pack(">III", 9, 38, 32) + b"\x00" * 32
+    parts = [multipart("appledouble",
+                       attachment(fork, f'name="{name}"', ctype="application/applefile", encoding="base64"),
+                       attachment(data, f'name="{b_words(name, "UTF-8")}"', ctype=_ctype(name)))
+             for name, data in files]
+    headers.setdefault("mailer", "Apple Mail (2.3445.104.11)")
+    return message(multipart("mixed", text(body, charset="UTF-8"), *parts), **headers)

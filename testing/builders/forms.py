@@ -94,8 +94,20 @@ def _mark_xml(checked: bool, style: str) -> list[str]:
     raise ValueError(f"unknown mark style {style}")
 
 
+# marks written after the option, as printed Chinese forms ask (在括号内打√)
+AFTER_MARK_STYLES = ("bracket", "after_glyph")
+
+
 def add_options(paragraph, options: tuple[str, ...], chosen: str, style: str) -> None:
-    """☑组织推荐  ☐社会举荐  ☐个人自荐, the marks drawn in `style`."""
+    """☑组织推荐  ☐社会举荐  ☐个人自荐, the marks drawn in `style`; or, for the styles after the
+    option, 组织推荐（√）　社会举荐（　） and 组织推荐√ 社会举荐□."""
+    if style in AFTER_MARK_STYLES:
+        for option in options:
+            if style == "bracket":
+                paragraph.add_run(f"{option}（{'√' if option == chosen else '　'}）　")
+            else:
+                paragraph.add_run(f"{option}{'√' if option == chosen else '□'}  ")
+        return
     for option in options:
         for xml in _mark_xml(option == chosen, style):
             paragraph._p.append(parse_xml(xml))
@@ -476,3 +488,171 @@ def encrypted_pdf(user_password: str = "", owner_password: str = "owner") -> byt
     pdf.cell(0, 10, "2017年度“巴渝工匠”推荐表", new_x="LMARGIN", new_y="NEXT")
     pdf.cell(0, 10, "姓名：张三    性别：男", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+# ---------------------------------------------------------------- the forms as offices really type them
+
+
+def _unit_opinion_text(values: FormValues, by_decision: bool) -> str:
+    if by_decision and values.recommending_unit:
+        return f"经{values.recommending_unit}研究，{values.unit_opinion}\n\n（盖章）\n2017年4月10日"
+    return f"{values.unit_opinion}\n\n（盖章）\n2017年4月10日"
+
+
+def chongqing_form_docx(values: FormValues = FormValues(), mark_style: str = "bracket", stamped: bool | None = None,
+                        boxed: bool = False, by_decision: bool = True) -> bytes:
+    """The 巴渝工匠推荐表 as the city printed it: no 推荐单位 cell (the unit is named only in
+    推荐单位意见, 经…研究 or under its seal), marks in brackets after the options, and with
+    `boxed` the 身份证号码 and 联系电话 one character per box."""
+    document = Document()
+    _title(document, "“巴渝工匠”推荐表")
+    id_cells = 18 if boxed else 1
+    cols = 2 + id_cells + 2 if boxed else 8
+    table = document.add_table(rows=7, cols=cols)
+    table.style = "Table Grid"
+    cell = table.cell
+    last = cols - 1
+    pairs = ((values.name, "姓  名"), (values.gender, "性  别"), (values.birth, "出生年月"))
+    row0 = [cell(0, 0), cell(0, 1), cell(0, 2), cell(0, 3), cell(0, 4), cell(0, last)]
+    for k, (value, label) in enumerate(pairs):
+        _set(row0[2 * k], label)
+        _set(row0[2 * k + 1] if k < 2 else cell(0, 5).merge(cell(0, last)), value)
+    _set(cell(1, 0), "身份证号码")
+    if boxed:
+        for k, digit in enumerate(values.id_number[:18]):
+            _set(cell(1, 1 + k), digit)
+        _set(cell(1, 19), "联系电话")
+        _set(cell(1, 20), values.phone)
+    else:
+        _set(cell(1, 1).merge(cell(1, 4)), values.id_number)
+        _set(cell(1, 5), "联系电话")
+        _set(cell(1, 6).merge(cell(1, last)), values.phone)
+    _set(cell(2, 0), "工作单位")
+    _set(cell(2, 1).merge(cell(2, 4)), values.employer)
+    _set(cell(2, 5), "岗位/工种")
+    _set(cell(2, 6).merge(cell(2, last)), values.position)
+    _set(cell(3, 0), "推荐方式")
+    add_options(cell(3, 1).merge(cell(3, last)).paragraphs[0], BAYU_CHANNELS, values.channel, mark_style)
+    _set(cell(4, 0), "主要事迹")
+    _set(cell(4, 1).merge(cell(4, last)), "\n".join(values.deeds))
+    _set(cell(5, 0), "获奖情况")
+    _set(cell(5, 1).merge(cell(5, last)), values.honors)
+    _set(cell(6, 0), "推荐单位意见")
+    opinion = cell(6, 1).merge(cell(6, last))
+    _set(opinion, _unit_opinion_text(values, by_decision))
+    if _stamped(values, stamped):
+        _paste_stamp(opinion.add_paragraph(), values.recommending_unit)
+    return _save(document)
+
+
+def wuhan_official_form_docx(values: FormValues = FormValues(channel="基层单位推荐"), mark_style: str = "bracket",
+                             filled: str = "2018年8月") -> bytes:
+    """武汉“大城工匠”推荐人选申报表 as offices fill it: `推荐单位（盖章）：…　　填表时间：…` on one
+    line over the table (no 推荐单位 cell), 是否一线职工 and 推荐单位类别 ticked in brackets."""
+    document = Document()
+    _title(document, "第二届武汉“大城工匠”推荐人选申报表")
+    document.add_paragraph(f"推荐单位（盖章）：{values.recommending_unit}　　　　填表时间：{filled}")
+    table = document.add_table(rows=8, cols=6)
+    table.style = "Table Grid"
+    cell = table.cell
+    for (r, c), text in {
+        (0, 0): "姓名", (0, 1): values.name, (0, 2): "性别", (0, 3): values.gender,
+        (0, 4): "出生年月", (0, 5): values.birth,
+        (1, 0): "身份证号码", (1, 4): "手机号码", (1, 5): values.phone,
+        (2, 0): "工作单位", (3, 0): "岗位/工种", (3, 2): "技术等级", (3, 3): values.skill_level,
+        (3, 4): "从业年限", (3, 5): values.years,
+        (4, 0): "是否一线职工", (4, 2): "推荐单位类别",
+        (5, 0): "申报方式", (6, 0): "主要事迹", (7, 0): "所获荣誉",
+    }.items():
+        _set(cell(r, c), text)
+    _set(cell(1, 1).merge(cell(1, 3)), values.id_number)
+    _set(cell(2, 1).merge(cell(2, 5)), values.employer)
+    _set(cell(3, 1), values.position)
+    add_options(cell(4, 1).paragraphs[0], ("是", "否"), values.frontline, mark_style)
+    add_options(cell(4, 3).merge(cell(4, 5)).paragraphs[0], WUHAN_UNIT_CATEGORIES, values.unit_category, mark_style)
+    add_options(cell(5, 1).merge(cell(5, 5)).paragraphs[0], WUHAN_CHANNELS, values.channel, mark_style)
+    _set(cell(6, 1).merge(cell(6, 5)), "\n".join(values.deeds))
+    _set(cell(7, 1).merge(cell(7, 5)), values.honors)
+    return _save(document)
+
+
+WUHAN_UNIT_CATEGORIES = ("区、开发区及产业工会", "委办局、大型企业")
+
+
+# ---------------------------------------------------------------- what travels beside the form
+
+
+def _letter_page(title: str, lines: list[str], unit: str, stamped: bool, size: tuple[int, int] = (1240, 1754)):
+    """A printed page: a title, lines of text, the unit and date at the foot, its seal over them."""
+    from PIL import Image, ImageDraw
+
+    from testing.builders.seals import font
+
+    page = Image.new("RGB", size, (250, 250, 248))
+    draw = ImageDraw.Draw(page)
+    width = size[0]
+    draw.text((width // 2, 180), title, fill=(20, 20, 20), font=font(64), anchor="mm")
+    y = 320
+    for line in lines:
+        draw.text((150, y), line, fill=(25, 25, 25), font=font(34))
+        y += 62
+    draw.text((width - 620, y + 120), unit, fill=(25, 25, 25), font=font(34))
+    draw.text((width - 560, y + 190), "2017年4月10日", fill=(25, 25, 25), font=font(34))
+    if stamped:
+        stamp = Image.open(io.BytesIO(stamp_png(unit))).convert("RGBA").resize((300, 300))
+        page.paste(stamp, (width - 600, y + 20), stamp)
+    return page
+
+
+def cover_letter_jpeg(values: FormValues = FormValues(), stamped: bool = True, title: str = "推  荐  函") -> bytes:
+    """The stamped letter (推荐函) a unit sends with its forms, photographed or scanned: no form, no table."""
+    lines = ["重庆市总工会：",
+             f"　　经{values.recommending_unit}研究，现推荐{values.name}同志参加2017年度",
+             "“巴渝工匠”评选活动，其推荐表、事迹材料及照片附后，",
+             "请予审核。", "", "　　特此函告。"]
+    page = _letter_page(title, lines, values.recommending_unit, stamped)
+    buffer = io.BytesIO()
+    page.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def envelope_jpeg(values: FormValues = FormValues()) -> bytes:
+    """The envelope the paper copy went in, photographed: the office's address, the unit's seal."""
+    lines = ["寄：重庆市渝中区中山三路131号", "重庆市总工会 经济技术部 收", "", "内装：“巴渝工匠”推荐材料"]
+    page = _letter_page("信  封", lines, values.recommending_unit, True, size=(1600, 900))
+    buffer = io.BytesIO()
+    page.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def letterhead_logo_png(size: int = 240) -> bytes:
+    """A company's round red logo, as letterheads print it: a ring, a star, no unit name around it."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (size, size), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((8, 8, size - 8, size - 8), outline=(210, 30, 35, 255), width=size // 14)
+    centre, radius = size / 2, size / 4
+    points = []
+    import math
+
+    for k in range(10):
+        r = radius if k % 2 == 0 else radius * 0.4
+        angle = -math.pi / 2 + k * math.pi / 5
+        points.append((centre + r * math.cos(angle), centre + r * math.sin(angle)))
+    draw.polygon(points, fill=(210, 30, 35, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def letterhead_form_docx(values: FormValues = FormValues(), company: str = "重庆长安汽车股份有限公司",
+                         stamped: bool | None = None) -> bytes:
+    """The form typed on the company's letterhead: its red round logo and name in the page header."""
+    from docx.shared import Cm
+
+    document = Document(io.BytesIO(bayu_form_docx(values, stamped=stamped)))
+    header = document.sections[0].header.paragraphs[0]
+    header.add_run().add_picture(io.BytesIO(letterhead_logo_png()), width=Cm(1.6))
+    header.add_run(f"  {company}")
+    return _save(document)

@@ -27,8 +27,9 @@ _MUXERS = {
 
 
 @lru_cache(maxsize=None)
-def video(seconds: int, container: str = "mp4", size: tuple[int, int] = (64, 48), fps: int = 1) -> bytes:
-    """A video of exactly `seconds`, a plain colour at `fps` frames a second (a 5-minute MP4 in ~0.1 s)."""
+def video(seconds: float, container: str = "mp4", size: tuple[int, int] = (64, 48), fps: int = 1) -> bytes:
+    """A video of exactly `seconds` (a whole number of frames at `fps`), a plain colour at `fps`
+    frames a second (a 5-minute MP4 in ~0.1 s)."""
     muxer, codec, extension = _MUXERS[container]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"v.{extension}"
