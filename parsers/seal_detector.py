@@ -91,11 +91,11 @@ def _extras(c: features.Candidate) -> float:
 
 
 def _size_fit(c: features.Candidate, context: str) -> float:
+    """Big enough to be a stamp, and no upper bound: a close-up photo of the seal, or a strip
+    of the page cut through it, shows a ring as large as the picture or larger."""
     if context == "picture":  # a stamp picture pasted into Word: any size, but not a speck
         return _ramp(c.diameter, 30, 55)
-    # on a page (a scan, a photo of the page, a rendered PDF page): 38–45 mm on A4 ≈ 0.18–0.21
-    # of the short side; a photo of the page shows the page smaller, a crop shows it bigger
-    return _ramp(c.relative_size, 0.06, 0.09) * (1 - _ramp(c.relative_size, 0.42, 0.6))
+    return _ramp(c.relative_size, 0.05, 0.08) * _ramp(c.diameter, 24, 40)
 
 
 def look(picture: PagePicture, hints: tuple[tuple[float, float], ...] = ()) -> SealSighting:

@@ -68,6 +68,7 @@ class Candidate:
     ink_pixels: int
     ring_contrast: float = 0.0  # the ring's peak of ink against the bands just inside and outside it
     ring_peak: float = 1.0  # ρ of the densest band near the outline (1 when the fit sits on the ring)
+    inside: float = 1.0  # share of the outline inside the picture (a close-up cuts the ring at the edge)
 
     @property
     def axis_ratio(self) -> float:
@@ -89,16 +90,20 @@ def working_copy(rgb: np.ndarray) -> np.ndarray:
 
 
 def flatten_light(rgb: np.ndarray) -> np.ndarray:
-    """Divide out the lighting: the paper's brightness, estimated from the brightest channel
-    around each point (ink is thin; a red stroke is bright in red), made white."""
-    brightest = rgb.max(axis=2)
-    height, width = brightest.shape
-    small = cv2.resize(brightest, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
+    """Divide out the lighting and the paper's tint: each channel's paper level, estimated
+    from its brightest values around each point (ink is thin), made white. Per channel, so
+    that pink or yellowed paper and a warm lamp turn white too and only ink keeps a colour;
+    a tint is corrected at most down to 0.55 of the brightest channel, so that a large red
+    thing (a sign, a red background) stays red rather than turning into paper."""
+    height, width = rgb.shape[:2]
+    small = cv2.resize(rgb, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
     small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
-    small = cv2.GaussianBlur(small, (0, 0), 6)
-    paper = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    small = cv2.GaussianBlur(small, (0, 0), 6).astype(np.float32)
+    brightest = small.max(axis=2, keepdims=True)
+    small = np.maximum(small, 0.55 * brightest)
+    paper = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
     paper = np.maximum(paper, 90.0)
-    flat = rgb.astype(np.float32) * (255.0 / paper)[..., None]
+    flat = rgb.astype(np.float32) * (255.0 / paper)
     return np.clip(flat, 0, 255)
 
 
@@ -171,11 +176,30 @@ def _measure(mask: np.ndarray, blob: np.ndarray, rect: tuple[int, int, int, int]
     hull = cv2.convexHull(points)
     if len(hull) < 5:
         return None
+    # a ring cut by the picture's edge: its hull runs along the edge, which is no part of the ellipse
+    on_edge = _on_border(hull.reshape(-1, 2) + (x, y), mask.shape)
+    if (~on_edge).sum() >= 8 and on_edge.any():
+        hull = _densified(hull.reshape(-1, 2))
+        hull = hull[~_on_border(hull + (x, y), mask.shape)].reshape(-1, 1, 2)
     ellipse = cv2.fitEllipseDirect(hull.astype(np.float32))
     (cx, cy), (d1, d2), angle = ellipse
     if not all(math.isfinite(v) for v in (cx, cy, d1, d2, angle)) or min(d1, d2) < 8:
         return None
     return measure(mask, ((cx + x, cy + y), (d1, d2), angle), (x, y, x + w, y + h), kind, strength)
+
+
+def _on_border(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return ((points[:, 0] <= 1) | (points[:, 1] <= 1) | (points[:, 0] >= shape[1] - 2)
+            | (points[:, 1] >= shape[0] - 2))
+
+
+def _densified(polygon: np.ndarray, step: float = 4.0) -> np.ndarray:
+    """Points every `step` pixels along a closed polygon (a hull has few vertices on a curve's long sides)."""
+    out = []
+    for a, b in zip(polygon, np.roll(polygon, -1, axis=0)):
+        count = max(1, int(np.hypot(*(b - a)) / step))
+        out.extend(a + (b - a) * (k / count) for k in range(count))
+    return np.array(out, dtype=np.float32)
 
 
 def measure(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str,
@@ -209,11 +233,14 @@ def measure(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str
         keep = (rho_inked >= low) & (rho_inked <= high)
         return np.bincount(sector_inked[keep], minlength=SECTORS) > 0
 
+    seen = _outline_inside(ellipse, mask.shape)
     ring = coverage(0.8, 1.08)
+    if seen.sum() >= SECTORS // 4:  # coverage of what the picture shows; the cut is `inside`
+        ring = ring | ~seen
     profile, by_sector = _profiles(rho, window, sector)
     outermost = np.zeros(SECTORS, np.float32)
     np.maximum.at(outermost, sector_inked, rho_inked)
-    edge = outermost[ring]
+    edge = outermost[ring & seen]
     ring_pixels = window & (rho >= 0.84) & (rho <= 1.02)
     long_axis, short_axis = max(d1, d2), min(d1, d2)
     return Candidate(
@@ -222,7 +249,7 @@ def measure(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str
         axes=(float(long_axis), float(short_axis)),
         angle=float(angle),
         mask=kind,
-        ring_coverage=float(ring.mean()),
+        ring_coverage=float(ring[seen].mean()) if seen.any() else 0.0,
         longest_gap=_longest_gap(ring),
         ring_density=density(0.84, 1.02),
         inner_density=density(0.0, 0.7),
@@ -235,9 +262,21 @@ def measure(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str
         relative_size=float(math.sqrt(d1 * d2) / min(mask.shape)),
         redness=float(strength[y0:y1, x0:x1][ring_pixels].mean()) if strength is not None and ring_pixels.any() else 0.0,
         ink_pixels=int(window.sum()),
-        ring_contrast=_contrast(profile, by_sector),
+        ring_contrast=_contrast(profile, by_sector[seen] if seen.sum() >= SECTORS // 4 else by_sector),
         ring_peak=_peak(profile),
+        inside=float(seen.mean()),
     )
+
+
+def _outline_inside(ellipse, shape: tuple[int, ...]) -> np.ndarray:
+    """For each sector, whether the fitted outline's point there lies inside the picture."""
+    (cx, cy), (d1, d2), angle = ellipse
+    t = -math.pi + (np.arange(SECTORS) + 0.5) * (2 * math.pi / SECTORS)
+    u, v = np.cos(t) * d1 / 2, np.sin(t) * d2 / 2
+    theta = math.radians(angle)
+    x = cx + u * math.cos(theta) - v * math.sin(theta)
+    y = cy + u * math.sin(theta) + v * math.cos(theta)
+    return (x >= 1) & (x <= shape[1] - 2) & (y >= 1) & (y <= shape[0] - 2)
 
 
 _BIN = 0.02  # the radial profile's step in ρ
@@ -310,7 +349,7 @@ def hough_rings(picture: np.ndarray, mask: np.ndarray, kind: str, strength: np.n
     short = min(picture.shape[:2])
     half = cv2.resize(picture, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     circles = cv2.HoughCircles(half, cv2.HOUGH_GRADIENT_ALT, dp=1.5, minDist=short * 0.04, param1=150,
-                               param2=0.5, minRadius=max(8, int(0.0175 * short)), maxRadius=int(0.25 * short))
+                               param2=0.5, minRadius=max(8, int(0.0175 * short)), maxRadius=int(0.6 * short))
     if circles is None:
         return []
     found = []
