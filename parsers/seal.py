@@ -22,7 +22,22 @@ from dataclasses import dataclass
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # below this confidence a page shows no seal; the profile's uncertain band decides the rest
 PRESENT = 0.5
-GREY_CEILING = 0.8  # a seal seen only in grey (a photocopy) is never quite certain
+# The presets' review band is 0.35–0.65. What is not clearly a unit's red seal (a grey or black
+# ring on a copy, a blue stamp, a ring cut by the edge) is never above DOUBTFUL, inside the band,
+# so it goes to staff and never passes by itself; CLEAR is where the detector itself is sure.
+DOUBTFUL = 0.6
+DOUBT_FLOOR = 0.35
+CLEAR = 0.65
+# why a sighting is in doubt, as staff read it (SEAL_UNCERTAIN's detail)
+REASONS = {
+    "grey_copy": "印章为灰色或黑色（复印件或黑白扫描），公章应为红色，请核对原件",
+    "blue_stamp": "印章为蓝色，单位公章应为红色，请人工确认",
+    "other_colour": "印章不是红色，单位公章应为红色，请人工确认",
+    "partial": "印章不完整（被裁切或只盖上一部分），请人工确认",
+    "no_text": "有红色圆圈，但看不出单位名称或五角星，可能不是公章，请人工确认",
+    "unclear": "有类似印章的红色圆形，但不够清楚，请人工确认",
+    "unreadable": "推荐表未能完成印章检查，请人工查看",
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +50,12 @@ class SealSighting:
     kind: str = ""  # "red" | "grey" | "signature" | "sm2" …
     box: tuple[int, int, int, int] | None = None  # in the working copy, for staff and tests
     seconds: float = 0.0
+    reason: str = ""  # why it is in doubt (a key of REASONS), "" when it is clearly a seal or clearly none
+
+    @property
+    def doubtful(self) -> bool:
+        """Never a pass by itself: not red ink (CONTRACT §3), or red but not clearly a seal."""
+        return bool(self.reason)
 
 
 @dataclass(frozen=True)
@@ -49,6 +70,7 @@ class SealReading:
     sightings: tuple[SealSighting, ...] = ()
     problems: tuple[str, ...] = ()  # files or pages that could not be looked at, for staff
     pages: int = 0
+    reason: str = ""  # the best sighting's doubt (REASONS), for SEAL_UNCERTAIN's detail
 
     def as_json(self) -> dict:
         """CONTRACT §4's `seal` object."""
@@ -77,6 +99,7 @@ def combine(readings: list[SealReading]) -> SealReading:
         sightings=tuple(s for r in readings for s in r.sightings),
         problems=tuple(p for r in readings for p in r.problems),
         pages=sum(r.pages for r in readings),
+        reason=best.reason,
     )
 
 
@@ -90,7 +113,7 @@ def reading_of(sightings: list[SealSighting], problems: tuple[str, ...] = (), pa
     signed = [s for s in sightings if s.electronic and s.confidence >= PRESENT]
     best = max(signed, key=lambda s: s.confidence) if signed else max(sightings, key=lambda s: s.confidence)
     return SealReading(
-        present=confidence >= PRESENT,
+        present=confidence >= PRESENT and not best.doubtful,
         confidence=confidence,
         where=best.where if confidence > 0 else "",
         electronic=best.electronic,
@@ -98,6 +121,7 @@ def reading_of(sightings: list[SealSighting], problems: tuple[str, ...] = (), pa
         sightings=tuple(sightings),
         problems=problems,
         pages=pages,
+        reason=best.reason,
     )
 
 

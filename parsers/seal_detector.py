@@ -27,7 +27,8 @@ import numpy as np
 
 from parsers import seal_features as features
 from parsers.pages import PagePicture
-from parsers.seal import GREY_CEILING, PRESENT, SealSighting
+from parsers import seal_colour as colour
+from parsers.seal import CLEAR, DOUBT_FLOOR, DOUBTFUL, SealSighting
 
 
 def _ramp(value: float, low: float, high: float) -> float:
@@ -82,7 +83,7 @@ def grey_score(c: features.Candidate, context: str) -> float:
         1 - _ramp(c.inner_density, 0.35, 0.5),
         _size_fit(c, context),
     )
-    return min(GREY_CEILING, float(np.prod(parts)) * (0.85 + 0.15 * _extras(c)))
+    return float(np.prod(parts)) * (0.85 + 0.15 * _extras(c))
 
 
 def _extras(c: features.Candidate) -> float:
@@ -99,33 +100,60 @@ def _size_fit(c: features.Candidate, context: str) -> float:
 
 
 def look(picture: PagePicture, hints: tuple[tuple[float, float], ...] = ()) -> SealSighting:
-    """The best seal candidate of one picture. `hints` are (x, y) in 0..1 of the picture where
-    the form says 盖章 / 推荐单位意见: a ring near one gains a little."""
+    """The best seal candidate of one picture, judged both as a page and as a close-up (no size
+    is too big). `hints` are (x, y) in 0..1 of the picture where the form says 盖章 / 推荐单位意见:
+    a ring near one gains a little. Red rings are judged as seals; a ring in other ink only where
+    the picture is mostly paper, and then never above DOUBTFUL (staff decide, CONTRACT §3)."""
     started = time.perf_counter()
     image = features.working_copy(picture.image)
     flat = features.flatten_light(image)
     mask, faint, strength = features.red_ink(flat)
-    mask = features.without_long_lines(mask)
-    faint = features.without_long_lines(faint)
+    lines = features.long_lines(faint)
+    mask, faint = mask & ~lines, faint & ~lines
     found = features.candidates(mask, "red", strength)
     found += features.hough_rings(features.strength_picture(strength, faint), faint, "red", strength)
-    best, best_score = None, 0.0
+    best = (0.0, "", None, "")
     for candidate in found:
-        value = _with_hints(score(candidate, picture.context), candidate, image.shape, hints)
-        if value > best_score:
-            best, best_score = candidate, value
-    if best_score < PRESENT and features.grey_page(flat, mask):
-        for candidate in features.grey_rings(flat):
-            value = _with_hints(score(candidate, picture.context), candidate, image.shape, hints)
-            if value > best_score:
-                best, best_score = candidate, value
+        value, reason = judged(candidate, picture.context)
+        value = _with_hints(value, candidate, image.shape, hints)
+        if value > best[0]:
+            best = (value, reason, candidate, colour.RED)
+    if best[0] < CLEAR and colour.papery(flat):
+        for candidate in colour.ink_rings(flat):
+            ink = colour.ring_colour(flat, candidate)
+            if ink == colour.RED:
+                continue  # red ink is the red search's business, on its own mask
+            value = min(DOUBTFUL, grey_score(candidate, picture.context))
+            if value > best[0]:
+                best = (value, _DOUBT_REASON[ink], candidate, ink)
+    value, reason, candidate, ink = best
     return SealSighting(
         where=picture.where,
-        confidence=round(best_score, 4),
-        kind=best.mask if best is not None else "",
-        box=best.box if best is not None else None,
+        confidence=round(value, 4),
+        kind=ink if candidate is not None else "",
+        box=candidate.box if candidate is not None else None,
         seconds=time.perf_counter() - started,
+        reason=reason if value >= DOUBT_FLOOR else "",
     )
+
+
+_DOUBT_REASON = {colour.GREY: "grey_copy", colour.BLUE: "blue_stamp", colour.OTHER: "other_colour"}
+
+
+def judged(c: features.Candidate, context: str) -> tuple[float, str]:
+    """A red candidate's confidence and, when it is in doubt, why: a ring cut by the picture's
+    edge or pressed only in part, a ring with no text or star inside (a sign, a clock's rim,
+    a logo), or a thick rim rather than a stamp's thin line."""
+    value = score(c, context)
+    content = _extras(c)
+    if content < 0.5:  # every seal carries its unit's name along the ring, a star or a title inside
+        value, why = min(value, DOUBTFUL * (0.6 + 0.8 * content)), "no_text"
+    elif c.inside < 0.7 or c.longest_gap > 0.3:
+        value, why = min(value, DOUBTFUL), "partial"
+    else:
+        why = "unclear"
+    value *= 1 - _ramp(c.ring_width, 0.16, 0.26)  # a rim as thick as a road sign's is no stamp
+    return value, ("" if value >= CLEAR else why)
 
 
 def _with_hints(value: float, candidate: features.Candidate, shape: tuple[int, ...],
@@ -136,5 +164,4 @@ def _with_hints(value: float, candidate: features.Candidate, shape: tuple[int, .
     cx, cy = candidate.centre
     reach = candidate.diameter * 1.5
     near = any(abs(cx - hx * width) <= reach and abs(cy - hy * height) <= reach for hx, hy in hints)
-    ceiling = GREY_CEILING if candidate.mask == "grey" else 1.0
-    return min(ceiling, value * 1.1) if near else value
+    return min(1.0, value * 1.1) if near else value
