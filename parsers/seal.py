@@ -37,6 +37,7 @@ REASONS = {
     "no_text": "有红色圆圈，但看不出单位名称或五角星，可能不是公章，请人工确认",
     "unclear": "有类似印章的红色圆形，但不够清楚，请人工确认",
     "unreadable": "推荐表未能完成印章检查，请人工查看",
+    "e_signature": "电子签章未能通过校验，请人工确认",
 }
 
 
@@ -144,7 +145,7 @@ def read_seal_here(data: bytes, filename: str, max_pixels: int, max_pages: int) 
         verified = esign.all_verified(signatures)
     try:
         pictures = pictures_of(data, filename, long_side=WORK_SIDE, max_pixels=max_pixels,
-                               max_pages=max_pages)
+                               max_pages=max_pages, for_seal=True)
     except PagesUnreadable as unreadable:
         problems.append(str(unreadable))
         pictures = []
@@ -168,7 +169,7 @@ def read_seal(data: bytes, filename: str, limits) -> SealReading:
             data, kind = convert_to_docx(data, limits.convert_seconds), "docx"
         except DocumentUnreadable as unreadable:
             return SealReading(False, 0.0, problems=(f"{filename}: {unreadable.explanation}"[:300],))
-    if kind == "docx" and not pages.docx_has_pictures(data):
+    if kind == "docx" and not pages.docx_has_pictures(data, for_seal=True):
         return SealReading(False, 0.0)  # nothing pasted in: no stamp picture to look at
     max_pages = min(limits.pdf_max_pages, 20)
     seconds = limits.file_parse_seconds + limits.seal_seconds_per_page * max_pages

@@ -17,12 +17,13 @@ from parsers import seal_features as features
 GREY, BLUE, OTHER, RED = "grey", "blue", "colour", "red"
 
 
-def papery(flat: np.ndarray) -> bool:
-    """Mostly plain paper: bright and colourless over at least 40 % of the picture, whatever
-    small colour marks lie on it (a photo of people, signs or clocks is not)."""
-    spread = flat.max(axis=2) - flat.min(axis=2)
-    paper = (spread < 40) & (flat.mean(axis=2) > 170)
-    return float(paper.mean()) >= 0.4
+def papery(rgb: np.ndarray) -> bool:
+    """Mostly plain paper as the camera saw it (before the light is flattened, which would make
+    any smooth background white): bright and colourless over half the picture, whatever small
+    colour marks lie on it. A photo of a clock, a plate or a sign is not."""
+    spread = rgb.max(axis=2).astype(np.int16) - rgb.min(axis=2)
+    paper = (spread < 45) & (rgb.mean(axis=2) > 140)
+    return float(paper.mean()) >= 0.5
 
 
 def ink_rings(flat: np.ndarray) -> list[features.Candidate]:

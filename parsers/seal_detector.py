@@ -86,6 +86,16 @@ def grey_score(c: features.Candidate, context: str) -> float:
     return float(np.prod(parts)) * (0.85 + 0.15 * _extras(c))
 
 
+def ink_judged(c: features.Candidate, context: str, inside: tuple[float, float] = (1.0, 0.0)) -> float:
+    """A ring in grey, blue or other ink: at most DOUBTFUL, for staff."""
+    return min(DOUBTFUL, grey_score(c, context) * (1 - _thick(c)))
+
+
+def _thick(c: features.Candidate) -> float:
+    """How much the ring is a thick, solid rim rather than a stamp's thin line, 0..1."""
+    return max(_ramp(c.ring_width, 0.12, 0.18), _ramp(c.ring_density, 0.55, 0.75) * _ramp(c.ring_width, 0.09, 0.12))
+
+
 def _extras(c: features.Candidate) -> float:
     """The star at the centre, or the unit's name along the arc."""
     return max(_ramp(c.star_density, 0.1, 0.3), _ramp(c.text_coverage, 0.2, 0.5))
@@ -118,12 +128,12 @@ def look(picture: PagePicture, hints: tuple[tuple[float, float], ...] = ()) -> S
         value = _with_hints(value, candidate, image.shape, hints)
         if value > best[0]:
             best = (value, reason, candidate, colour.RED)
-    if best[0] < CLEAR and colour.papery(flat):
+    if best[0] < CLEAR and colour.papery(image):
         for candidate in colour.ink_rings(flat):
             ink = colour.ring_colour(flat, candidate)
             if ink == colour.RED:
                 continue  # red ink is the red search's business, on its own mask
-            value = min(DOUBTFUL, grey_score(candidate, picture.context))
+            value = min(DOUBTFUL, grey_score(candidate, picture.context) * (1 - _thick(candidate)))
             if value > best[0]:
                 best = (value, _DOUBT_REASON[ink], candidate, ink)
     value, reason, candidate, ink = best
@@ -137,22 +147,27 @@ def look(picture: PagePicture, hints: tuple[tuple[float, float], ...] = ()) -> S
     )
 
 
+ARC_TEXT = 0.35  # share of the ring's directions with characters inside it, for a strongly inked ring
 _DOUBT_REASON = {colour.GREY: "grey_copy", colour.BLUE: "blue_stamp", colour.OTHER: "other_colour"}
 
 
-def judged(c: features.Candidate, context: str) -> tuple[float, str]:
-    """A red candidate's confidence and, when it is in doubt, why: a ring cut by the picture's
-    edge or pressed only in part, a ring with no text or star inside (a sign, a clock's rim,
-    a logo), or a thick rim rather than a stamp's thin line."""
-    value = score(c, context)
-    content = _extras(c)
-    if content < 0.5:  # every seal carries its unit's name along the ring, a star or a title inside
-        value, why = min(value, DOUBTFUL * (0.6 + 0.8 * content)), "no_text"
+def judged(c: features.Candidate, context: str, inside: tuple[float, float] = (1.0, 0.0)) -> tuple[float, str]:
+    """A red candidate's confidence and, when it is in doubt, why. `inside` is (arc coverage,
+    straightness) from parsers/seal_shape.py. A ring with no name along it (a logo, a clock's
+    rim, or a seal so pale that its characters are gone) is for staff at most; a ring cut by
+    the picture's edge or pressed in part too; a slash or bar across it (a road sign) and a
+    thick, solid rim are no stamp."""
+    arc, straight = inside
+    value = score(c, context) * (1 - _thick(c)) * (1 - _ramp(straight, 0.7, 0.85))
+    # every seal carries its unit's name along the ring; a strongly inked ring without one is a
+    # printed logo or a rim, while a pale impression may have lost its characters and not its ring
+    need = ARC_TEXT * _ramp(c.redness, 40, 80)
+    if arc < need:
+        value, why = min(value, 0.3 + 0.3 * arc / need), "no_text"
     elif c.inside < 0.7 or c.longest_gap > 0.3:
         value, why = min(value, DOUBTFUL), "partial"
     else:
         why = "unclear"
-    value *= 1 - _ramp(c.ring_width, 0.16, 0.26)  # a rim as thick as a road sign's is no stamp
     return value, ("" if value >= CLEAR else why)
 
 

@@ -70,6 +70,7 @@ class Candidate:
     ring_peak: float = 1.0  # ρ of the densest band near the outline (1 when the fit sits on the ring)
     inside: float = 1.0  # share of the outline inside the picture (a close-up cuts the ring at the edge)
     ring_width: float = 0.0  # the ring band's width in ρ, at half its peak (a seal's is thin; a sign's rim is not)
+    ellipse: tuple = ()  # ((cx, cy), (d1, d2), angle°) as fitted, the frame every ρ above is measured in
 
     @property
     def axis_ratio(self) -> float:
@@ -273,6 +274,7 @@ def measure(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str
         ring_peak=_peak(profile),
         inside=float(seen.mean()),
         ring_width=_width(profile),
+        ellipse=((float(cx), float(cy)), (float(d1), float(d2)), float(angle)),
     )
 
 

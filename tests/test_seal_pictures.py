@@ -1,0 +1,128 @@
+"""Seals on pictures as offices send them: close-ups, phone JPEGs, photocopies, hard negatives, headers.
+
+Built from the real-like part of the generator (tests/builders/seals.py `real_picture`) on
+seeds that neither its tuning (REAL_TUNING) nor the bench (REAL_HELD_OUT) uses.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from PIL import Image, ImageDraw
+
+from bench.seal_sets import jpeg420
+from parsers.seal import REASONS, read_seal_here
+from parsers.seal_page import judge_page
+from tests.builders import forms, seals
+
+SAMPLE = range(70_000, 70_000 + 4 * len(seals.REAL_CASES))
+
+
+def _pictures(case: str, count: int = 3) -> list[seals.RealPicture]:
+    chosen = [seed for seed in SAMPLE if f"{'seal' if seals.REAL_CASES[seed % len(seals.REAL_CASES)][1] else 'trap'}:"
+              f"{seals.REAL_CASES[seed % len(seals.REAL_CASES)][0]}" == case]
+    return [seals.real_picture(seed) for seed in chosen[:count]]
+
+
+def _read(data: bytes, filename: str):
+    return read_seal_here(data, filename, 100_000_000, 20)
+
+
+@pytest.mark.parametrize("case", ["seal:closeup", "seal:closeup_cut", "seal:strip"])
+def test_a_seal_that_fills_the_frame_or_is_cut_by_it_is_found(case):
+    for picture in _pictures(case):
+        reading = _read(picture.data, picture.filename)
+        assert reading.present and reading.confidence >= 0.65, (picture.filename, reading.confidence)
+
+
+def test_a_pale_seal_survives_a_420_jpeg_re_save_and_an_image_only_pdf():
+    for picture in _pictures("seal:page_pale"):
+        as_jpeg = jpeg420(picture.data)
+        assert Image.open(io.BytesIO(as_jpeg)).layer[1][1:3] == (1, 1)  # chroma halved both ways: 4:2:0
+        for data, name in ((as_jpeg, "推荐表.jpg"), (_pdf_of(as_jpeg), "推荐表.pdf")):
+            reading = _read(data, name)
+            assert reading.present and reading.confidence >= 0.65, (picture.filename, name, reading.confidence)
+
+
+def _pdf_of(jpeg: bytes) -> bytes:
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(jpeg)).save(buffer, "PDF", resolution=150)
+    return buffer.getvalue()
+
+
+def test_a_grey_photocopy_seal_beside_small_colour_marks_goes_to_staff_with_the_reason():
+    """The copy carries a red tick and a blue pen signature: the grey ring is still looked for,
+    and lands in the review band as a grey copy, never as a pass."""
+    for picture in _pictures("seal:photocopy_marks"):
+        reading = _read(picture.data, picture.filename)
+        assert 0.35 <= reading.confidence < 0.65, (picture.filename, reading.confidence)
+        assert not reading.present and reading.reason == "grey_copy"
+
+
+@pytest.mark.parametrize("case", ["trap:clock", "trap:plate", "trap:emblem", "trap:prohibition_sign",
+                                  "trap:no_entry_sign", "trap:red_letterhead", "trap:red_badge_logo",
+                                  "trap:gold_foil"])
+def test_round_things_that_are_no_seal_never_pass(case):
+    for picture in _pictures(case):
+        reading = _read(picture.data, picture.filename)
+        assert not reading.present and reading.confidence < 0.65, (picture.filename, reading.confidence)
+
+
+@pytest.mark.parametrize("case", ["trap:blue_stamp", "trap:blue_closeup"])
+def test_a_blue_stamp_is_at_most_a_question_for_staff(case):
+    for picture in _pictures(case):
+        reading = _read(picture.data, picture.filename)
+        assert not reading.present and reading.confidence < 0.65, (picture.filename, reading.confidence)
+        if reading.confidence >= 0.35:
+            assert reading.reason == "blue_stamp"
+
+
+def test_a_red_logo_in_a_docx_header_is_not_a_seal_but_the_same_stamp_in_the_body_is():
+    from docx import Document
+    from docx.shared import Cm
+
+    stamp = seals.stamp_png("重庆市沙坪坝区总工会")
+    document = Document(io.BytesIO(forms.bayu_form_docx(forms.FormValues(), stamped=False)))
+    document.sections[0].header.paragraphs[0].add_run().add_picture(io.BytesIO(stamp), width=Cm(3))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert _read(buffer.getvalue(), "推荐表.docx").confidence < 0.35
+    document.add_paragraph().add_run().add_picture(io.BytesIO(stamp), width=Cm(4))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    reading = _read(buffer.getvalue(), "推荐表.docx")
+    assert reading.present and reading.where == "推荐表.docx 图1"
+
+
+def test_a_red_round_logo_in_a_text_pdfs_running_header_is_not_a_seal():
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(io.BytesIO(seals.stamp_png("重庆市建设工会")), x=10, y=4, w=16)  # a letterhead logo, top left
+    pdf.set_font("helvetica", size=12)
+    pdf.set_y(40)
+    pdf.cell(0, 10, "Recommendation form")
+    assert _read(bytes(pdf.output()), "推荐函.pdf").confidence < 0.35
+
+
+def test_judge_page_says_colour_confidence_and_doubt_of_one_picture():
+    red = judge_page(_pictures("seal:closeup", 1)[0].data, "章.jpg")
+    assert (red.colour, red.verdict, red.reason) == ("red", "present", "") and red.confidence >= 0.65
+    grey = judge_page(_pictures("seal:photocopy_marks", 1)[0].data, "复印件.png")
+    assert (grey.colour, grey.verdict, grey.reason) == ("grey", "uncertain", "grey_copy")
+    assert grey.why == REASONS["grey_copy"] and "红色" in grey.why
+    blank = Image.new("RGB", (800, 1100), "white")
+    ImageDraw.Draw(blank).text((100, 100), "2017", fill="black")
+    nothing = judge_page(__import__("numpy").asarray(blank), "空白.png")
+    assert (nothing.verdict, nothing.colour, nothing.confidence) == ("none", "", 0.0)
+
+
+def test_confidence_is_not_all_or_nothing():
+    """Doubtful pictures land inside the review band, not at 0 or above the pass mark."""
+    values = [_read(p.data, p.filename).confidence for case in ("seal:photocopy_phone", "trap:blue_stamp")
+              for p in _pictures(case)]
+    assert any(0.35 <= v < 0.65 for v in values), values
+    assert all(v < 0.65 for v in values), values
