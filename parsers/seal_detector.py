@@ -28,6 +28,7 @@ import numpy as np
 from parsers import seal_features as features
 from parsers.pages import PagePicture
 from parsers import seal_colour as colour
+from parsers import seal_shape as shape
 from parsers.seal import CLEAR, DOUBT_FLOOR, DOUBTFUL, SealSighting
 
 
@@ -53,7 +54,7 @@ def score(candidate: features.Candidate, context: str) -> float:
         _ramp(c.hollowness, 0.02, 0.1),  # the ring denser than the inside
         1 - _ramp(c.outside_density, 0.06, 0.18),  # nothing just outside (ID photo corners)
         # the outer edge follows the ellipse, or a ring clearly drawn on it (other red ink nearby)
-        max(1 - _ramp(c.edge_spread, 0.05, 0.11), _ramp(c.ring_contrast, 0.3, 0.5)),
+        max(1 - _ramp(c.edge_spread, 0.07, 0.14), _ramp(c.ring_contrast, 0.2, 0.4)),
         1 - _ramp(c.axis_ratio, 1.7, 2.1),  # round or oval, not long
         _size_fit(c, context),
     )
@@ -66,7 +67,7 @@ def ring_score(c: features.Candidate, context: str) -> float:
     a red rule through it): on its own it makes a seal, a little less surely."""
     parts = (
         _ramp(c.ring_coverage, 0.85, 0.95),
-        _ramp(c.ring_contrast, 0.25, 0.45),
+        _ramp(c.ring_contrast, 0.2, 0.35),
         1 - _ramp(c.inner_density, 0.35, 0.5),
         1 - _ramp(c.axis_ratio, 1.7, 2.1),
         _size_fit(c, context),
@@ -78,8 +79,8 @@ def grey_score(c: features.Candidate, context: str) -> float:
     """A circle in a black-and-white copy, measured on all its ink (text included): the ring
     must be drawn all round and stand out from what lies beside it."""
     parts = (
-        _ramp(c.ring_coverage, 0.8, 0.95),
-        _ramp(c.ring_contrast, 0.12, 0.3),
+        _ramp(c.ring_coverage, 0.7, 0.85),
+        _ramp(c.ring_contrast, 0.06, 0.2),
         1 - _ramp(c.inner_density, 0.35, 0.5),
         _size_fit(c, context),
     )
@@ -93,7 +94,7 @@ def ink_judged(c: features.Candidate, context: str, inside: tuple[float, float] 
 
 def _thick(c: features.Candidate) -> float:
     """How much the ring is a thick, solid rim rather than a stamp's thin line, 0..1."""
-    return max(_ramp(c.ring_width, 0.12, 0.18), _ramp(c.ring_density, 0.55, 0.75) * _ramp(c.ring_width, 0.09, 0.12))
+    return max(_ramp(c.ring_width, 0.14, 0.2), _ramp(c.ring_density, 0.55, 0.75) * _ramp(c.ring_width, 0.09, 0.12))
 
 
 def _extras(c: features.Candidate) -> float:
@@ -124,16 +125,17 @@ def look(picture: PagePicture, hints: tuple[tuple[float, float], ...] = ()) -> S
     found += features.hough_rings(features.strength_picture(strength, faint), faint, "red", strength)
     best = (0.0, "", None, "")
     for candidate in found:
-        value, reason = judged(candidate, picture.context)
+        value, reason = judged(candidate, picture.context, shape.inside_features(faint, candidate))
         value = _with_hints(value, candidate, image.shape, hints)
         if value > best[0]:
             best = (value, reason, candidate, colour.RED)
     if best[0] < CLEAR and colour.papery(image):
+        ink_mask = colour.grey_of(flat) < colour.INK_GREY
         for candidate in colour.ink_rings(flat):
             ink = colour.ring_colour(flat, candidate)
             if ink == colour.RED:
                 continue  # red ink is the red search's business, on its own mask
-            value = min(DOUBTFUL, grey_score(candidate, picture.context) * (1 - _thick(candidate)))
+            value = ink_judged(candidate, picture.context, shape.inside_features(ink_mask, candidate))
             if value > best[0]:
                 best = (value, _DOUBT_REASON[ink], candidate, ink)
     value, reason, candidate, ink = best
@@ -164,7 +166,7 @@ def judged(c: features.Candidate, context: str, inside: tuple[float, float] = (1
     need = ARC_TEXT * _ramp(c.redness, 40, 80)
     if arc < need:
         value, why = min(value, 0.3 + 0.3 * arc / need), "no_text"
-    elif c.inside < 0.7 or c.longest_gap > 0.3:
+    elif c.inside < 0.6 or c.longest_gap > 0.3:
         value, why = min(value, DOUBTFUL), "partial"
     else:
         why = "unclear"

@@ -117,7 +117,7 @@ def red_ink(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     tilt = green - blue
     hue = (tilt <= 0.38 * strength) & (-tilt <= 0.65 * strength)
     mask = hue & (strength >= 32) & (strength >= 0.16 * red)
-    faint = hue & (strength >= 14)
+    faint = hue & (strength >= 10)
     return mask, faint, strength
 
 
@@ -137,17 +137,18 @@ def long_lines(mask: np.ndarray) -> np.ndarray:
     rule, also on a photo taken askew), as a mask. A seal's ring has no such run: its longest
     straight stretch is about 0.4 of its diameter, even where it fills a close-up. Searched on
     a half-size copy: a page full of pink table lines costs a quarter of the time."""
-    half = cv2.resize(mask.astype(np.uint8) * 255, (max(1, mask.shape[1] // 2), max(1, mask.shape[0] // 2)),
+    step = 2 if min(mask.shape) >= 500 else 1  # a small picture (a stamp picture) is cheap at full size
+    half = cv2.resize(mask.astype(np.uint8) * 255, (max(1, mask.shape[1] // step), max(1, mask.shape[0] // step)),
                       interpolation=cv2.INTER_AREA) >= 64
     short = min(half.shape)
     cv2.setRNGSeed(5)  # the probabilistic transform samples at random: the same answer every time
-    found = cv2.HoughLinesP(half.astype(np.uint8), 1, np.pi / 360, threshold=max(15, int(0.25 * short)),
-                            minLineLength=max(20, int(0.5 * short)), maxLineGap=2)
+    found = cv2.HoughLinesP(half.astype(np.uint8), 1, np.pi / 360, threshold=max(30 // step, int(0.25 * short)),
+                            minLineLength=max(40 // step, int(0.5 * short)), maxLineGap=3 // step + 1)
     lines = np.zeros(mask.shape, np.uint8)
     if found is None:
         return lines.astype(bool)
     for x0, y0, x1, y1 in found.reshape(-1, 4):
-        cv2.line(lines, (int(2 * x0), int(2 * y0)), (int(2 * x1), int(2 * y1)), 1, thickness=5)
+        cv2.line(lines, (int(step * x0), int(step * y0)), (int(step * x1), int(step * y1)), 1, thickness=5)
     return lines.astype(bool)
 
 
@@ -371,19 +372,27 @@ def hough_rings(picture: np.ndarray, mask: np.ndarray, kind: str, strength: np.n
     copy): a ring that touches other ink (a red signature across it, text in a photocopy)
     is found here when the blobs merge it with its neighbours."""
     short = min(picture.shape[:2])
-    half = cv2.resize(picture, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-    circles = cv2.HoughCircles(half, cv2.HOUGH_GRADIENT_ALT, dp=1.5, minDist=short * 0.04, param1=150,
-                               param2=0.5, minRadius=max(8, int(0.0175 * short)), maxRadius=int(0.6 * short))
-    if circles is None:
-        return []
+    circles = _circles(picture, 2, max(8, int(0.0175 * short)), int(0.6 * short))[:limit]
+    # a close-up's ring, pale and soft (a small picture enlarged, a PDF page drawn larger than
+    # its scan), has too weak an edge at half size: large rings are looked for at a quarter too
+    circles += _circles(picture, 4, max(8, int(0.06 * short)), int(0.3 * short))[:2]
     found = []
-    for cx, cy, r in circles.reshape(-1, 3)[:limit]:
-        cx, cy, r = 2 * float(cx), 2 * float(cy), 2 * float(r)
+    for cx, cy, r in circles:
         box = (int(cx - r), int(cy - r), int(cx + r), int(cy + r))
         measured = refined(mask, ((cx, cy), (2 * r, 2 * r), 0.0), box, kind, strength)
         if measured is not None:
             found.append(measured)
     return found
+
+
+def _circles(picture: np.ndarray, step: int, smallest: int, largest: int) -> list[tuple[float, float, float]]:
+    """Circles (cx, cy, r) in the picture's pixels, searched on a copy `step` times smaller."""
+    small = cv2.resize(picture, None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_AREA)
+    circles = cv2.HoughCircles(small, cv2.HOUGH_GRADIENT_ALT, dp=1.5, minDist=min(picture.shape[:2]) * 0.08 / step,
+                               param1=150, param2=0.5, minRadius=smallest, maxRadius=largest)
+    if circles is None:
+        return []
+    return [(step * float(cx), step * float(cy), step * float(r)) for cx, cy, r in circles.reshape(-1, 3)[:6]]
 
 
 def grey_rings(flat: np.ndarray) -> list[Candidate]:
