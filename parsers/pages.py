@@ -95,6 +95,8 @@ def pdf_pages(data: bytes, filename: str, *, long_side: int, max_pages: int,
             page = document[index]
             width, height = page.get_size()
             scale = long_side / max(width, height, 1)
+            if for_seal:  # a scan drawn larger than it was taken only blurs a pale ring
+                scale = min(scale, _scan_scale(page, width * height))
             bitmap = page.render(scale=scale, draw_annots=True, may_draw_forms=True)
             pixels = np.array(bitmap.to_pil().convert("RGB"))
             if for_seal and _has_text(page):  # a scan's page is a picture and has no running header
@@ -103,6 +105,23 @@ def pdf_pages(data: bytes, filename: str, *, long_side: int, max_pages: int,
         return pages
     finally:
         document.close()
+
+
+def _scan_scale(page, area: float) -> float:
+    """Pixels per point of a picture that covers the page (an image-only PDF's scan), else no limit."""
+    import pypdfium2.raw as pdfium_raw
+
+    try:
+        for item in page.get_objects(max_depth=1):
+            if item.type != pdfium_raw.FPDF_PAGEOBJ_IMAGE:
+                continue
+            left, bottom, right, top = item.get_bounds()
+            if (right - left) * (top - bottom) >= 0.8 * area:
+                pixels = max(item.get_px_size())
+                return pixels / max(right - left, top - bottom, 1)
+    except Exception:  # noqa: BLE001 - PDFium on a broken page: draw it at the usual size
+        pass
+    return float("inf")
 
 
 def _has_text(page) -> bool:

@@ -164,6 +164,8 @@ def judged(c: features.Candidate, context: str, inside: tuple[float, float] = (1
     # every seal carries its unit's name along the ring; a strongly inked ring without one is a
     # printed logo or a rim, while a pale impression may have lost its characters and not its ring
     need = ARC_TEXT * _ramp(c.redness, 40, 80)
+    if c.inner_density < 0.003:  # nothing at all inside the ring: a plate's rim, a drawn circle
+        arc, need = 0.0, 1.0
     if arc < need:
         value, why = min(value, 0.3 + 0.3 * arc / need), "no_text"
     elif c.inside < 0.6 or c.longest_gap > 0.3:
