@@ -8,11 +8,16 @@ file. The answer is a `SealReading`: present or not, a confidence 0..1, and wher
 (`"推荐表.pdf p1"`, `"推荐表.docx 图1"`, `"推荐表.pdf p1 电子签章 Signature1"`).
 
 On a picture the detector is classical image analysis on the CPU, about a tenth of a second
-a page, no model to download (parsers/seal_features.py measures, parsers/seal_detector.py
-decides): a seal is a ring of red ink, hollow, round or oval, the size of a seal on the page;
-on a black-and-white copy, a circle drawn all round in grey, never quite certain. Where the
-PDF's text layer says 盖章 / 推荐单位意见, a ring near it gains a little; nowhere is a seal
-refused for its position. `combine` takes the most confident page over all the files.
+a page, no model to download (parsers/seal_features.py and seal_shape.py measure,
+parsers/seal_detector.py decides, parsers/seal_colour.py names the ink): a seal is a ring of
+red ink, hollow, round or oval, with the unit's name along it, of any size from a stamp on a
+page to a close-up that the ring fills or overflows. A ring in grey or black (a photocopy),
+blue or another ink, a ring cut by the edge or without text is never a pass by itself: its
+confidence stays in the review band (at most DOUBTFUL) with a reason for staff (REASONS).
+Pictures in a .docx's headers and footers and a text PDF's running-header band are not
+looked at. Where the PDF's text layer says 盖章 / 推荐单位意见, a ring near it gains a little;
+nowhere is a seal refused for its position. `combine` takes the most confident page over all
+the files. One picture alone: parsers/seal_page.py `judge_page`.
 """
 
 from __future__ import annotations

@@ -10,13 +10,21 @@ or a circle the Hough transform found in the ink's strength) gets soft scores be
 - the outer edge follows the ellipse, or the ring stands clearly above what lies beside it
   all round (a red signature drawn across the seal spoils one side only);
 - round or oval, axes up to about 1.7 : 1 (a red title is long and flat);
-- on a page, the size of a seal on A4 (38–45 mm, about a fifth of the page's width); a
-  picture pasted into a document (a stamp picture) may be any size but a speck.
+- big enough to be a stamp and no upper bound: every picture is judged as a page and as a
+  close-up (a photo of the seal alone, a strip of the page cut through it).
 
-A ring drawn clearly all round is enough on its own, a little less surely. On a
-black-and-white copy (no red ink, mostly paper) circles in the grey picture are scored on
-all the ink, never above GREY_CEILING. The thresholds were set on the tuning part of the
-evaluation set (tests/builders/seals.py) and measured on the held-out part (bench/seal_eval.py).
+Then what lies inside and how the ring is drawn (`judged`, parsers/seal_shape.py): a unit's
+name along the ring (a strongly inked ring without one is a logo or a rim: staff decide at
+most), nothing straight across it (a road sign's bar or slash), a thin line rather than a
+thick solid rim, something inside at all (a plate's rim has nothing). A ring cut by the
+picture's edge is in doubt.
+
+Rings in any other ink (grey or black on a copy, blue, gold) are searched only where the
+picture is mostly paper (parsers/seal_colour.py) and never score above DOUBTFUL: CONTRACT §3
+sends them to staff. Every doubtful sighting carries a reason (parsers.seal.REASONS). The
+thresholds were set on the tuning parts of the evaluation sets (tests/builders/seals.py:
+TUNING and REAL_TUNING) and measured on the held-out parts and on the real development
+pictures (bench/seal_eval.py).
 """
 
 from __future__ import annotations

@@ -395,13 +395,6 @@ def _circles(picture: np.ndarray, step: int, smallest: int, largest: int) -> lis
     return [(step * float(cx), step * float(cy), step * float(r)) for cx, cy, r in circles.reshape(-1, 3)[:6]]
 
 
-def grey_rings(flat: np.ndarray) -> list[Candidate]:
-    """Round seals in a black-and-white copy: circles in the grey picture, measured on all its ink."""
-    grey = flat.mean(axis=2)
-    ink = grey < 200
-    return hough_rings(cv2.GaussianBlur(grey.astype(np.uint8), (5, 5), 1.0), ink, "grey")
-
-
 def _longest_gap(covered: np.ndarray) -> float:
     if covered.all():
         return 0.0
@@ -413,13 +406,3 @@ def _longest_gap(covered: np.ndarray) -> float:
         run = 0 if value else run + 1
         best = max(best, run)
     return min(best, len(covered)) / len(covered)
-
-
-def grey_page(flat: np.ndarray, red: np.ndarray) -> bool:
-    """A page in black and white: no red ink anywhere, and mostly plain paper (a photo of
-    people or things is not paper; the desk around a photographed page is not either)."""
-    if float(red.mean()) >= 0.0005:
-        return False
-    spread = flat.max(axis=2) - flat.min(axis=2)
-    paper = (spread < 40) & (flat.mean(axis=2) > 170)
-    return float(paper.mean()) >= 0.5
