@@ -95,10 +95,18 @@ def pdf_pages(data: bytes, filename: str, *, long_side: int, max_pages: int,
             page = document[index]
             width, height = page.get_size()
             scale = long_side / max(width, height, 1)
-            if for_seal:  # a scan drawn larger than it was taken only blurs a pale ring
-                scale = min(scale, _scan_scale(page, width * height))
+            if for_seal:  # a scan is drawn at its own pixels (up to twice the size asked), and made
+                # smaller as a picture file is: PDFium's drawing smaller loses a pale thin ring,
+                # drawing it larger than it was taken only blurs one
+                native = _scan_scale(page, width * height)
+                scale = min(native, 2 * scale) if native != float("inf") else scale
             bitmap = page.render(scale=scale, draw_annots=True, may_draw_forms=True)
-            pixels = np.array(bitmap.to_pil().convert("RGB"))
+            picture = bitmap.to_pil().convert("RGB")
+            if max(picture.size) > long_side:
+                factor = long_side / max(picture.size)
+                picture = picture.resize((max(1, round(picture.width * factor)), max(1, round(picture.height * factor))),
+                                         Image.Resampling.BILINEAR)
+            pixels = np.array(picture)
             if for_seal and _has_text(page):  # a scan's page is a picture and has no running header
                 pixels[: int(RUNNING_HEADER * pixels.shape[0])] = 255
             pages.append(PagePicture(f"{filename} p{index + 1}", pixels, "page"))

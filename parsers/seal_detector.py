@@ -88,7 +88,7 @@ def grey_score(c: features.Candidate, context: str) -> float:
     must be drawn all round and stand out from what lies beside it."""
     parts = (
         _ramp(c.ring_coverage, 0.7, 0.85),
-        _ramp(c.ring_contrast, 0.06, 0.2),
+        _ramp(c.ring_contrast, 0.08, 0.24),
         1 - _ramp(c.inner_density, 0.35, 0.5),
         _size_fit(c, context),
     )
@@ -96,13 +96,19 @@ def grey_score(c: features.Candidate, context: str) -> float:
 
 
 def ink_judged(c: features.Candidate, context: str, inside: tuple[float, float] = (1.0, 0.0)) -> float:
-    """A ring in grey, blue or other ink: at most DOUBTFUL, for staff."""
-    return min(DOUBTFUL, grey_score(c, context) * (1 - _thick(c)))
+    """A ring in grey, blue or other ink: at most DOUBTFUL, for staff. Measured on all the
+    page's dark ink, so only a ring seen whole counts (a circle through a table's rules and
+    the page's edge is not one)."""
+    return min(DOUBTFUL, grey_score(c, context) * (1 - _thick(c)) * _ramp(c.inside, 0.8, 0.95))
 
 
 def _thick(c: features.Candidate) -> float:
-    """How much the ring is a thick, solid rim rather than a stamp's thin line, 0..1."""
-    return max(_ramp(c.ring_width, 0.14, 0.2), _ramp(c.ring_density, 0.55, 0.75) * _ramp(c.ring_width, 0.09, 0.12))
+    """How much the ring is a thick, solid rim rather than a stamp's thin line, 0..1. A stamp's
+    line looks wider where a small or soft picture blurs it, but then its ink is not as
+    saturated as a printed sign's rim."""
+    printed = _ramp(c.redness, 50, 90) if c.mask == "red" else 1.0
+    return max(_ramp(c.ring_width, 0.12, 0.18) * printed, _ramp(c.ring_width, 0.16, 0.24),
+               _ramp(c.ring_density, 0.55, 0.75) * _ramp(c.ring_width, 0.09, 0.12))
 
 
 def _extras(c: features.Candidate) -> float:
@@ -127,7 +133,7 @@ def look(picture: PagePicture, hints: tuple[tuple[float, float], ...] = ()) -> S
     image = features.working_copy(picture.image)
     flat = features.flatten_light(image)
     mask, faint, strength = features.red_ink(flat)
-    lines = features.long_lines(faint)
+    lines = features.long_lines(mask)  # on the clear ink: the palest would make an oval's long sides straight
     mask, faint = mask & ~lines, faint & ~lines
     found = features.candidates(mask, "red", strength)
     found += features.hough_rings(features.strength_picture(strength, faint), faint, "red", strength)

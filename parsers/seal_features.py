@@ -375,7 +375,7 @@ def hough_rings(picture: np.ndarray, mask: np.ndarray, kind: str, strength: np.n
     circles = _circles(picture, 2, max(8, int(0.0175 * short)), int(0.6 * short))[:limit]
     # a close-up's ring, pale and soft (a small picture enlarged, a PDF page drawn larger than
     # its scan), has too weak an edge at half size: large rings are looked for at a quarter too
-    circles += _circles(picture, 4, max(8, int(0.06 * short)), int(0.3 * short))[:2]
+    circles += _circles(picture, 4, max(8, int(0.02 * short)), int(0.3 * short))[:3]
     found = []
     for cx, cy, r in circles:
         box = (int(cx - r), int(cy - r), int(cx + r), int(cy + r))
