@@ -133,9 +133,12 @@ def look(picture: PagePicture, hints: tuple[tuple[float, float], ...] = ()) -> S
     image = features.working_copy(picture.image)
     flat = features.flatten_light(image)
     mask, faint, strength = features.red_ink(flat)
-    lines = features.long_lines(mask)  # on the clear ink: the palest would make an oval's long sides straight
+    lines = features.long_lines(faint)
+    # an oval that fills a small picture has long sides as straight as a table's rule: its
+    # blobs are taken with the lines left in too
+    found = features.candidates(mask, "red", strength, limit=6) if lines.any() else []
     mask, faint = mask & ~lines, faint & ~lines
-    found = features.candidates(mask, "red", strength)
+    found += features.candidates(mask, "red", strength)
     found += features.hough_rings(features.strength_picture(strength, faint), faint, "red", strength)
     best = (0.0, "", None, "")
     for candidate in found:

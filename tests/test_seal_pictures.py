@@ -148,3 +148,21 @@ def test_confidence_is_not_all_or_nothing(pool):
     values = [row[1] for case in ("seal:photocopy_phone", "trap:blue_stamp") for row in _read_case(pool, case)]
     assert any(0.35 <= v < 0.65 for v in values), values
     assert all(v < 0.65 for v in values), values
+
+
+def test_the_real_development_pictures_hold_as_found_and_re_saved():
+    """../shared/seals-real (read at run time, never copied here): no trap or blue stamp passes,
+    and the seals are found as bench/seal_eval.py counts them (two are known misses: a faded
+    oval half hidden by a ticket's green print, and a black rectangular fee seal)."""
+    from bench.seal_eval import found
+    from bench.seal_sets import real_items, resaved
+
+    items = real_items()
+    if not items:
+        pytest.skip("../shared/seals-real is not beside this checkout")
+    for how in ("as found", "pdf"):
+        readings = [(item, _read(resaved(item, how).data, resaved(item, how).filename)) for item in items]
+        passed = [item.name for item, reading in readings if not item.has_seal and reading.confidence >= 0.65]
+        assert passed == [], (how, passed)
+        seals_found = [found(item.expect, reading.confidence) for item, reading in readings if item.has_seal]
+        assert sum(seals_found) >= len(seals_found) - 2, (how, sum(seals_found), len(seals_found))
