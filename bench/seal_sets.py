@@ -24,7 +24,7 @@ RESAVES = ("as found", "jpeg420", "pdf")
 class Item:
     name: str
     kinds: tuple[str, ...]
-    expect: str  # red | grey | blue | none
+    expect: str  # red | grey (a seal); blue | colour (a stamp, not red); none
     filename: str
     data: bytes
 

@@ -864,7 +864,8 @@ GOLD_INKS = ((200, 160, 60), (185, 150, 70), (215, 175, 80))
 
 @dataclass(frozen=True)
 class RealPicture:
-    """One picture of the real-like set: what it is (`expect`: red | grey | blue | none) and its kinds."""
+    """One picture of the real-like set: what it is (`expect`: red | grey seal; blue | colour stamp;
+    none) and its kinds."""
 
     seed: int
     case: str
@@ -1106,7 +1107,7 @@ def _real_trap(case: str, rng: random.Random) -> tuple[Image.Image, str, tuple[s
         ink = rng.choice(GOLD_INKS if case == "gold_foil" else BLUE_INKS)
         style = SealStyle(**{**seal_style(rng, "round").__dict__, "ink": ink})
         page, box, _ = _stamped_form(rng, style, over_text=rng.random() < 0.5)
-        expect = "none" if case == "gold_foil" else "blue"
+        expect = "colour" if case == "gold_foil" else "blue"  # a stamp, not red: staff may look, it never passes
         if case == "blue_closeup":
             return _phone(_crop_around(page, box, rng, rng.uniform(0.55, 0.9)), rng, 0.03), expect, ("closeup", "trap")
         return _phone(page, rng), expect, ("page", "phone", "trap")
