@@ -5,11 +5,16 @@ signature's appearance shows); a .docx gives the pictures pasted into it (a stam
 a pasted scan, the one-inch portrait); a JPEG/PNG/HEIC is one page, turned upright by its
 EXIF orientation. Pictures are decoded under the pixel limit and made smaller on the way
 (a JPEG is decoded at a reduced scale directly), so a 12-megapixel phone photo costs little.
+For the seal (`for_seal=True`), what is printed on every page is left out: the pictures of a
+.docx's headers and footers (letterhead logos) and the running-header band of a PDF page
+that has a text layer (CONTRACT §3: those are never seals).
 """
 
 from __future__ import annotations
 
 import io
+import posixpath
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -21,6 +26,8 @@ from PIL import Image, ImageOps
 Context = Literal["page", "picture"]
 # picture formats Word keeps in word/media that Pillow reads; EMF/WMF/SVG are drawings, not stamps
 _DOCX_PICTURES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp")
+_RUNNING_PART = re.compile(r"(header|footer)\d*\.xml$")
+RUNNING_HEADER = 0.07  # of a text PDF page's height: the band a running header or letterhead logo sits in
 
 
 class PagesUnreadable(Exception):
@@ -55,19 +62,23 @@ def kind_of(data: bytes, filename: str = "") -> str | None:
         return None
 
 
-def pictures_of(data: bytes, filename: str, *, long_side: int, max_pixels: int, max_pages: int) -> list[PagePicture]:
-    """Every page or pasted picture of a file, at most `long_side` pixels on the long side."""
+def pictures_of(data: bytes, filename: str, *, long_side: int, max_pixels: int, max_pages: int,
+                for_seal: bool = False) -> list[PagePicture]:
+    """Every page or pasted picture of a file, at most `long_side` pixels on the long side;
+    `for_seal`: without headers and footers (see the module's docstring)."""
     kind = kind_of(data, filename)
     if kind == "pdf":
-        return pdf_pages(data, filename, long_side=long_side, max_pages=max_pages)
+        return pdf_pages(data, filename, long_side=long_side, max_pages=max_pages, for_seal=for_seal)
     if kind == "docx":
-        return docx_pictures(data, filename, long_side=long_side, max_pixels=max_pixels, limit=max_pages)
+        return docx_pictures(data, filename, long_side=long_side, max_pixels=max_pixels, limit=max_pages,
+                             for_seal=for_seal)
     if kind == "image":
         return [PagePicture(filename, image_pixels(data, long_side=long_side, max_pixels=max_pixels), "page")]
     raise PagesUnreadable(f"{filename}: neither a PDF, a .docx nor a picture")
 
 
-def pdf_pages(data: bytes, filename: str, *, long_side: int, max_pages: int) -> list[PagePicture]:
+def pdf_pages(data: bytes, filename: str, *, long_side: int, max_pages: int,
+              for_seal: bool = False) -> list[PagePicture]:
     import pypdfium2
 
     try:
@@ -84,32 +95,93 @@ def pdf_pages(data: bytes, filename: str, *, long_side: int, max_pages: int) -> 
             page = document[index]
             width, height = page.get_size()
             scale = long_side / max(width, height, 1)
+            if for_seal:  # a scan is drawn at its own pixels (up to twice the size asked), and made
+                # smaller as a picture file is: PDFium's drawing smaller loses a pale thin ring,
+                # drawing it larger than it was taken only blurs one
+                native = _scan_scale(page, width * height)
+                scale = min(native, 2 * scale) if native != float("inf") else scale
             bitmap = page.render(scale=scale, draw_annots=True, may_draw_forms=True)
-            pages.append(PagePicture(f"{filename} p{index + 1}", np.array(bitmap.to_pil().convert("RGB")), "page"))
+            picture = bitmap.to_pil().convert("RGB")
+            if max(picture.size) > long_side:
+                factor = long_side / max(picture.size)
+                picture = picture.resize((max(1, round(picture.width * factor)), max(1, round(picture.height * factor))),
+                                         Image.Resampling.BILINEAR)
+            pixels = np.array(picture)
+            if for_seal and _has_text(page):  # a scan's page is a picture and has no running header
+                pixels[: int(RUNNING_HEADER * pixels.shape[0])] = 255
+            pages.append(PagePicture(f"{filename} p{index + 1}", pixels, "page"))
         return pages
     finally:
         document.close()
 
 
-def docx_has_pictures(data: bytes) -> bool:
+def _scan_scale(page, area: float) -> float:
+    """Pixels per point of a picture that covers the page (an image-only PDF's scan), else no limit."""
+    import pypdfium2.raw as pdfium_raw
+
+    try:
+        for item in page.get_objects(max_depth=1):
+            if item.type != pdfium_raw.FPDF_PAGEOBJ_IMAGE:
+                continue
+            left, bottom, right, top = item.get_bounds()
+            if (right - left) * (top - bottom) >= 0.8 * area:
+                pixels = max(item.get_px_size())
+                return pixels / max(right - left, top - bottom, 1)
+    except Exception:  # noqa: BLE001 - PDFium on a broken page: draw it at the usual size
+        pass
+    return float("inf")
+
+
+def _has_text(page) -> bool:
+    try:
+        textpage = page.get_textpage()
+        try:
+            return textpage.count_chars() > 0
+        finally:
+            textpage.close()
+    except Exception:  # noqa: BLE001 - PDFium on a broken page: treat it as a picture
+        return False
+
+
+def docx_has_pictures(data: bytes, for_seal: bool = False) -> bool:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
+            running = running_media(package) if for_seal else set()
             return any(name.startswith("word/media/") and name.lower().endswith(_DOCX_PICTURES)
-                       for name in package.namelist())
+                       and name not in running for name in package.namelist())
     except zipfile.BadZipFile:
         return False
 
 
-def docx_pictures(data: bytes, filename: str, *, long_side: int, max_pixels: int, limit: int) -> list[PagePicture]:
-    """The pictures in word/media (body, headers, text boxes alike), in the package's order."""
+def running_media(package: zipfile.ZipFile) -> set[str]:
+    """The word/media pictures that only headers and footers show (a letterhead's logo);
+    a picture also placed in the body, or placed nowhere, stays."""
+    users: dict[str, set[str]] = {}
+    for name in package.namelist():
+        if not (name.startswith("word/_rels/") and name.endswith(".rels")):
+            continue
+        part = name[len("word/_rels/"):-len(".rels")]
+        for target in re.findall(rb'Target="([^"]+)"', package.read(name)):
+            text = target.decode("utf-8", "replace")
+            path = text.lstrip("/") if text.startswith("/") else posixpath.normpath(posixpath.join("word", text))
+            users.setdefault(path, set()).add(part)
+    return {path for path, parts in users.items() if all(_RUNNING_PART.match(part) for part in parts)}
+
+
+def docx_pictures(data: bytes, filename: str, *, long_side: int, max_pixels: int, limit: int,
+                  for_seal: bool = False) -> list[PagePicture]:
+    """The pictures in word/media (body, headers, text boxes alike; `for_seal`: not those of
+    headers and footers), in the package's order."""
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as error:
         raise PagesUnreadable(f"{filename}: {error}") from None
     pictures = []
     with package:
+        running = running_media(package) if for_seal else set()
         names = [info for info in package.infolist()
-                 if info.filename.startswith("word/media/") and info.filename.lower().endswith(_DOCX_PICTURES)]
+                 if info.filename.startswith("word/media/") and info.filename.lower().endswith(_DOCX_PICTURES)
+                 and info.filename not in running]
         for number, info in enumerate(names[:limit], start=1):
             if info.file_size > 64 * 1024 * 1024:
                 continue

@@ -8,11 +8,16 @@ file. The answer is a `SealReading`: present or not, a confidence 0..1, and wher
 (`"推荐表.pdf p1"`, `"推荐表.docx 图1"`, `"推荐表.pdf p1 电子签章 Signature1"`).
 
 On a picture the detector is classical image analysis on the CPU, about a tenth of a second
-a page, no model to download (parsers/seal_features.py measures, parsers/seal_detector.py
-decides): a seal is a ring of red ink, hollow, round or oval, the size of a seal on the page;
-on a black-and-white copy, a circle drawn all round in grey, never quite certain. Where the
-PDF's text layer says 盖章 / 推荐单位意见, a ring near it gains a little; nowhere is a seal
-refused for its position. `combine` takes the most confident page over all the files.
+a page, no model to download (parsers/seal_features.py and seal_shape.py measure,
+parsers/seal_detector.py decides, parsers/seal_colour.py names the ink): a seal is a ring of
+red ink, hollow, round or oval, with the unit's name along it, of any size from a stamp on a
+page to a close-up that the ring fills or overflows. A ring in grey or black (a photocopy),
+blue or another ink, a ring cut by the edge or without text is never a pass by itself: its
+confidence stays in the review band (at most DOUBTFUL) with a reason for staff (REASONS).
+Pictures in a .docx's headers and footers and a text PDF's running-header band are not
+looked at. Where the PDF's text layer says 盖章 / 推荐单位意见, a ring near it gains a little;
+nowhere is a seal refused for its position. `combine` takes the most confident page over all
+the files. One picture alone: parsers/seal_page.py `judge_page`.
 """
 
 from __future__ import annotations
@@ -22,7 +27,23 @@ from dataclasses import dataclass
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # below this confidence a page shows no seal; the profile's uncertain band decides the rest
 PRESENT = 0.5
-GREY_CEILING = 0.8  # a seal seen only in grey (a photocopy) is never quite certain
+# The presets' review band is 0.35–0.65. What is not clearly a unit's red seal (a grey or black
+# ring on a copy, a blue stamp, a ring cut by the edge) is never above DOUBTFUL, inside the band,
+# so it goes to staff and never passes by itself; CLEAR is where the detector itself is sure.
+DOUBTFUL = 0.6
+DOUBT_FLOOR = 0.35
+CLEAR = 0.65
+# why a sighting is in doubt, as staff read it (SEAL_UNCERTAIN's detail)
+REASONS = {
+    "grey_copy": "印章为灰色或黑色（复印件或黑白扫描），公章应为红色，请核对原件",
+    "blue_stamp": "印章为蓝色，单位公章应为红色，请人工确认",
+    "other_colour": "印章不是红色，单位公章应为红色，请人工确认",
+    "partial": "印章不完整（被裁切或只盖上一部分），请人工确认",
+    "no_text": "有红色圆圈，但看不出单位名称或五角星，可能不是公章，请人工确认",
+    "unclear": "有类似印章的红色圆形，但不够清楚，请人工确认",
+    "unreadable": "推荐表未能完成印章检查，请人工查看",
+    "e_signature": "电子签章未能通过校验，请人工确认",
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +56,12 @@ class SealSighting:
     kind: str = ""  # "red" | "grey" | "signature" | "sm2" …
     box: tuple[int, int, int, int] | None = None  # in the working copy, for staff and tests
     seconds: float = 0.0
+    reason: str = ""  # why it is in doubt (a key of REASONS), "" when it is clearly a seal or clearly none
+
+    @property
+    def doubtful(self) -> bool:
+        """Never a pass by itself: not red ink (CONTRACT §3), or red but not clearly a seal."""
+        return bool(self.reason)
 
 
 @dataclass(frozen=True)
@@ -49,6 +76,7 @@ class SealReading:
     sightings: tuple[SealSighting, ...] = ()
     problems: tuple[str, ...] = ()  # files or pages that could not be looked at, for staff
     pages: int = 0
+    reason: str = ""  # the best sighting's doubt (REASONS), for SEAL_UNCERTAIN's detail
 
     def as_json(self) -> dict:
         """CONTRACT §4's `seal` object."""
@@ -77,6 +105,7 @@ def combine(readings: list[SealReading]) -> SealReading:
         sightings=tuple(s for r in readings for s in r.sightings),
         problems=tuple(p for r in readings for p in r.problems),
         pages=sum(r.pages for r in readings),
+        reason=best.reason,
     )
 
 
@@ -90,7 +119,7 @@ def reading_of(sightings: list[SealSighting], problems: tuple[str, ...] = (), pa
     signed = [s for s in sightings if s.electronic and s.confidence >= PRESENT]
     best = max(signed, key=lambda s: s.confidence) if signed else max(sightings, key=lambda s: s.confidence)
     return SealReading(
-        present=confidence >= PRESENT,
+        present=confidence >= PRESENT and not best.doubtful,
         confidence=confidence,
         where=best.where if confidence > 0 else "",
         electronic=best.electronic,
@@ -98,6 +127,7 @@ def reading_of(sightings: list[SealSighting], problems: tuple[str, ...] = (), pa
         sightings=tuple(sightings),
         problems=problems,
         pages=pages,
+        reason=best.reason,
     )
 
 
@@ -120,7 +150,7 @@ def read_seal_here(data: bytes, filename: str, max_pixels: int, max_pages: int) 
         verified = esign.all_verified(signatures)
     try:
         pictures = pictures_of(data, filename, long_side=WORK_SIDE, max_pixels=max_pixels,
-                               max_pages=max_pages)
+                               max_pages=max_pages, for_seal=True)
     except PagesUnreadable as unreadable:
         problems.append(str(unreadable))
         pictures = []
@@ -144,7 +174,7 @@ def read_seal(data: bytes, filename: str, limits) -> SealReading:
             data, kind = convert_to_docx(data, limits.convert_seconds), "docx"
         except DocumentUnreadable as unreadable:
             return SealReading(False, 0.0, problems=(f"{filename}: {unreadable.explanation}"[:300],))
-    if kind == "docx" and not pages.docx_has_pictures(data):
+    if kind == "docx" and not pages.docx_has_pictures(data, for_seal=True):
         return SealReading(False, 0.0)  # nothing pasted in: no stamp picture to look at
     max_pages = min(limits.pdf_max_pages, 20)
     seconds = limits.file_parse_seconds + limits.seal_seconds_per_page * max_pages

@@ -10,13 +10,21 @@ or a circle the Hough transform found in the ink's strength) gets soft scores be
 - the outer edge follows the ellipse, or the ring stands clearly above what lies beside it
   all round (a red signature drawn across the seal spoils one side only);
 - round or oval, axes up to about 1.7 : 1 (a red title is long and flat);
-- on a page, the size of a seal on A4 (38–45 mm, about a fifth of the page's width); a
-  picture pasted into a document (a stamp picture) may be any size but a speck.
+- big enough to be a stamp and no upper bound: every picture is judged as a page and as a
+  close-up (a photo of the seal alone, a strip of the page cut through it).
 
-A ring drawn clearly all round is enough on its own, a little less surely. On a
-black-and-white copy (no red ink, mostly paper) circles in the grey picture are scored on
-all the ink, never above GREY_CEILING. The thresholds were set on the tuning part of the
-evaluation set (tests/builders/seals.py) and measured on the held-out part (bench/seal_eval.py).
+Then what lies inside and how the ring is drawn (`judged`, parsers/seal_shape.py): a unit's
+name along the ring (a strongly inked ring without one is a logo or a rim: staff decide at
+most), nothing straight across it (a road sign's bar or slash), a thin line rather than a
+thick solid rim, something inside at all (a plate's rim has nothing). A ring cut by the
+picture's edge is in doubt.
+
+Rings in any other ink (grey or black on a copy, blue, gold) are searched only where the
+picture is mostly paper (parsers/seal_colour.py) and never score above DOUBTFUL: CONTRACT §3
+sends them to staff. Every doubtful sighting carries a reason (parsers.seal.REASONS). The
+thresholds were set on the tuning parts of the evaluation sets (tests/builders/seals.py:
+TUNING and REAL_TUNING) and measured on the held-out parts and on the real development
+pictures (bench/seal_eval.py).
 """
 
 from __future__ import annotations
@@ -25,9 +33,11 @@ import time
 
 import numpy as np
 
+from parsers import seal_colour as colour
 from parsers import seal_features as features
+from parsers import seal_shape as shape
 from parsers.pages import PagePicture
-from parsers.seal import GREY_CEILING, PRESENT, SealSighting
+from parsers.seal import CLEAR, DOUBT_FLOOR, DOUBTFUL, SealSighting
 
 
 def _ramp(value: float, low: float, high: float) -> float:
@@ -52,7 +62,7 @@ def score(candidate: features.Candidate, context: str) -> float:
         _ramp(c.hollowness, 0.02, 0.1),  # the ring denser than the inside
         1 - _ramp(c.outside_density, 0.06, 0.18),  # nothing just outside (ID photo corners)
         # the outer edge follows the ellipse, or a ring clearly drawn on it (other red ink nearby)
-        max(1 - _ramp(c.edge_spread, 0.05, 0.11), _ramp(c.ring_contrast, 0.3, 0.5)),
+        max(1 - _ramp(c.edge_spread, 0.07, 0.14), _ramp(c.ring_contrast, 0.2, 0.4)),
         1 - _ramp(c.axis_ratio, 1.7, 2.1),  # round or oval, not long
         _size_fit(c, context),
     )
@@ -65,7 +75,7 @@ def ring_score(c: features.Candidate, context: str) -> float:
     a red rule through it): on its own it makes a seal, a little less surely."""
     parts = (
         _ramp(c.ring_coverage, 0.85, 0.95),
-        _ramp(c.ring_contrast, 0.25, 0.45),
+        _ramp(c.ring_contrast, 0.2, 0.35),
         1 - _ramp(c.inner_density, 0.35, 0.5),
         1 - _ramp(c.axis_ratio, 1.7, 2.1),
         _size_fit(c, context),
@@ -77,12 +87,28 @@ def grey_score(c: features.Candidate, context: str) -> float:
     """A circle in a black-and-white copy, measured on all its ink (text included): the ring
     must be drawn all round and stand out from what lies beside it."""
     parts = (
-        _ramp(c.ring_coverage, 0.8, 0.95),
-        _ramp(c.ring_contrast, 0.12, 0.3),
+        _ramp(c.ring_coverage, 0.7, 0.85),
+        _ramp(c.ring_contrast, 0.08, 0.24),
         1 - _ramp(c.inner_density, 0.35, 0.5),
         _size_fit(c, context),
     )
-    return min(GREY_CEILING, float(np.prod(parts)) * (0.85 + 0.15 * _extras(c)))
+    return float(np.prod(parts)) * (0.85 + 0.15 * _extras(c))
+
+
+def ink_judged(c: features.Candidate, context: str, inside: tuple[float, float] = (1.0, 0.0)) -> float:
+    """A ring in grey, blue or other ink: at most DOUBTFUL, for staff. Measured on all the
+    page's dark ink, so only a ring seen whole counts (a circle through a table's rules and
+    the page's edge is not one)."""
+    return min(DOUBTFUL, grey_score(c, context) * (1 - _thick(c)) * _ramp(c.inside, 0.8, 0.95))
+
+
+def _thick(c: features.Candidate) -> float:
+    """How much the ring is a thick, solid rim rather than a stamp's thin line, 0..1. A stamp's
+    line looks wider where a small or soft picture blurs it, but then its ink is not as
+    saturated as a printed sign's rim."""
+    printed = _ramp(c.redness, 50, 90) if c.mask == "red" else 1.0
+    return max(_ramp(c.ring_width, 0.12, 0.18) * printed, _ramp(c.ring_width, 0.16, 0.24),
+               _ramp(c.ring_density, 0.55, 0.75) * _ramp(c.ring_width, 0.09, 0.12))
 
 
 def _extras(c: features.Candidate) -> float:
@@ -91,41 +117,79 @@ def _extras(c: features.Candidate) -> float:
 
 
 def _size_fit(c: features.Candidate, context: str) -> float:
+    """Big enough to be a stamp, and no upper bound: a close-up photo of the seal, or a strip
+    of the page cut through it, shows a ring as large as the picture or larger."""
     if context == "picture":  # a stamp picture pasted into Word: any size, but not a speck
         return _ramp(c.diameter, 30, 55)
-    # on a page (a scan, a photo of the page, a rendered PDF page): 38–45 mm on A4 ≈ 0.18–0.21
-    # of the short side; a photo of the page shows the page smaller, a crop shows it bigger
-    return _ramp(c.relative_size, 0.06, 0.09) * (1 - _ramp(c.relative_size, 0.42, 0.6))
+    return _ramp(c.relative_size, 0.05, 0.08) * _ramp(c.diameter, 24, 40)
 
 
 def look(picture: PagePicture, hints: tuple[tuple[float, float], ...] = ()) -> SealSighting:
-    """The best seal candidate of one picture. `hints` are (x, y) in 0..1 of the picture where
-    the form says 盖章 / 推荐单位意见: a ring near one gains a little."""
+    """The best seal candidate of one picture, judged both as a page and as a close-up (no size
+    is too big). `hints` are (x, y) in 0..1 of the picture where the form says 盖章 / 推荐单位意见:
+    a ring near one gains a little. Red rings are judged as seals; a ring in other ink only where
+    the picture is mostly paper, and then never above DOUBTFUL (staff decide, CONTRACT §3)."""
     started = time.perf_counter()
     image = features.working_copy(picture.image)
     flat = features.flatten_light(image)
     mask, faint, strength = features.red_ink(flat)
-    mask = features.without_long_lines(mask)
-    faint = features.without_long_lines(faint)
-    found = features.candidates(mask, "red", strength)
+    lines = features.long_lines(faint)
+    # an oval that fills a small picture has long sides as straight as a table's rule: its
+    # blobs are taken with the lines left in too
+    found = features.candidates(mask, "red", strength, limit=6) if lines.any() else []
+    mask, faint = mask & ~lines, faint & ~lines
+    found += features.candidates(mask, "red", strength)
     found += features.hough_rings(features.strength_picture(strength, faint), faint, "red", strength)
-    best, best_score = None, 0.0
+    best = (0.0, "", None, "")
     for candidate in found:
-        value = _with_hints(score(candidate, picture.context), candidate, image.shape, hints)
-        if value > best_score:
-            best, best_score = candidate, value
-    if best_score < PRESENT and features.grey_page(flat, mask):
-        for candidate in features.grey_rings(flat):
-            value = _with_hints(score(candidate, picture.context), candidate, image.shape, hints)
-            if value > best_score:
-                best, best_score = candidate, value
+        value, reason = judged(candidate, picture.context, shape.inside_features(faint, candidate))
+        value = _with_hints(value, candidate, image.shape, hints)
+        if value > best[0]:
+            best = (value, reason, candidate, colour.RED)
+    if best[0] < CLEAR and colour.papery(image):
+        ink_mask = colour.grey_of(flat) < colour.INK_GREY
+        for candidate in colour.ink_rings(flat):
+            ink = colour.ring_colour(flat, candidate)
+            if ink == colour.RED:
+                continue  # red ink is the red search's business, on its own mask
+            value = ink_judged(candidate, picture.context, shape.inside_features(ink_mask, candidate))
+            if value > best[0]:
+                best = (value, _DOUBT_REASON[ink], candidate, ink)
+    value, reason, candidate, ink = best
     return SealSighting(
         where=picture.where,
-        confidence=round(best_score, 4),
-        kind=best.mask if best is not None else "",
-        box=best.box if best is not None else None,
+        confidence=round(value, 4),
+        kind=ink if candidate is not None else "",
+        box=candidate.box if candidate is not None else None,
         seconds=time.perf_counter() - started,
+        reason=reason if value >= DOUBT_FLOOR else "",
     )
+
+
+ARC_TEXT = 0.35  # share of the ring's directions with characters inside it, for a strongly inked ring
+_DOUBT_REASON = {colour.GREY: "grey_copy", colour.BLUE: "blue_stamp", colour.OTHER: "other_colour"}
+
+
+def judged(c: features.Candidate, context: str, inside: tuple[float, float] = (1.0, 0.0)) -> tuple[float, str]:
+    """A red candidate's confidence and, when it is in doubt, why. `inside` is (arc coverage,
+    straightness) from parsers/seal_shape.py. A ring with no name along it (a logo, a clock's
+    rim, or a seal so pale that its characters are gone) is for staff at most; a ring cut by
+    the picture's edge or pressed in part too; a slash or bar across it (a road sign) and a
+    thick, solid rim are no stamp."""
+    arc, straight = inside
+    value = score(c, context) * (1 - _thick(c)) * (1 - _ramp(straight, 0.7, 0.85))
+    # every seal carries its unit's name along the ring; a strongly inked ring without one is a
+    # printed logo or a rim, while a pale impression may have lost its characters and not its ring
+    need = ARC_TEXT * _ramp(c.redness, 40, 80)
+    if c.inner_density < 0.003:  # nothing at all inside the ring: a plate's rim, a drawn circle
+        arc, need = 0.0, 1.0
+    if arc < need:
+        value, why = min(value, 0.3 + 0.3 * arc / need), "no_text"
+    elif c.inside < 0.6 or c.longest_gap > 0.3:
+        value, why = min(value, DOUBTFUL), "partial"
+    else:
+        why = "unclear"
+    return value, ("" if value >= CLEAR else why)
 
 
 def _with_hints(value: float, candidate: features.Candidate, shape: tuple[int, ...],
@@ -136,5 +200,4 @@ def _with_hints(value: float, candidate: features.Candidate, shape: tuple[int, .
     cx, cy = candidate.centre
     reach = candidate.diameter * 1.5
     near = any(abs(cx - hx * width) <= reach and abs(cy - hy * height) <= reach for hx, hy in hints)
-    ceiling = GREY_CEILING if candidate.mask == "grey" else 1.0
-    return min(ceiling, value * 1.1) if near else value
+    return min(1.0, value * 1.1) if near else value

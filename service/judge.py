@@ -17,9 +17,6 @@ from parsers.types import FileData, ParsedDocument
 from validators.evaluate import Verdict, evaluate
 from validators.seal import seal_material
 
-DOCX_TYPES = frozenset({"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                        "application/vnd.openxmlformats-officedocument.wordprocessingml.template",
-                        "application/vnd.ms-word.document.macroenabled.12"})
 MAX_SCANS = 30  # scans of one message read by OCR (a district's zip of scanned forms), a few seconds each
 
 
@@ -89,28 +86,10 @@ def with_seals(submission: Submission, profile: Profile) -> Submission:
         files = seal_material(nominee)
         wanted = profile.seal_required(nominee.fields.get("channel")) or profile.seal.record_when_seen
         if wanted and files:
-            readings = [read_seal(_seal_bytes(f.attachment, profile), f.attachment.path, profile.limits)
-                        for f in files]
+            readings = [read_seal(f.attachment.data, f.attachment.path, profile.limits) for f in files]
             nominee = replace(nominee, seal=combine(readings))
         nominees.append(nominee)
     return replace(submission, nominees=tuple(nominees))
-
-
-def _seal_bytes(attachment: Attachment, profile: Profile) -> bytes:
-    """What the seal reader looks at: a .docx without the pictures of its headers and footers (a
-    letterhead's logo is never a seal, CONTRACT §3), any other file as it came. The package is
-    rewritten in a child under the per-file limits, as every reader of a sender's file is."""
-    from parsers.docx import has_running_parts, without_running_pictures
-
-    if attachment.media_type not in DOCX_TYPES or not has_running_parts(attachment.data):
-        return attachment.data
-    from core import children
-
-    try:
-        return children.run(without_running_pictures, attachment.data, seconds=profile.limits.file_parse_seconds,
-                            memory_bytes=profile.limits.file_parse_memory_bytes)
-    except children.ChildFailed:
-        return attachment.data  # the seal reader meets the same trouble and says so
 
 
 def judge_message(message: Message, profile: Profile) -> Verdict:

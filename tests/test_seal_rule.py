@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import random
 from datetime import datetime
 
 import pytest
+from PIL import Image
 
 import campaigns
 from service.judge import judge
@@ -75,15 +77,39 @@ def test_red_traps_on_the_form_and_in_the_photos_are_no_seal():
     assert findings(result) == [("SEAL_MISSING", "reject")]
 
 
-def test_unsure_goes_to_staff_within_the_profiles_band():
-    base = campaigns.load("chongqing-bayu-2017")
-    strict = base.model_copy(update={"seal": base.seal.model_copy(update={"uncertain_low": 0.5, "uncertain_high": 0.9})})
-    copy = seals.eval_page(seals.case_seed("seal:photocopy/scan_pdf"))  # a grey copy: 0.8 at most
+def test_a_grey_photocopy_seal_goes_to_staff_with_the_reason():
+    copy = seals.eval_page(seals.case_seed("seal:photocopy/scan_pdf"))
     files = [("附件1.docx", forms.bayu_form_docx(ZHANG, stamped=False)), ("附件1.pdf", copy.data), WRITEUP, *PHOTOS]
-    result = verdict(files, profile=strict)
+    result = verdict(files)
     assert result["status"] == "needs_review"
     assert findings(result) == [("SEAL_UNCERTAIN", "review")]
-    assert result["nominees"][0]["findings"][0]["detail"] == {"filename": "附件1.pdf p1"}
+    detail = result["nominees"][0]["findings"][0]["detail"]
+    assert detail["filename"] == "附件1.pdf p1" and detail["reason"] == "grey_copy" and "红色" in detail["why"]
+    assert result["nominees"][0]["seal"]["present"] is False
+
+
+def test_a_doubtful_seal_never_passes_even_where_the_band_is_low():
+    """A profile whose band ends below the detector's doubt (0.6) still sends a grey copy to staff."""
+    base = campaigns.load("chongqing-bayu-2017")
+    lax = base.model_copy(update={"seal": base.seal.model_copy(update={"uncertain_low": 0.2, "uncertain_high": 0.3})})
+    copy = seals.eval_page(seals.case_seed("seal:photocopy/scan_pdf"))
+    files = [("附件1.docx", forms.bayu_form_docx(ZHANG, stamped=False)), ("附件1.pdf", copy.data), WRITEUP, *PHOTOS]
+    result = verdict(files, profile=lax)
+    assert findings(result) == [("SEAL_UNCERTAIN", "review")]
+
+
+def test_a_blue_stamp_on_the_form_goes_to_staff_not_through():
+    picture = next(seals.real_picture(seed) for seed in range(70_000, 70_100)
+                   if seals.REAL_CASES[seed % len(seals.REAL_CASES)][0] == "blue_stamp")
+    scan = Image.open(io.BytesIO(picture.data))
+    buffer = io.BytesIO()
+    scan.save(buffer, "PDF", resolution=150)  # the photo sent as an image-only PDF beside the .docx
+    files = [("附件1.docx", forms.bayu_form_docx(ZHANG, stamped=False)), ("附件1.pdf", buffer.getvalue()), WRITEUP,
+             *PHOTOS]
+    result = verdict(files)
+    assert findings(result) == [("SEAL_UNCERTAIN", "review")]
+    assert result["nominees"][0]["findings"][0]["detail"]["reason"] == "blue_stamp"
+    assert result["nominees"][0]["seal"]["present"] is False
 
 
 @pytest.mark.parametrize("stamped", [False, True])

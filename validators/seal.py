@@ -7,7 +7,10 @@ before the rules run (`Nominee.seal`); here only the profile decides what that m
   pages is below `seal.uncertain_low`: SEAL_MISSING (reject). Red print and red things in
   photos are not seals: the detector does not count them, and never looks at photos;
 - the confidence is in [`uncertain_low`, `uncertain_high`): SEAL_UNCERTAIN (review), and
-  likewise when a form could not be looked at (a timeout): a person decides;
+  likewise when a form could not be looked at (a timeout): a person decides. So is a sighting
+  the detector calls doubtful, whatever the band (CONTRACT §3: a grey or black seal on a copy,
+  a blue stamp, a ring cut by the edge are never a pass by themselves); `detail.reason` says
+  why in a short code and `detail.why` in words for staff;
 - no seal needed, but `seal.record_when_seen`: what was seen is reported, never a finding.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 from campaigns.schema import Profile
 from nominees.types import NominationFile, Nominee
+from parsers.seal import REASONS, SealReading
 from validators.findings import Finding, finding
 
 
@@ -39,12 +43,22 @@ def seal_rule(nominee: Nominee, profile: Profile) -> list[Finding]:
     if reading is None or not profile.seal_required(nominee.fields.get("channel")):
         return []
     confidence = reading.confidence
-    if confidence >= profile.seal.uncertain_high:
+    if confidence >= profile.seal.uncertain_high and not reading.reason:
         return []
     if confidence >= profile.seal.uncertain_low or (reading.problems and not reading.present):
+        reason = _reason(reading, profile.seal.uncertain_low)
         return [finding("SEAL_UNCERTAIN", nominee.index, severity="review",
-                        detail={"filename": reading.where or _names(nominee)})]
+                        detail={"filename": reading.where or _names(nominee), "reason": reason,
+                                "why": REASONS[reason]})]
     return [finding("SEAL_MISSING", nominee.index, detail={"filename": _names(nominee)})]
+
+
+def _reason(reading: SealReading, low: float) -> str:
+    if reading.reason in REASONS and reading.confidence >= low:
+        return reading.reason
+    if reading.confidence < low:  # only sent to staff because a file could not be looked at
+        return "unreadable"
+    return "e_signature" if reading.electronic else "unclear"
 
 
 def _names(nominee: Nominee) -> str:
@@ -57,7 +71,8 @@ def seal_summary(nominee: Nominee, profile: Profile) -> dict | None:
     reading = nominee.seal
     if reading is None:
         return None
-    seen = reading.confidence >= profile.seal.uncertain_high  # the profile's band, not the detector's own cut
+    # the profile's band, not the detector's own cut; a doubtful sighting is never seen as a seal
+    seen = reading.confidence >= profile.seal.uncertain_high and not reading.reason
     if profile.seal_required(nominee.fields.get("channel")) or (profile.seal.record_when_seen and seen):
         return {**reading.as_json(), "present": seen}
     return None

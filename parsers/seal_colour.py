@@ -1,0 +1,61 @@
+"""What colour a seal-like ring is, and whether a picture is paper enough to look for grey or blue ones.
+
+A unit's official seal is red (CONTRACT §3). A ring in any other ink, grey or black on a
+photocopy, blue, gold, is still worth a person's look, never a pass: the detector searches
+the dark ink of a page for rings only where the picture is mostly paper (a page, a scan, a
+photocopy; not a scene), and names the ring's colour from its own ink, so that a small red
+tick or a blue signature elsewhere on a photocopy changes nothing.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from parsers import seal_features as features
+
+GREY, BLUE, OTHER, RED = "grey", "blue", "colour", "red"
+INK_GREY = 225  # on the flattened page (paper = 255): a copied seal's ring is often a light grey
+
+
+def papery(rgb: np.ndarray) -> bool:
+    """Mostly plain paper as the camera saw it (before the light is flattened, which would make
+    any smooth background white): bright and colourless over half the picture, whatever small
+    colour marks lie on it. A photo of a clock, a plate or a sign is not."""
+    sample = rgb[::4, ::4].astype(np.int16)  # a share of the picture: every 16th pixel tells it as well
+    spread = sample.max(axis=2) - sample.min(axis=2)
+    paper = (spread < 45) & (sample.sum(axis=2) > 3 * 140)
+    return float(paper.mean()) >= 0.5
+
+
+def ink_rings(flat: np.ndarray) -> list[features.Candidate]:
+    """Circles drawn in the page's dark ink, of any colour, measured on all that ink."""
+    grey = grey_of(flat)
+    ink = grey < INK_GREY
+    return features.hough_rings(cv2.GaussianBlur(grey, (5, 5), 1.0), ink, "grey")
+
+
+def grey_of(flat: np.ndarray) -> np.ndarray:
+    """The flattened picture's mean of its channels, uint8."""
+    return cv2.transform(flat, np.full((1, 3), 1 / 3, np.float32)).astype(np.uint8)
+
+
+def ring_colour(flat: np.ndarray, c: features.Candidate) -> str:
+    """The colour of the ink on a candidate's outline: grey (black or a copy), blue, red, or another colour."""
+    (cx, cy), (d1, d2) = c.centre, c.axes
+    height, width = flat.shape[:2]
+    mask = np.zeros((height, width), np.uint8)
+    thickness = max(2, int(0.06 * d2))
+    cv2.ellipse(mask, ((cx, cy), (d1 * 0.95, d2 * 0.95), c.angle), 1, thickness)
+    pixels = flat[mask.astype(bool)]
+    pixels = pixels[pixels.mean(axis=1) < INK_GREY]  # the ink, not the paper between its letters
+    if len(pixels) < 20:
+        return GREY
+    r, g, b = np.median(pixels, axis=0)
+    if max(r, g, b) - min(r, g, b) < 28:
+        return GREY
+    if b > r + 20 and b >= g:
+        return BLUE
+    if r > g + 25 and r > b + 25 and abs(g - b) < 0.5 * (r - max(g, b)):
+        return RED
+    return OTHER

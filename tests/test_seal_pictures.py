@@ -1,0 +1,168 @@
+"""Seals on pictures as offices send them: close-ups, phone JPEGs, photocopies, hard negatives, headers.
+
+Built from the real-like part of the generator (tests/builders/seals.py `real_picture`) on
+seeds that neither its tuning (REAL_TUNING) nor the bench (REAL_HELD_OUT) uses. The pictures
+are drawn and read in a worker process: phone-sized pictures leave this process's address
+space large, and the sandboxed readers that later tests fork from it would start over their
+memory limit.
+"""
+
+from __future__ import annotations
+
+import io
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+from PIL import Image, ImageDraw
+
+from bench.seal_sets import jpeg420
+from parsers.seal import REASONS, read_seal_here
+from parsers.seal_page import judge_page
+from testing.builders import forms, seals
+
+SAMPLE = range(70_000, 70_000 + 4 * len(seals.REAL_CASES))
+
+
+def _seeds(case: str, count: int = 3) -> list[int]:
+    def case_of(seed: int) -> str:
+        name, has_seal = seals.REAL_CASES[seed % len(seals.REAL_CASES)]
+        return f"{'seal' if has_seal else 'trap'}:{name}"
+
+    return [seed for seed in SAMPLE if case_of(seed) == case][:count]
+
+
+def _read_seed(job: tuple[int, str]) -> tuple[str, float, bool, str, tuple]:
+    """(filename, confidence, present, reason, judge_page's answer) of one picture, as found or re-saved."""
+    seed, how = job
+    picture = seals.real_picture(seed)
+    data, name = picture.data, picture.filename
+    if how != "as found":
+        data = jpeg420(data)
+        assert Image.open(io.BytesIO(data)).layer[1][1:3] == (1, 1)  # chroma halved both ways: 4:2:0
+        data, name = (data, "推荐表.jpg") if how == "jpeg420" else (_pdf_of(data), "推荐表.pdf")
+    reading = read_seal_here(data, name, 100_000_000, 20)
+    page = judge_page(picture.data, picture.filename) if how == "as found" else None
+    judged = (page.colour, page.verdict, page.reason, page.confidence, page.why) if page else ()
+    return name, reading.confidence, reading.present, reading.reason, judged
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with ProcessPoolExecutor(2) as workers:
+        yield workers
+
+
+def _read_case(pool, case: str, how: str = "as found", count: int = 3) -> list[tuple]:
+    return list(pool.map(_read_seed, [(seed, how) for seed in _seeds(case, count)]))
+
+
+def _read(data: bytes, filename: str):
+    return read_seal_here(data, filename, 100_000_000, 20)
+
+
+@pytest.mark.parametrize("case", ["seal:closeup", "seal:closeup_cut", "seal:strip"])
+def test_a_seal_that_fills_the_frame_or_is_cut_by_it_is_found(pool, case):
+    for name, confidence, present, _, _ in _read_case(pool, case):
+        assert present and confidence >= 0.65, (name, confidence)
+
+
+@pytest.mark.parametrize("how", ["jpeg420", "pdf"])
+def test_a_pale_seal_survives_a_420_jpeg_re_save_and_an_image_only_pdf(pool, how):
+    for name, confidence, present, _, _ in _read_case(pool, "seal:page_pale", how):
+        assert present and confidence >= 0.65, (name, confidence)
+
+
+def _pdf_of(jpeg: bytes) -> bytes:
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(jpeg)).save(buffer, "PDF", resolution=150)
+    return buffer.getvalue()
+
+
+def test_a_grey_photocopy_seal_beside_small_colour_marks_goes_to_staff_with_the_reason(pool):
+    """The copy carries a red tick and a blue pen signature: the grey ring is still looked for,
+    and lands in the review band as a grey copy, never as a pass."""
+    for name, confidence, present, reason, _ in _read_case(pool, "seal:photocopy_marks"):
+        assert 0.35 <= confidence < 0.65, (name, confidence)
+        assert not present and reason == "grey_copy"
+
+
+@pytest.mark.parametrize("case", ["trap:clock", "trap:plate", "trap:emblem", "trap:prohibition_sign",
+                                  "trap:no_entry_sign", "trap:red_letterhead", "trap:red_badge_logo",
+                                  "trap:red_round_logo", "trap:gold_foil"])
+def test_round_things_that_are_no_seal_never_pass(pool, case):
+    for name, confidence, present, _, _ in _read_case(pool, case):
+        assert not present and confidence < 0.65, (name, confidence)
+
+
+@pytest.mark.parametrize("case", ["trap:blue_stamp", "trap:blue_closeup"])
+def test_a_blue_stamp_is_at_most_a_question_for_staff(pool, case):
+    for name, confidence, present, reason, _ in _read_case(pool, case):
+        assert not present and confidence < 0.65, (name, confidence)
+        if confidence >= 0.35:
+            assert reason == "blue_stamp"
+
+
+def test_a_red_logo_in_a_docx_header_is_not_a_seal_but_the_same_stamp_in_the_body_is():
+    from docx import Document
+    from docx.shared import Cm
+
+    stamp = seals.stamp_png("重庆市沙坪坝区总工会")
+    document = Document(io.BytesIO(forms.bayu_form_docx(forms.FormValues(), stamped=False)))
+    document.sections[0].header.paragraphs[0].add_run().add_picture(io.BytesIO(stamp), width=Cm(3))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert _read(buffer.getvalue(), "推荐表.docx").confidence < 0.35
+    document.add_paragraph().add_run().add_picture(io.BytesIO(stamp), width=Cm(4))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    reading = _read(buffer.getvalue(), "推荐表.docx")
+    assert reading.present and reading.where == "推荐表.docx 图1"
+
+
+def test_a_red_round_logo_in_a_text_pdfs_running_header_is_not_a_seal():
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.image(io.BytesIO(seals.stamp_png("重庆市建设工会")), x=10, y=4, w=16)  # a letterhead logo, top left
+    pdf.set_font("helvetica", size=12)
+    pdf.set_y(40)
+    pdf.cell(0, 10, "Recommendation form")
+    assert _read(bytes(pdf.output()), "推荐函.pdf").confidence < 0.35
+
+
+def test_judge_page_says_colour_confidence_and_doubt_of_one_picture(pool):
+    [(_, _, _, _, red)] = _read_case(pool, "seal:closeup", count=1)
+    assert red[:3] == ("red", "present", "") and red[3] >= 0.65
+    [(_, _, _, _, grey)] = _read_case(pool, "seal:photocopy_marks", count=1)
+    assert grey[:3] == ("grey", "uncertain", "grey_copy")
+    assert grey[4] == REASONS["grey_copy"] and "红色" in grey[4]
+    blank = Image.new("RGB", (800, 1100), "white")
+    ImageDraw.Draw(blank).text((100, 100), "2017", fill="black")
+    nothing = judge_page(__import__("numpy").asarray(blank), "空白.png")
+    assert (nothing.verdict, nothing.colour, nothing.confidence) == ("none", "", 0.0)
+
+
+def test_confidence_is_not_all_or_nothing(pool):
+    """Doubtful pictures land inside the review band, not at 0 or above the pass mark."""
+    values = [row[1] for case in ("seal:photocopy_phone", "trap:blue_stamp") for row in _read_case(pool, case)]
+    assert any(0.35 <= v < 0.65 for v in values), values
+    assert all(v < 0.65 for v in values), values
+
+
+def test_the_real_development_pictures_hold_as_found_and_re_saved():
+    """../shared/seals-real (read at run time, never copied here): no trap or blue stamp passes,
+    and the seals are found as bench/seal_eval.py counts them (two are known misses: a faded
+    oval half hidden by a ticket's green print, and a black rectangular fee seal)."""
+    from bench.seal_eval import found
+    from bench.seal_sets import real_items, resaved
+
+    items = real_items()
+    if not items:
+        pytest.skip("../shared/seals-real is not beside this checkout")
+    for how in ("as found", "pdf"):
+        readings = [(item, _read(resaved(item, how).data, resaved(item, how).filename)) for item in items]
+        passed = [item.name for item, reading in readings if not item.has_seal and reading.confidence >= 0.65]
+        assert passed == [], (how, passed)
+        seals_found = [found(item.expect, reading.confidence) for item, reading in readings if item.has_seal]
+        assert sum(seals_found) >= len(seals_found) - 2, (how, sum(seals_found), len(seals_found))
