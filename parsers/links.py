@@ -22,7 +22,8 @@ from dataclasses import dataclass
 PROVIDERS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE))
     for name, pattern in (
-        ("qq", r"(?:[\w-]+\.)*(?:mail|exmail)\.qq\.com/(?:cgi-bin/ftnExs_download|cgi-bin/ftnDownload|ftn/download|cgi-bin/ftnGetDownload)"),
+        ("qq", r"(?:[\w-]+\.)*(?:mail|exmail)\.qq\.com/"
+               r"(?:cgi-bin/ftnExs_download|cgi-bin/ftnDownload|ftn/download|cgi-bin/ftnGetDownload)"),
         ("qq", r"(?:[\w-]+\.)*ftn\.qq\.com/"),
         ("qq", r"(?:[\w-]+\.)*mail\.qq\.com/ftn/"),
         ("netease", r"(?:[\w-]+\.)*(?:163|126|yeah)\.(?:com|net)/large-attachment-download"),

@@ -170,7 +170,8 @@ def test_a_password_protected_7z_is_unreadable():
 
 def test_a_corrupt_zip_keeps_what_was_read_and_the_archive_itself():
     good = eml.docx()
-    data = bytearray(archives.zip_bytes([("张三推荐表.docx", good), ("李四推荐表.docx", os.urandom(5000))], method=zipfile.ZIP_STORED))
+    entries = [("张三推荐表.docx", good), ("李四推荐表.docx", os.urandom(5000))]
+    data = bytearray(archives.zip_bytes(entries, method=zipfile.ZIP_STORED))
     data[len(data) // 2 + 1000] ^= 0xFF  # inside the second member: its CRC no longer matches
     message = _mail_with(bytes(data))
     assert [(u.filename, u.reason) for u in message.unreadable_archives] == [("推荐材料.zip", "corrupt")]

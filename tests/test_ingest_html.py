@@ -4,7 +4,8 @@ from ingest.html import content_ids, declared_charset, to_text
 
 
 def test_blocks_become_lines_and_hidden_content_goes():
-    html = "<html><head><title>t</title><style>.x{}</style></head><body><div>第一行</div><p>第二行<br>第三行</p><script>var a=1;</script></body></html>"
+    html = ("<html><head><title>t</title><style>.x{}</style></head><body><div>第一行</div><p>第二行<br>第三行</p>"
+            "<script>var a=1;</script></body></html>")
     assert to_text(html) == "第一行\n\n第二行\n第三行"
 
 

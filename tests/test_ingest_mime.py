@@ -33,7 +33,8 @@ def _foxmail_nomination() -> bytes:
             ),
         ),
         eml.attachment(eml.docx(), f'name="{eml.b_words("张三推荐表.docx")}"'),
-        *(eml.attachment(eml.jpeg(seed=n), f'name="{eml.b_words(f"工作照{n}.jpg")}"', ctype="image/jpeg", disposition="inline") for n in range(1, 4)),
+        *(eml.attachment(eml.jpeg(seed=n), f'name="{eml.b_words(f"工作照{n}.jpg")}"', ctype="image/jpeg",
+                         disposition="inline") for n in range(1, 4)),
     )
     return eml.message(body, subject=eml.b_words("2017年度巴渝工匠推荐材料（张三）", "gb2312"))
 
@@ -48,7 +49,8 @@ def test_a_foxmail_nomination_comes_apart_as_the_office_sees_it():
     assert message.content_type == "multipart/mixed"
     assert message.body_text == "请查收张三的推荐材料。\n沙坪坝区总工会"
     assert "cid:logo@foxmail" in message.body_html
-    assert [a.filename for a in message.attachments] == ["logo.png", "张三推荐表.docx", "工作照1.jpg", "工作照2.jpg", "工作照3.jpg"]
+    assert [a.filename for a in message.attachments] == ["logo.png", "张三推荐表.docx", "工作照1.jpg", "工作照2.jpg",
+                                                         "工作照3.jpg"]
     logo, form, *photos = message.attachments
     assert logo.content_id == "logo@foxmail" and logo.inline
     assert form.media_type == DOCX and form.declared_type == "application/octet-stream" and not form.inline
@@ -135,13 +137,17 @@ def test_an_html_only_body_becomes_text_that_keeps_download_links():
         "<script>track()</script></body></html>"
     )
     message = parse_message(eml.message(eml.text(html, "html", "utf-8")))
-    assert message.body_text == "张三的视频请从超大附件下载：\n\n张三.mp4 (https://mail.163.com/large/download?fid=abc) （2017-05-01到期）"
+    assert message.body_text == ("张三的视频请从超大附件下载：\n\n"
+                                 "张三.mp4 (https://mail.163.com/large/download?fid=abc) （2017-05-01到期）")
     assert message.body_html.startswith("<html>")
 
 
 def test_a_bounce_keeps_its_report_type_and_headers_for_the_auto_reply_rule():
-    report = eml.part([("Content-Type", "message/delivery-status")], b"Reporting-MTA: dns; mx.cqgh.org\r\n\r\nFinal-Recipient: rfc822; nobody@example.cn\r\nAction: failed\r\nStatus: 5.1.1\r\n")
-    body = eml.multipart("report; report-type=delivery-status", eml.text("投递失败", charset="utf-8"), report, eml.forwarded(eml.message(eml.text("原邮件"))))
+    report = eml.part([("Content-Type", "message/delivery-status")],
+                      b"Reporting-MTA: dns; mx.cqgh.org\r\n\r\nFinal-Recipient: rfc822; nobody@example.cn\r\n"
+                      b"Action: failed\r\nStatus: 5.1.1\r\n")
+    body = eml.multipart("report; report-type=delivery-status", eml.text("投递失败", charset="utf-8"), report,
+                         eml.forwarded(eml.message(eml.text("原邮件"))))
     raw = eml.message(body, sender="MAILER-DAEMON@mx.cqgh.org", subject="Undelivered Mail Returned to Sender",
                       extra=[("Auto-Submitted", "auto-replied"), ("Return-Path", "<>")])
     message = parse_message(raw)
@@ -171,7 +177,8 @@ def test_a_text_part_marked_attachment_is_a_file_not_body():
     assert message.attachments[0].filename == "未命名附件1.txt"
 
 
-@pytest.mark.parametrize("raw", [b"", b"\x00" * 50, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "这不是邮件".encode("gbk"), b"\r\n\r\n"])
+@pytest.mark.parametrize("raw", [b"", b"\x00" * 50, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "这不是邮件".encode("gbk"),
+                                 b"\r\n\r\n"])
 def test_bytes_that_are_not_mail_say_so_without_raising(raw):
     message = parse_message(raw)
     assert message.is_mail is False
@@ -210,14 +217,16 @@ def test_a_typical_two_megabyte_nomination_forks_nothing(monkeypatch):
 
     monkeypatch.setattr(children, "run", no_fork)
     photos = [eml.attachment(eml.jpeg(400_000, seed=n), f'name="照片{n}.jpg"', ctype="image/jpeg") for n in range(4)]
-    raw = eml.message(eml.multipart("mixed", eml.text("请查收"), eml.attachment(eml.docx(), f'name="{eml.b_words("张三推荐表.docx")}"'), *photos))
+    form = eml.attachment(eml.docx(), f'name="{eml.b_words("张三推荐表.docx")}"')
+    raw = eml.message(eml.multipart("mixed", eml.text("请查收"), form, *photos))
     assert len(raw) > 2_000_000
     message = parse_message(raw)  # its speed is measured by bench/check_speed.py, not here
     assert len(message.attachments) == 5
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(cut=st.integers(min_value=0, max_value=4000), junk=st.binary(max_size=64), position=st.integers(min_value=0, max_value=4000))
+@given(cut=st.integers(min_value=0, max_value=4000), junk=st.binary(max_size=64),
+       position=st.integers(min_value=0, max_value=4000))
 def test_any_damage_to_a_real_nomination_never_raises(cut, junk, position):
     raw = _foxmail_nomination()
     damaged = raw[:position] + junk + raw[position:cut] if cut > position else raw[:position] + junk

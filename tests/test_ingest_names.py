@@ -28,7 +28,8 @@ STYLES = {
         f'filename="{eml.b_words(LONG, "UTF-8", split_bytes=7, separator="")}"', LONG),
     "UTF-8 Q word": (f'filename="{eml.q_word(FORM)}"', FORM),
     "base64 cut mid-quantum across words": (f'filename="{eml.b_words_unpadded(LONG, "GBK", 10)}"', LONG),
-    "Big5 from Taiwan": (f'filename="{eml.b_words("附件1-巴渝工匠推薦表（李四）.docx", "big5")}"', "附件1-巴渝工匠推薦表（李四）.docx"),
+    "Big5 from Taiwan": (f'filename="{eml.b_words("附件1-巴渝工匠推薦表（李四）.docx", "big5")}"',
+                         "附件1-巴渝工匠推薦表（李四）.docx"),
     "RFC 2231 GBK": (eml.rfc2231("filename", FORM, "gbk"), FORM),
     "RFC 2231 UTF-8 in three continuations": (eml.rfc2231("filename", LONG, "utf-8", pieces=3), LONG),
     "RFC 2231 GB18030 in two continuations": (eml.rfc2231("filename", LONG, "gb18030", pieces=2), LONG),
@@ -52,7 +53,8 @@ def test_rfc2231_wins_over_the_plain_fallback_name():
 
 
 def test_name_only_in_content_type_with_no_disposition_is_still_a_file():
-    raw = eml.message(eml.multipart("mixed", eml.text("见附件"), eml.attachment(eml.docx(), f'name="{eml.b_words(FORM)}"', disposition=None)))
+    form = eml.attachment(eml.docx(), f'name="{eml.b_words(FORM)}"', disposition=None)
+    raw = eml.message(eml.multipart("mixed", eml.text("见附件"), form))
     (attachment,) = parse_message(raw).attachments
     assert attachment.filename == FORM
     assert attachment.inline is True

@@ -36,7 +36,8 @@ CASES = [
     ("jpeg", eml.jpeg(), "photo.png", "image/jpeg"),
     ("png", eml.png(), "", "image/png"),
     ("gif", b"GIF89a\x01\x00\x01\x00", "", "image/gif"),
-    ("bmp", b"BM" + b"\x36\x00\x00\x00" + b"\x00\x00\x00\x00" + b"\x36\x00\x00\x00" + b"\x28\x00\x00\x00" + b"\x00" * 40, "", "image/bmp"),
+    ("bmp", b"BM" + b"\x36\x00\x00\x00" + b"\x00\x00\x00\x00" + b"\x36\x00\x00\x00" + b"\x28\x00\x00\x00"
+     + b"\x00" * 40, "", "image/bmp"),
     ("text starting BM", b"BMW dealer list 2017\n", "", "text/plain"),
     ("tiff", b"II*\x00\x08\x00\x00\x00", "", "image/tiff"),
     ("webp", eml.riff(b"WEBP"), "", "image/webp"),

@@ -64,7 +64,8 @@ def _raw_zip(records: list[tuple[bytes, int, int, int, bytes, int]]) -> bytes:
     local, central = b"", b""
     for raw_name, flags, method, crc, packed, size in records:
         offset = len(local)
-        local += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, flags, method, 0, 0x4A8A, crc, len(packed), size, len(raw_name), 0)
+        local += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, flags, method, 0, 0x4A8A, crc, len(packed), size,
+                             len(raw_name), 0)
         local += raw_name + packed
         central += struct.pack(
             "<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, flags, method, 0, 0x4A8A, crc, len(packed), size,
