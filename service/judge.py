@@ -92,12 +92,48 @@ def with_seals(submission: Submission, profile: Profile) -> Submission:
     return replace(submission, nominees=tuple(nominees))
 
 
+def second_look(message: Message, probes: dict[int, MediaProbe], scans: dict[int, ParsedDocument],
+                submission: Submission, profile: Profile) -> dict[int, ParsedDocument]:
+    """Pictures that may be the form after all, read by OCR. A phone photo of the stamped form
+    called IMG_2034.jpg is neither page-like to the prober (a desk around it, the page at a slant)
+    nor named as the form; it is found by what it holds: where the message has no readable form
+    at all, every picture is tried (OCR gives up at once on a page without the form's ruled grid);
+    where a nominee's channel needs a seal that none of its form files shows, its pictures that
+    show one are tried, so that the stamped page is found and checked."""
+    candidates: list[int] = []
+    if not any(n.readable_forms for n in submission.nominees):
+        candidates = [i for i, probe in probes.items() if probe.kind == "photo" and probe.decodable]
+    else:
+        index_of = {id(a): i for i, a in enumerate(message.attachments)}
+        for nominee in submission.nominees:
+            if profile.seal_required(nominee.fields.get("channel")) and not (nominee.seal and nominee.seal.present):
+                candidates += [index_of[id(f.attachment)] for f in nominee.files_with_role("photo")
+                               if _shows_a_seal(f.attachment, profile)]
+    wanted = [i for i in dict.fromkeys(candidates) if i not in scans][:MAX_SCANS]
+    if not wanted:
+        return {}
+    from parsers import ocr
+
+    files = [(message.attachments[i].data, message.attachments[i].filename) for i in wanted]
+    read = dict(zip(wanted, ocr.read_scans(files, profile.form.title_keywords, profile.limits)))
+    return {i: document for i, document in read.items() if document is not None and document.kind == "form"}
+
+
+def _shows_a_seal(attachment: Attachment, profile: Profile) -> bool:
+    from parsers.seal import read_seal
+
+    reading = read_seal(attachment.data, attachment.path, profile.limits)
+    return reading.present or reading.confidence >= profile.seal.uncertain_low
+
+
 def judge_message(message: Message, profile: Profile) -> Verdict:
     documents = read_documents(message, profile)
     probes = probe_media_files(message, profile)
     scans = read_scans(message, documents, probes, profile)
-    submission = assemble(message, documents, profile, probes, scans)
-    return evaluate(with_seals(submission, profile), profile)
+    submission = with_seals(assemble(message, documents, profile, probes, scans), profile)
+    if more := second_look(message, probes, scans, submission, profile):
+        submission = with_seals(assemble(message, documents, profile, probes, {**scans, **more}), profile)
+    return evaluate(submission, profile)
 
 
 def judge(raw: bytes, profile: Profile, received_at: datetime | None = None, received_at_source: str = "imap") -> Verdict:

@@ -25,7 +25,7 @@ ENV = "INTAKE_STAGE_TIMES"
 # service.judge's helpers → the stage they are; assemble and evaluate are grouped as the rules
 JUDGE_STAGES = {
     "parse_message": "parse", "read_documents": "documents", "probe_media_files": "probe",
-    "read_scans": "ocr", "with_seals": "seal", "assemble": "rules", "evaluate": "rules",
+    "read_scans": "ocr", "second_look": "ocr", "with_seals": "seal", "assemble": "rules", "evaluate": "rules",
 }
 
 _totals: Counter[str] = Counter()

@@ -21,7 +21,7 @@ MODULE_TIERS = {
     "test_service": "live", "test_staff_review": "live", "test_staff_campaign": "live", "test_forward": "live",
     "test_replies_smtp": "live",  # aiosmtpd and raw sockets
     "test_legacy_convert": "live", "test_staff_template": "live",  # LibreOffice
-    "test_ocr_scan": "live",  # RapidOCR and Tesseract
+    "test_ocr_scan": "live", "test_seal_pipeline": "live",  # RapidOCR and Tesseract
     "test_faults": "slow", "test_hostile_mime": "slow", "test_hostile_archives": "slow",
     "test_corpora_check": "slow", "test_parsers_corpus": "slow", "test_media_corpus": "slow",
     "test_ingest_corpus": "slow",
