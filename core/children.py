@@ -15,7 +15,10 @@ claims gigapixels) must cost one finding, never the service. Two ways to start t
   start-up pipe, because a child that dies before reading a pipe of more than 64 KB would
   leave `Process.start()` blocked for ever, before any time limit applies.
 
-The child's address space is capped with RLIMIT_AS; it is killed when its time is up.
+The child's address space is capped with RLIMIT_AS: a fresh child at the limit given, a forked
+one at what it inherited plus the limit (a forked child starts with all its parent maps, and
+a long-running or well-fed parent must not leave its children no room); it is killed when its
+time is up.
 """
 
 from __future__ import annotations
@@ -109,7 +112,8 @@ def _child(sender, work: Any, memory_bytes: int, scratch: str | None) -> None:
         os.environ.update(TMPDIR=scratch, TEMP=scratch, TMP=scratch)
         tempfile.tempdir = scratch
     try:
-        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        room = memory_bytes if scratch is not None else _mapped() + memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (room, room))
         if scratch is not None:
             with open(work, "rb") as handle:
                 work = pickle.load(handle)
@@ -127,6 +131,15 @@ def _child(sender, work: Any, memory_bytes: int, scratch: str | None) -> None:
         sender.close()
         if scratch is None:
             os._exit(0)  # a forked child skips the atexit handlers and buffers it inherited
+
+
+def _mapped() -> int:
+    """The address space this process maps now (VmSize), in bytes; 0 where /proc cannot tell."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+    except (OSError, StopIteration, ValueError):
+        return 0
 
 
 def _failure(exc: BaseException) -> bytes:

@@ -45,11 +45,15 @@ def _reply_line(reply: ReplyRow | None) -> str:
 def message_entry(session, row: MessageRow) -> list[str]:
     """One message as staff read it in the log: who, what, verdict, why, and the reply."""
     completes = f"（补充 M{row.completes}）" if row.completes else ""
-    lines = [f"### M{row.id} {minute(row.received_at)} {shown(row.from_addr) or '（无发件人）'}：{_status(row)}{completes}",
+    # an address is shown whole (staff write back to it), only made inert
+    sender = inert.one_line(row.from_addr) or "（无发件人）"
+    lines = [f"### M{row.id} {minute(row.received_at)} {sender}：{_status(row)}{completes}",
              f"- 主题：{shown(row.subject) or '（无主题）'}"]
     for nominee in session.exec(select(NomineeRow).where(NomineeRow.message_id == row.id)
                                 .order_by(NomineeRow.position, NomineeRow.id)).all():
         number = f"（受理编号 {nominee.intake_number}）" if nominee.intake_number else ""
+        if nominee.superseded_by:
+            number += f"（已被 #{nominee.superseded_by} 取代）"
         lines.append(f"- #{nominee.id} {shown(nominee.name) or '（姓名未识别）'} {shown(nominee.employer)} — "
                      f"{words.word(words.STATUS, nominee.status)}{number}")
     for finding in session.exec(select(FindingRow).where(FindingRow.message_id == row.id)

@@ -91,7 +91,8 @@ def records_verdict(session: Session, runtime: Runtime, message_row: MessageRow,
         if nominee_id is None:
             found = [(record, index.find(record)) for record in loose]
         else:
-            found = [(record, attachment if record.message_id == message_row.id
+            # this mail's own files are the parsed mail's objects, so the reply lists each once
+            found = [(record, index.find(record) if record.message_id == message_row.id
                       else replace(attachment, kept_from=record.message_id))
                      for record, attachment in shelf.attachments_of(nominee_id) if attachment is not None]
         return tuple(NominationFile(attachment, record.role) for record, attachment in found if attachment is not None)

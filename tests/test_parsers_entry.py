@@ -1,6 +1,5 @@
 """parse_document: the reader table, the sandbox, and every way a file can be unreadable."""
 
-import re
 import zipfile
 from io import BytesIO
 
@@ -109,11 +108,10 @@ def test_memory_limit_on_a_docx_that_inflates():
     """24 MB of text packed into a few hundred kB: the reader runs out of its address space."""
     bomb = forms.inflating_docx(8_000)
     assert len(bomb) < 1_000_000
-    with open("/proc/self/status") as status:
-        vm_size = int(re.search(r"VmSize:\s+(\d+) kB", status.read()).group(1)) * 1024
-    parsed = parse("推荐表.docx", bomb, Limits(file_parse_memory_bytes=vm_size + 10_000_000))
+    # a forked reader may map this much on top of what it inherits (core/children.py)
+    parsed = parse("推荐表.docx", bomb, Limits(file_parse_memory_bytes=10_000_000))
     assert parsed.unreadable.reason == "memory"
-    ample = parse("推荐表.docx", bomb, Limits(file_parse_memory_bytes=vm_size + 2_000_000_000))
+    ample = parse("推荐表.docx", bomb, Limits(file_parse_memory_bytes=2_000_000_000))
     assert ample.unreadable is None and len(ample.content.blocks) == 8_000
 
 
