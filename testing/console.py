@@ -70,8 +70,8 @@ def fill(engine, count: int, seed: int = 7, start: datetime = datetime(2017, 4, 
             nominees.append({"id": number, "campaign_id": CAMPAIGN, "message_id": number, "position": 0,
                              "intake_number": f"BYGJ-2017-{number:05d}" if status != "rejected" else None,
                              "identity_key": f"id:{fields['id_number']}:{number}", "name": name,
-                             "employer": fields["employer"], "channel": "organization", "recommending_unit": unit, "fields": fields,
-                             "status": status, "created_at": when})
+                             "employer": fields["employer"], "channel": "organization", "recommending_unit": unit,
+                             "fields": fields, "status": status, "created_at": when})
             if rng.random() < 0.2:
                 findings.append({"message_id": number, "nominee_id": number, "code": rng.choice(CODES),
                                  "severity": "review" if status == "needs_review" else "reject", "text": "…", "detail": {}})

@@ -24,9 +24,18 @@ def previews_of(request: Request) -> Previews:
     return request.app.state.previews
 
 
-def show(request: Request, reveal: bool = False, **extra) -> Response:
+REVEALED = "revealed"  # the nominees whose numbers this session asked to see (audited), the last few
+
+
+def revealed(request: Request, nominee_id: int | None) -> bool:
+    return nominee_id in request.session.get(REVEALED, [])
+
+
+def show(request: Request, **extra) -> Response:
     runtime = request.app.state.runtime
-    dossier = gather(runtime, int(request.path_params["nominee_id"]), previews_of(request))
+    nominee_id = int(request.path_params["nominee_id"])
+    reveal = revealed(request, nominee_id)
+    dossier = gather(runtime, nominee_id, previews_of(request))
     if dossier is None:
         raise Refused(404, "没有这位被推荐人。")
     return page(request, "nominee.html", d=dossier, reveal=reveal, seal=dossier.nominee.seal or {},
@@ -41,7 +50,8 @@ def nominee_page(request: Request) -> Response:
 
 @staff()
 def reveal(request: Request) -> Response:
-    """ID and phone numbers in full, for this one response (never in a URL): audited."""
+    """ID and phone numbers in full, and the form's pages (they show them too), for this session: audited.
+    A POST, so that nothing of it is in a URL."""
     runtime, account = request.app.state.runtime, request.state.account
     nominee_id = int(request.path_params["nominee_id"])
     with new_session(runtime.engine) as session:
@@ -51,7 +61,8 @@ def reveal(request: Request) -> Response:
         audit(session, "nominee", nominee_id, "personal_data_shown", actor=account.name,
               note="身份证号、联系电话完整显示（工作台）")
         session.commit()
-    return show(request, reveal=True)
+    request.session[REVEALED] = [n for n in request.session.get(REVEALED, []) if n != nominee_id][-19:] + [nominee_id]
+    return show(request)
 
 
 def _record(request: Request) -> AttachmentRow:
@@ -93,6 +104,8 @@ def picture(request: Request) -> Response:
     if name not in ("thumb", "large", "poster") and not (name[:1] == "p" and name[1:].isdigit()):
         raise Refused(404, "没有这张图。")
     record = _record(request)
+    if name[:1] == "p" and name[1:].isdigit() and not revealed(request, record.nominee_id):
+        raise Refused(403, "推荐表页面含完整身份证号和电话：请先在被推荐人页面点“显示”。")
     previews = previews_of(request)
     path = previews.picture(record.sha256, name)
     if path is None:
