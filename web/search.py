@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Mapping
 from urllib.parse import urlencode
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from core.times import day_bounds
@@ -111,9 +111,12 @@ def conditions(campaign_id: str, chosen: Filter) -> list:
     if chosen.unit:
         where.append(NomineeRow.recommending_unit == chosen.unit)
     if chosen.code:
-        where.append(exists().where(and_(FindingRow.code == chosen.code, or_(
-            FindingRow.nominee_id == NomineeRow.id,
-            and_(FindingRow.nominee_id.is_(None), FindingRow.message_id == NomineeRow.message_id)))))
+        # the nominee's own finding, or one about its whole mail (LATE): two lookups by the code's index
+        where.append(or_(
+            NomineeRow.id.in_(select(FindingRow.nominee_id).where(FindingRow.code == chosen.code,
+                                                                  FindingRow.nominee_id.is_not(None))),
+            NomineeRow.message_id.in_(select(FindingRow.message_id).where(FindingRow.code == chosen.code,
+                                                                          FindingRow.nominee_id.is_(None)))))
     if chosen.since:
         where.append(MessageRow.received_at >= day_bounds(chosen.since)[0])
     if chosen.until:
