@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Mapping
 from urllib.parse import urlencode
 
@@ -164,8 +164,3 @@ def codes_seen(session: Session, campaign_id: str) -> list[str]:
     return list(session.exec(select(FindingRow.code).join(MessageRow, MessageRow.id == FindingRow.message_id)
                              .where(MessageRow.campaign_id == campaign_id).distinct().order_by(FindingRow.code)).all())
 
-
-def received_day(moment: datetime) -> str:
-    from core.times import beijing
-
-    return beijing(moment).date().isoformat()
