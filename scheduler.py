@@ -35,8 +35,9 @@ IDLE_WAIT_SECONDS = 25 * 60
 class Service:
     """The long-running process: owns the scheduler, the stop flag and the IDLE watcher."""
 
-    def __init__(self, runtime: Runtime):
+    def __init__(self, runtime: Runtime, companions=()):
         self.runtime = runtime
+        self.companions = list(companions)  # started and stopped with the service: the web console
         self.stopping = threading.Event()
         self._stopper: threading.Thread | None = None
         self.scheduler = BlockingScheduler(timezone="Asia/Shanghai",
@@ -158,7 +159,11 @@ class Service:
         if self.runtime.config.mailbox.kind == "imap" and self.runtime.config.mailbox.idle:
             threading.Thread(target=self._watch_idle, name="imap-idle", daemon=True).start()
         log.info("intake 服务已启动：%s，邮箱 %s", self.runtime.profile.id, self.runtime.config.mailbox.folder)
+        for companion in self.companions:
+            companion.start()
         self.scheduler.start()  # blocks until stop()
+        for companion in self.companions:
+            companion.stop()
         if self._stopper is not None:
             self._stopper.join()  # the jobs in hand end before their connections are closed
         self._close_source()

@@ -51,10 +51,20 @@ def poll(config_file: Path | None, once: bool) -> None:
 @click.command()
 @config_option
 def run(config_file: Path | None) -> None:
-    """Run the service in the foreground until SIGTERM/SIGINT."""
+    """Run the service in the foreground until SIGTERM/SIGINT (and the web console, when [web] with_service)."""
     from scheduler import Service
 
-    Service(runtime_from(config_file)).run()
+    runtime = runtime_from(config_file)
+    companions = []
+    if runtime.config.web.with_service:
+        from core.settings import ConfigError
+        from web.server import Companion
+
+        try:
+            companions.append(Companion(runtime))
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+    Service(runtime, companions).run()
 
 
 @click.command()

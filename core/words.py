@@ -21,6 +21,8 @@ ForwardState = Literal["written", "pending", "sent", "failed"]
 StaffState = Literal["open", "answered", "done"]
 SenderCheck = Literal["pass", "fail", "none"]
 OutboxKind = Literal["reply", "answer", "digest"]
+StaffRole = Literal["clerk", "reviewer", "admin"]  # a web console account's role, each one doing more
+ExportState = Literal["running", "done", "failed"]
 
 STATUS: dict[str, str] = {"accepted": "受理", "rejected": "退回", "needs_review": "待人工核对", "ignored": "不处理"}
 MESSAGE_STATE: dict[str, str] = {"fetched": "待处理", "filed": "已登记", "failed": "失败待重试", "quarantined": "已隔离"}
@@ -43,11 +45,13 @@ FORWARD_STATE: dict[str, str] = {"written": "已写出待人工发送", "pending
 STAFF_STATE: dict[str, str] = {"open": "待回复", "answered": "已回复", "done": "已处理"}
 SENDER_CHECK: dict[str, str] = {"pass": "验证通过", "fail": "验证未通过", "none": "未经验证"}
 OUTBOX_KIND: dict[str, str] = {"reply": "回复", "answer": "工作人员答复", "digest": "每日汇总"}
+STAFF_ROLE: dict[str, str] = {"clerk": "办事员", "reviewer": "审核人", "admin": "管理员"}
+EXPORT_STATE: dict[str, str] = {"running": "正在打包", "done": "已完成", "failed": "失败"}
 
 # where a table above misses a state of its Literal, a test fails (tests/test_words.py)
 VOCABULARY = {Status: STATUS, MessageState: MESSAGE_STATE, ReplyState: REPLY_STATE, HoldReason: HOLD_REASON,
               Decision: DECISION, Role: ROLE, ForwardState: FORWARD_STATE, StaffState: STAFF_STATE,
-              SenderCheck: SENDER_CHECK, OutboxKind: OUTBOX_KIND}
+              SenderCheck: SENDER_CHECK, OutboxKind: OUTBOX_KIND, StaffRole: STAFF_ROLE, ExportState: EXPORT_STATE}
 
 
 def word(table: dict[str, str], state: str | None, empty: str = "—") -> str:

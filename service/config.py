@@ -17,7 +17,7 @@ from core.settings import ConfigError, Strict, anchored
 from ingest.sources import MailboxConfig, MaildirConfig
 from replies.settings import RepliesConfig, SmtpConfig
 
-__all__ = ["Config", "ConfigError", "ForwardConfig", "NotifyConfig", "ScheduleConfig", "load_config"]
+__all__ = ["Config", "ConfigError", "ForwardConfig", "NotifyConfig", "ScheduleConfig", "WebConfig", "load_config"]
 
 
 class ScheduleConfig(Strict):
@@ -47,6 +47,23 @@ class ForwardConfig(Strict):
     recommending_unit: str = ""
 
 
+class WebConfig(Strict):
+    """The office's web console (`intake web`, web/): where it listens and how its sessions are signed."""
+
+    host: str = "127.0.0.1"  # loopback: nginx (TLS) in front is the way in from the office's network
+    port: int = Field(8080, ge=1, le=65535)
+    with_service: bool = False  # `intake run` serves the console too, beside its jobs
+    # the key that signs session cookies: an environment variable or a file, never this config;
+    # neither set: a random key kept in <data_path>/web/session-secret (mode 0600)
+    session_secret_env: str | None = None
+    session_secret_file: Path | None = None
+    session_hours: float = Field(8.0, gt=0, le=168)  # a login lasts this long, then asks again
+    # cookies only over HTTPS (and http://127.0.0.1, which browsers treat as secure)
+    secure_cookies: bool = True
+    # the proxy whose X-Forwarded-For names the client (login limits per address): nginx on this host
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
+
+
 class Config(Strict):
     campaign: str  # the campaign profile id this mailbox serves
     data_path: Path = Path("data")  # raw mail, files, logs: readable by the service's user only
@@ -58,6 +75,7 @@ class Config(Strict):
     schedule: ScheduleConfig = ScheduleConfig()
     forward: ForwardConfig = ForwardConfig()
     notify: NotifyConfig = NotifyConfig()
+    web: WebConfig = WebConfig()
 
     @model_validator(mode="after")
     def _smtp_is_complete(self) -> "Config":
@@ -93,4 +111,5 @@ def _anchored(config: Config, base: Path) -> Config:
         "profile_path": tuple(anchored(p, base) for p in config.profile_path),
         "mailbox": config.mailbox.anchored(base),
         "smtp": config.smtp.anchored(base),
+        "web": config.web.model_copy(update={"session_secret_file": anchored(config.web.session_secret_file, base)}),
     })

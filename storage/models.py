@@ -20,6 +20,7 @@ from core.words import (
     ReplyState,
     Role,
     SenderCheck,
+    StaffRole,
     StaffState,
     Status,
 )
@@ -69,7 +70,7 @@ class MessageRow(SQLModel, table=True):
     subject: str = ""
     in_reply_to: Optional[str] = Field(default=None, index=True)  # threads a follow-up to our reply
     references: str = ""
-    received_at: datetime
+    received_at: datetime = Field(index=True)  # the day's log and the console sort and filter by it
     received_at_source: str
     # fetched → filed, or fetched → failed (retried) → quarantined; filed is final until reprocessed
     state: MessageState = Field(default="fetched", index=True, sa_type=String)
@@ -88,6 +89,12 @@ class MessageRow(SQLModel, table=True):
 
 class NomineeRow(SQLModel, table=True):
     __tablename__ = "nominee"
+    # the web console's list: current filings of a campaign by status, and its sort keys
+    __table_args__ = (
+        Index("ix_nominee_campaign_current", "campaign_id", "superseded_by", "status"),
+        Index("ix_nominee_name", "name"),
+        Index("ix_nominee_recommending_unit", "recommending_unit"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     campaign_id: str = Field(foreign_key="campaign.id", index=True)
     message_id: int = Field(foreign_key="message.id", index=True)
@@ -231,3 +238,21 @@ class ForwardNomineeRow(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     forward_message_id: int = Field(foreign_key="forward_message.id", index=True)
     nominee_id: int = Field(foreign_key="nominee.id", unique=True)
+
+
+class WebUserRow(SQLModel, table=True):
+    """An account of the web console (`intake users`): a person's name, role and Argon2 password hash.
+
+    `session_epoch` grows when the password changes or the account is disabled: every session
+    cookie signed before that stops working at once."""
+
+    __tablename__ = "web_user"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    role: StaffRole = Field(sa_type=String)
+    password_hash: str
+    active: bool = True
+    session_epoch: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    password_changed_at: datetime = Field(default_factory=utcnow)
+    last_login_at: Optional[datetime] = None

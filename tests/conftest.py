@@ -22,6 +22,7 @@ MODULE_TIERS = {
     "test_replies_smtp": "live",  # aiosmtpd and raw sockets
     "test_legacy_convert": "live", "test_staff_template": "live",  # LibreOffice
     "test_ocr_scan": "live", "test_seal_pipeline": "live",  # RapidOCR and Tesseract
+    "test_web_browser": "live",  # Chromium, `intake web` and `intake poll` as processes
     "test_faults": "slow", "test_hostile_mime": "slow", "test_hostile_archives": "slow",
     "test_corpora_check": "slow", "test_parsers_corpus": "slow", "test_media_corpus": "slow",
     "test_ingest_corpus": "slow",
