@@ -3,6 +3,7 @@
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import create_engine
 from sqlmodel import select
 
 import campaigns
@@ -29,12 +30,12 @@ def engine(request, tmp_path):
     if request.param == "sqlite":
         return open_database(f"sqlite:///{tmp_path / 'intake.sqlite3'}")
     url = request.getfixturevalue("postgres_url")
-    engine = open_database(url)
-    from sqlmodel import SQLModel
-
-    SQLModel.metadata.drop_all(engine)  # a clean schema per test on the shared cluster
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    # a clean schema per test on the shared cluster: whatever tables other tests' migrations made
+    cleaner = create_engine(url)
+    with cleaner.begin() as connection:
+        connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+        connection.exec_driver_sql("CREATE SCHEMA public")
+    cleaner.dispose()
     return open_database(url)
 
 
