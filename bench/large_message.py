@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.large_message [--megabytes 50]
 
 Makes a high-bit-rate 640×360 video once with ffmpeg (cached beside the other benchmark
-media, tests/builders/media.py `cache_folder()`; never committed), mails it with a .docx
+media, testing/builders/media.py `cache_folder()`; never committed), mails it with a .docx
 form and a write-up, APPENDs it to a throwaway Dovecot and runs the real `intake poll
 --once` on it (SQLite, replies to a folder). Prints the message's size, the wall time and the
 peak memory (VmHWM) of the service process and of its largest child (bench/proctree.py).

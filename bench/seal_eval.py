@@ -5,14 +5,14 @@
 
 First (`pictures`, bench/seal_sets.py), per kind (page, close-up, grey copy, phone photo,
 trap) and per re-save (as found, 4:2:0 JPEG at quality 75, that JPEG as an image-only PDF),
-on the held-out real-like generated set (tests/builders/seals.py REAL_HELD_OUT) and on the
+on the held-out real-like generated set (testing/builders/seals.py REAL_HELD_OUT) and on the
 real development pictures of ../shared/seals-real: precision, recall, the uncertain rate and
 the traps passed, scored as CONTRACT §3 says with the preset band (0.35–0.65): a red seal is
 found when judged present; a grey or black copy of a seal when judged present or uncertain;
 a trap or a blue or other-colour stamp judged present is a failure; the uncertain rate is
 over all pictures, and again over red seals and stamp-free pictures only.
 
-Then, for the held-out part of the older form evaluation set (tests/builders/seals.py, seeds
+Then, for the held-out part of the older form evaluation set (testing/builders/seals.py, seeds
 10000–10239: 240 pages, half with a seal of some kind, half without, traps among them):
 
 - precision and recall of "a seal is there" at the detector's own cut (confidence ≥ 0.5),

@@ -6,7 +6,7 @@ the seal (nine in fifty) or only as a stamped scan read by OCR (one in fifty: OC
 ~15 s a page, so more would make the mixture about OCR alone); a write-up; and
 either four phone photos or, in three messages of ten, a 5-minute video (64×48 at 1 fps,
 made once with ffmpeg and attached to every one of them). Messages are kept as .eml files
-under tests/builders/media.py `cache_folder()`, so a second run only reads them back.
+under testing/builders/media.py `cache_folder()`, so a second run only reads them back.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ picture's edge is in doubt.
 Rings in any other ink (grey or black on a copy, blue, gold) are searched only where the
 picture is mostly paper (parsers/seal_colour.py) and never score above DOUBTFUL: CONTRACT §3
 sends them to staff. Every doubtful sighting carries a reason (parsers.seal.REASONS). The
-thresholds were set on the tuning parts of the evaluation sets (tests/builders/seals.py:
+thresholds were set on the tuning parts of the evaluation sets (testing/builders/seals.py:
 TUNING and REAL_TUNING) and measured on the held-out parts and on the real development
 pictures (bench/seal_eval.py).
 """

@@ -1,6 +1,6 @@
 """The seal detector on pages: every kind of seal is seen, no trap is taken for one.
 
-One page per case of the evaluation set (tests/builders/seals.py), from seeds that neither
+One page per case of the evaluation set (testing/builders/seals.py), from seeds that neither
 the tuning (0–299) nor the benchmark's held-out part (10000–10239) uses. The full 240-page
 measurement is `python -m bench.seal_eval`.
 """

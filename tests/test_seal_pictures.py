@@ -1,6 +1,6 @@
 """Seals on pictures as offices send them: close-ups, phone JPEGs, photocopies, hard negatives, headers.
 
-Built from the real-like part of the generator (tests/builders/seals.py `real_picture`) on
+Built from the real-like part of the generator (testing/builders/seal_pictures.py `real_picture`) on
 seeds that neither its tuning (REAL_TUNING) nor the bench (REAL_HELD_OUT) uses. The pictures
 are drawn and read in a worker process: phone-sized pictures leave this process's address
 space large, and the sandboxed readers that later tests fork from it would start over their

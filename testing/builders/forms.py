@@ -131,7 +131,7 @@ def _stamped(values: FormValues, stamped: bool | None) -> bool:
 
 
 def stamp_png(unit: str = "重庆市沙坪坝区总工会") -> bytes:
-    """The unit's round seal as a transparent PNG (tests/builders/seals.py draws it)."""
+    """The unit's round seal as a transparent PNG (testing/builders/seal_drawing.py draws it)."""
     from testing.builders.seals import stamp_png as drawn
 
     return drawn(unit)
