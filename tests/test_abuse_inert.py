@@ -15,6 +15,7 @@ import email
 import io
 import re
 import shutil
+import subprocess
 import zipfile
 from datetime import datetime
 from email import policy
@@ -27,7 +28,7 @@ from testing.builders import forms
 from testing.builders.forms import FormValues
 from testing.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
 from testing.idcards import id_number
-from testing.service import intake, records, write_config
+from testing.service import INTAKE, intake, records, write_config
 from testing.smtp_server import SmtpServer
 
 ARRIVED = datetime(2017, 4, 20, 10, 0, tzinfo=SHANGHAI)
@@ -211,10 +212,13 @@ def test_review_list_and_the_poll_show_no_escape_sequence(polled, filed):
         assert not any(c in output for c in ESCAPES)
 
 
-def test_a_subject_cannot_forge_a_log_entry(polled, filed):
+def test_a_subject_cannot_forge_a_log_entry(polled, filed, tmp_path):
     """The encoded-word's CR/LF would start a line `### M999 … 受理` in each log."""
+    (tmp_path / "forged.eml").write_bytes(MAIL["forged"])
+    checked = subprocess.run([*INTAKE, "check", str(tmp_path / "forged.eml"), "--campaign", "chongqing-bayu-2017",
+                              "--format", "text"], capture_output=True, text=True, timeout=300)
     logs = {"poll": polled.output, "intake log": intake(filed.config, "log", "--date", "2017-04-20").stdout,
-            "service log": (filed.data / "logs" / "intake.log").read_text(encoding="utf-8")}
+            "service log": (filed.data / "logs" / "intake.log").read_text(encoding="utf-8"), "check": checked.stdout}
     for name, text in logs.items():
         assert not any(line.startswith("### M999") for line in text.splitlines()), name
         assert any(f"推荐材料 {FORGED}" in line for line in text.splitlines()), name  # on the subject's own line
