@@ -143,9 +143,41 @@ def test_purge_says_the_imap_server_keeps_its_copy_unless_told_to_delete_it(tmp_
     said = intake(config, "purge", "--campaign", "chongqing-bayu-2017", "--yes", clock=CLOCK).stdout
     assert "邮件原件仍保留" in said and "--imap-delete" in said
     assert holders(server_side) and holders(tmp_path / "data") == []
+    other = mailbox.append(nomination_mail([], message_id="<other@unit.example.cn>"), folder="已处理")  # not filed
     said = intake(config, "purge", "--campaign", "chongqing-bayu-2017", "--yes", "--imap-delete", clock=CLOCK).stdout
     assert "已处理 UID 1" in said and "仍保留" not in said
-    assert holders(server_side) == [] and mailbox.messages("已处理") == {}
+    assert holders(server_side) == [] and list(mailbox.messages("已处理")) == [other]  # no other mail touched
+
+
+def test_purge_masks_the_numbers_in_postgresql_too(tmp_path, mailbox, smtp_server, postgres_url):
+    from sqlmodel import SQLModel
+
+    from storage.db import open_database
+
+    engine = open_database(postgres_url)
+    SQLModel.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    engine.dispose()
+    mailbox.append(the_mail(), internaldate=ARRIVED)
+    config = write_config(tmp_path, mailbox, smtp_server, database_url=postgres_url)
+    intake(config, "poll", "--once")
+    _staff_work(config, tmp_path / "给评审组")
+
+    def rows_holding() -> list[str]:
+        engine = open_database(postgres_url)
+        with engine.connect() as connection:
+            found = [table for table in ("message", "nominee", "attachment", "finding", "field_correction", "audit",
+                                         "reply")
+                     if connection.exec_driver_sql(f"SELECT count(*) FROM {table} t WHERE t::text LIKE %s "
+                                                   "OR t::text LIKE %s", (f"%{NUMBER}%", f"%{PHONE}%")).scalar()]
+        engine.dispose()
+        return found
+
+    assert rows_holding()
+    said = intake(config, "purge", "--campaign", "chongqing-bayu-2017", "--yes", clock=CLOCK).stdout
+    assert rows_holding() == [] and holders(tmp_path / "data") == []
+    assert "PostgreSQL" in said and "预写日志" in said  # what purge cannot reach is said
 
 
 def test_the_database_and_the_log_are_for_the_service_user_only(tmp_path, mailbox, smtp_server):
