@@ -14,6 +14,7 @@ from collections import Counter
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from nominees.masking import mask_id_number, mask_numbers_in, mask_phone
@@ -91,6 +92,13 @@ def scrub_campaign(session: Session, campaign_id: str, message_ids: list[int]) -
 
 def compact(engine: Engine) -> str | None:
     """Rewrite the database so that the old values are gone from its files; what could not be done."""
+    try:
+        return _compact(engine)
+    except OperationalError as exc:  # the running service holds the database: the masking stands
+        return f"数据库未能重写（{exc.orig}），旧值可能还在其空闲页和预写日志中；停止服务后再运行一次 purge"
+
+
+def _compact(engine: Engine) -> str | None:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         if engine.dialect.name == "sqlite":
             connection.exec_driver_sql("VACUUM")
