@@ -72,18 +72,20 @@ class MediaProbe:
 
 @dataclass(frozen=True)
 class Budget:
-    """What reading one message's photos and videos may still cost, all files together: decoded
-    pixels (limits.message_media_pixels) and wall time (limits.message_media_seconds). A file
-    the budget cannot pay for is not read; it is judged unsafe, with the figure reached."""
+    """What reading one message's photos and videos may cost, all files together: decoded pixels
+    (limits.message_media_pixels) and wall time (limits.message_media_seconds). The first photo
+    the budget cannot pay for closes it: that one and the rest are not read, and are judged
+    unsafe with the figure reached."""
 
-    pixels: int  # still allowed
-    spent: int  # decoded so far
-    started: float  # time.monotonic() when the message's media began to be read (one clock for every process)
+    limit: int  # pixels
     seconds: float
+    started: float  # time.monotonic() when the message's media began to be read (one clock for every process)
+    spent: int = 0  # pixels decoded so far
+    closed: bool = False  # a photo was refused for its pixels: so is every later one
 
     @classmethod
     def of(cls, limits: Limits) -> "Budget":
-        return cls(limits.message_media_pixels, 0, time.monotonic(), limits.message_media_seconds)
+        return cls(limits.message_media_pixels, limits.message_media_seconds, time.monotonic())
 
     def left(self) -> float:
         return self.started + self.seconds - time.monotonic()
@@ -94,19 +96,24 @@ class Budget:
             used = round(time.monotonic() - self.started, 1)
             return MediaProbe(path, kind, bytes=size, problem="media_seconds_budget", figure=used,
                               explanation=f"not read: the message's media had taken {used} s, limit {self.seconds:g} s")
-        if pixels > self.pixels:
+        if pixels and (self.closed or self.spent + pixels > self.limit):
             total = self.spent + pixels
             return MediaProbe(path, kind, bytes=size, problem="media_pixels_budget", figure=total,
                               explanation=f"not decoded: the message's photos would reach {total} pixels, "
-                                          f"limit {self.spent + self.pixels}")
+                                          f"limit {self.limit}")
         return None
 
     def spend(self, pixels: int) -> "Budget":
-        return replace(self, pixels=self.pixels - pixels, spent=self.spent + pixels)
+        return replace(self, spent=self.spent + pixels)
+
+    def close(self) -> "Budget":
+        return replace(self, closed=True)
 
     def after(self, probes: Iterable[MediaProbe]) -> "Budget":
         """What is left once these photos were read (a decode that failed half way cost as much)."""
-        return self.spend(sum(p.pixels or 0 for p in probes if p.kind == "photo" and p.problem not in UNSAFE_PROBLEMS))
+        probes = list(probes)
+        spent = self.spend(sum(p.pixels or 0 for p in probes if p.kind == "photo" and p.problem not in UNSAFE_PROBLEMS))
+        return spent.close() if any(p.problem == "media_pixels_budget" for p in probes) else spent
 
 
 def media_kind(media_type: str, filename: str) -> MediaKind | None:

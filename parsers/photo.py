@@ -82,8 +82,7 @@ class _Allowance:
         """None, with the pixels taken: decode it; else the probe of a photo left unread."""
         with self.lock:
             refused = self.budget.refusal(path, "photo", size, pixels)
-            if refused is None:
-                self.budget = self.budget.spend(pixels)
+            self.budget = self.budget.spend(pixels) if refused is None else self.budget.close()
             return refused
 
 

@@ -63,10 +63,12 @@ def _files(items: list[tuple[str, bytes, str]]) -> list[FileData]:
 
 
 def test_the_pixel_budget_decodes_what_it_pays_for_and_names_the_figure():
-    photos = _files([(f"照片{k}.jpg", media.jpeg(k, (1000, 1000)), "image/jpeg") for k in range(5)])
-    probes = probe_many(photos, Limits(message_media_pixels=2_500_000))
-    assert sorted(p.problem or "ok" for p in probes) == ["media_pixels_budget"] * 3 + ["ok"] * 2
-    assert all(p.unsafe and p.figure == 3_000_000 for p in probes if p.problem)
+    photos = _files([(f"照片{k}.jpg", media.jpeg(k, (1000, 1000)), "image/jpeg") for k in range(4)]
+                    + [("小图.jpg", media.jpeg(9, (100, 100)), "image/jpeg")])  # it would fit, but comes after
+    probes = probe_many(photos, Limits(message_media_pixels=2_500_000), workers=1)
+    assert [p.problem for p in probes] == [None, None, *["media_pixels_budget"] * 3]
+    assert [p.figure for p in probes] == [None, None, 3_000_000, 3_000_000, 2_010_000]
+    assert all(p.unsafe for p in probes[2:])
 
 
 def test_the_time_budget_stops_photos_and_videos_alike():
