@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import io
 import os
+import sqlite3
 import stat
 import zipfile
 from datetime import datetime, timezone
@@ -185,7 +186,12 @@ def test_the_database_and_the_log_are_for_the_service_user_only(tmp_path, mailbo
     config = write_config(tmp_path, mailbox, smtp_server)
     intake(config, "poll", "--once")
     data = tmp_path / "data"
-    files = [data / "intake.sqlite3", data / "logs" / "intake.log",
-             *(p for p in (data / "intake.sqlite3-wal", data / "intake.sqlite3-shm") if p.exists())]
-    assert {path.name: oct(stat.S_IMODE(path.stat().st_mode)) for path in files} == \
-        {path.name: "0o600" for path in files}
+    reader = sqlite3.connect(data / "intake.sqlite3")  # as staff tools do while the service runs: -wal, -shm
+    try:
+        reader.execute("SELECT count(*) FROM message").fetchall()
+        files = [data / name for name in ("intake.sqlite3", "intake.sqlite3-wal", "intake.sqlite3-shm")]
+        files.append(data / "logs" / "intake.log")
+        assert {path.name: oct(stat.S_IMODE(path.stat().st_mode)) for path in files} == \
+            {path.name: "0o600" for path in files}
+    finally:
+        reader.close()
