@@ -31,6 +31,14 @@ class Limits(BaseModel):
     # videos: ffprobe reads the container (not every frame) in a subprocess
     probe_seconds: float = Field(20.0, gt=0, description="wall time of ffprobe on one video before it is killed")
 
+    # all the photos and videos of one message together: past either, the rest are not read and the
+    # message is refused (ATTACHMENT_UNSAFE), as a bomb is: forty small HEIC files that each decode
+    # to 100 megapixels cost what one message may, not forty times that
+    message_media_pixels: int = Field(
+        2_000_000_000, gt=0, description="pixels decoded from all of one message's photos (160 twelve-megapixel ones)")
+    message_media_seconds: float = Field(
+        180.0, gt=0, description="wall time reading all of one message's photos and videos")
+
     # seals, scans and old Word files (parsers/seal.py, parsers/ocr.py, parsers/legacy.py)
     seal_seconds_per_page: float = Field(
         2.0, gt=0, description="wall time the seal detector may take per page, on top of file_parse_seconds")

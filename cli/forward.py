@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from cli.common import actor_option, campaign_runtime, config_option
+from core.inert import one_line
 
 
 @click.command("forward")
@@ -35,7 +36,7 @@ def forward_command(config_file: Path | None, campaign_id: str | None, send: boo
         for row in result.messages:
             click.echo(f"  {row.subject}  {row.size} 字节  {row.path}")
         for row in result.nominees:
-            click.echo(f"  - {row.intake_number} {row.name}")
+            click.echo(f"  - {row.intake_number} {one_line(row.name)}")
     for line in result.missing + result.oversize:
         click.echo(f"  注意：{line}")
     if send:

@@ -55,21 +55,33 @@ def reprocess(config_file: Path | None, message_keys: tuple[str, ...], apply_it:
 @config_option
 @click.option("--campaign", "campaign_id", required=True)
 @click.option("--yes", is_flag=True, help="really remove (otherwise only say what would go)")
+@click.option("--imap-delete", is_flag=True,
+              help="also expunge the campaign's mail from the IMAP server (its inbox and processed folder)")
 @actor_option
-def purge(config_file: Path | None, campaign_id: str, yes: bool, actor: str) -> None:
-    """After a campaign: remove its raw mail and files, keep the records."""
+def purge(config_file: Path | None, campaign_id: str, yes: bool, imap_delete: bool, actor: str) -> None:
+    """After a campaign: remove its raw mail (also from the mailbox), staff copies and exports, and
+    mask the ID and phone numbers in the database; the records stay."""
     from staff.purge import purge_campaign
 
     runtime = runtime_from(config_file)
     if not yes:
-        click.echo(f"将删除评选活动 {campaign_id} 的原始邮件和附件（记录保留）。确认请加 --yes")
+        click.echo(f"将删除评选活动 {campaign_id} 的原始邮件和附件（含邮箱中的原件"
+                   f"{'，IMAP 服务器上的原件需另加 --imap-delete' if runtime.config.mailbox.kind == 'imap' else ''}）、"
+                   "为工作人员写出的核对副本和导出文件、报送上级的邮件，并将数据库中的身份证号和电话号码改为遮盖形式"
+                   "（记录保留）。确认请加 --yes")
         return
-    purged = purge_campaign(runtime, campaign_id, actor)
+    purged = purge_campaign(runtime, campaign_id, actor, imap_delete=imap_delete)
     click.echo(f"已删除 {campaign_id} 的原始邮件 {purged.blobs_removed} 份（{purged.bytes_removed:,} 字节），"
-               f"涉及邮件 {purged.messages} 封；与其他活动共用而保留 {purged.kept_shared} 份；"
-               f"删除工作人员导出和核对副本 {len(purged.folders_removed)} 处。记录保留。")
-    for path in purged.folders_removed:
+               f"涉及邮件 {purged.messages} 封；与其他活动共用而保留 {purged.kept_shared} 份。记录保留。")
+    click.echo(f"已删除的文件、文件夹和邮箱原件：{len(purged.removed)} 处")
+    for path in purged.removed:
         click.echo(f"  已删除 {path}")
+    masked = "，".join(f"{kind} {count} 条" for kind, count in sorted(purged.masked.items()))
+    click.echo(f"数据库中的身份证号和电话号码已改为遮盖形式：{masked or '无需改动'}")
+    if purged.not_removed:
+        click.echo(f"未能删除：{len(purged.not_removed)} 处")
+        for line in purged.not_removed:
+            click.echo(f"  {line}")
 
 
 COMMANDS = (reprocess, purge)

@@ -12,13 +12,29 @@ import click
 
 from cli.common import actor_option, config_option, runtime_from, send_now
 from core import words
+from core.inert import line as inert_line
+from core.inert import one_line
 from core.times import minute
+
+
+def plain(value: str | None, width: int | None = None) -> str:
+    """A value from mail as a terminal line shows it: one line, no escape sequence or bidi override,
+    personal numbers masked."""
+    from nominees.masking import mask_numbers_in
+
+    return mask_numbers_in(one_line(value)[:width])
+
+
+def echo_lines(lines: list[str]) -> None:
+    """Each line as one line, whatever slipped into it: a terminal acts on ESC and BEL."""
+    for line in lines:
+        click.echo(inert_line(line))
 
 
 def outcome_lines(outcome) -> list[str]:
     row = outcome.nominee
     number = f"，{'受理' if row.status == 'accepted' else '登记'}编号 {row.intake_number}" if row.intake_number else ""
-    lines = [f"#{row.id} {row.name or '（姓名未识别）'}：{words.word(words.STATUS, outcome.before)} → "
+    lines = [f"#{row.id} {plain(row.name) or '（姓名未识别）'}：{words.word(words.STATUS, outcome.before)} → "
              f"{words.word(words.STATUS, row.status)}{number}（{row.decided_by or ''} {minute(row.decided_at)}）"]
     lines.append(f"邮件 M{outcome.message.id} 的结论：{words.word(words.STATUS, outcome.message.status)}")
     if outcome.superseded_replies:
@@ -27,15 +43,13 @@ def outcome_lines(outcome) -> list[str]:
         lines.append("回复：不回复")
     else:
         held = f"（{words.word(words.HOLD_REASON, outcome.reply.held_reason)}）" if outcome.reply.held_reason else ""
-        lines.append(f"回复 {outcome.reply.id} → {outcome.reply.to_addr}："
+        lines.append(f"回复 {outcome.reply.id} → {one_line(outcome.reply.to_addr)}："
                      f"{words.word(words.REPLY_STATE, outcome.reply.state)}{held}")
     return lines
 
 
 def finding_lines(findings, indent: str = "  ") -> list[str]:
-    from nominees.masking import mask_numbers_in
-
-    return [f"{indent}- [{f.code}]（{f.severity}）{mask_numbers_in(f.text)}" for f in findings]
+    return [f"{indent}- [{f.code}]（{f.severity}）{plain(f.text)}" for f in findings]
 
 
 yes_option = click.option("--yes", is_flag=True, help="send the reply without showing it and asking (for scripts)")
@@ -89,13 +103,10 @@ def review_list(config_file: Path | None) -> None:
     """Everything waiting for staff: nominees to settle, questions to answer, held replies, mail to place."""
     from service.waiting import queue, waiting_lines
 
-    for line in waiting_lines(queue(runtime_from(config_file))):
-        click.echo(line)
+    echo_lines(waiting_lines(queue(runtime_from(config_file))))
 
 
 def first_lines(text: str, count: int = 3, width: int = 120) -> str:
-    from core.inert import one_line
-
     lines = [one_line(line) for line in (text or "").splitlines() if line.strip()]
     shown = " / ".join(lines[:count])
     return shown[:width] + ("…" if len(shown) > width or len(lines) > count else "")
@@ -136,25 +147,26 @@ def _record_lines(shown) -> list[str]:
 
     row, message = shown.nominee, shown.message
     current = f"，已被 #{row.superseded_by} 替代" if row.superseded_by else ""
-    lines = [f"被推荐人 #{row.id}：{row.name or '（姓名未识别）'} — {words.word(words.STATUS, row.status)}"
+    lines = [f"被推荐人 #{row.id}：{plain(row.name) or '（姓名未识别）'} — {words.word(words.STATUS, row.status)}"
              f"（{row.status}），编号 {row.intake_number or '无'}{current}"]
     if row.decision:
-        reason = f"：{row.decision_reason}" if row.decision_reason else ""
+        reason = f"：{plain(row.decision_reason)}" if row.decision_reason else ""
         lines.append(f"工作人员决定：{words.word(words.DECISION, row.decision)}（{row.decided_by}，"
                      f"{minute(row.decided_at)}）{reason}")
-    lines.append(f"邮件 M{message.id}：{minute(message.received_at)} 收到，发件人 {message.from_addr}，"
-                 f"主题《{message.subject}》，邮件结论 {words.word(words.STATUS, message.status)}")
+    lines.append(f"邮件 M{message.id}：{minute(message.received_at)} 收到，发件人 {plain(message.from_addr)}，"
+                 f"主题《{plain(message.subject)}》，邮件结论 {words.word(words.STATUS, message.status)}")
     lines.append(f"纸质件：{minute(row.paper_copy_received_at) + ' 收到' if row.paper_copy_received_at else '未收到'}")
     lines.append("推荐表内容：" + ("" if row.fields else "（未能读取，请打开下列文件核对）"))
     for name, label in FORM_LABELS.items():
         if value := (row.fields or {}).get(name):
-            lines.append(f"  {label}：{masked_value(name, value)[:200]}")
+            lines.append(f"  {label}：{one_line(masked_value(name, value))[:200]}")
     lines.append("问题：" + ("无" if not (shown.findings or shown.message_findings) else ""))
     lines += finding_lines(shown.findings) + finding_lines(shown.message_findings, "  邮件 ")
     for found in shown.findings:
         if found.code == "LINK_ATTACHMENT":
-            code = f"，提取码 {found.detail['code']}" if found.detail.get("code") else ""
-            lines.append(f"  下载链接（{found.detail.get('provider', '')}）：{found.detail.get('url', '')}{code}")
+            code = f"，提取码 {one_line(found.detail['code'])}" if found.detail.get("code") else ""
+            lines.append(f"  下载链接（{one_line(found.detail.get('provider', ''))}）："
+                         f"{one_line(found.detail.get('url', ''))}{code}")
     if shown.body.strip():
         lines.append(f"邮件正文：{first_lines(shown.body, count=6, width=400)}")
     return lines
@@ -172,17 +184,17 @@ def _file_lines(shown) -> list[str]:
     lines.append(f"文件{where}：")
     for item in (*shown.files, *shown.loose_files):
         loose = "，不属于任何被推荐人" if item.row.nominee_id is None else ""
-        lines.append(f"  - {item.row.path}（{words.word(words.ROLE, item.row.role)}{loose}，{item.row.size:,} 字节）"
+        lines.append(f"  - {plain(item.row.path, 300)}（{words.word(words.ROLE, item.row.role)}{loose}，{item.row.size:,} 字节）"
                      f"→ {item.path or '—'}")
     for reply in shown.replies:
         held = f"（{words.word(words.HOLD_REASON, reply.held_reason)}）" if reply.held_reason else ""
-        lines.append(f"回复 {reply.id}：{words.word(words.REPLY_STATE, reply.state)}{held} → {reply.to_addr}")
+        lines.append(f"回复 {reply.id}：{words.word(words.REPLY_STATE, reply.state)}{held} → {one_line(reply.to_addr)}")
     for fix in shown.corrections:
         lines.append(f"更正：{FORM_LABELS.get(fix.field_name, fix.field_name)} {masked_value(fix.field_name, fix.old_value)}"
                      f" → {masked_value(fix.field_name, fix.new_value)}（{fix.actor}，{minute(fix.at)}）")
     for entry in shown.history:
         lines.append(f"记录：{minute(entry.at)} {entry.actor} {entry.action} {entry.before or ''}→{entry.after or ''}"
-                     f" {entry.note}".rstrip())
+                     f" {plain(entry.note)}".rstrip())
     return lines
 
 
@@ -200,8 +212,7 @@ def review_show(config_file: Path | None, key: str, actor: str) -> None:
         shown = show(runtime, key, actor)
     except ReviewError as exc:
         raise click.ClickException(str(exc)) from None
-    for line in _record_lines(shown) + _file_lines(shown):
-        click.echo(line)
+    echo_lines(_record_lines(shown) + _file_lines(shown))
 
 
 def _decision(config_file, key, decision, actor, reason, yes, no_reply) -> None:
@@ -262,7 +273,7 @@ def review_correct(config_file: Path | None, key: str, field_name: str, value: s
     except ReviewError as exc:
         raise click.ClickException(str(exc)) from None
     row = outcome.nominee
-    click.echo(f"#{row.id} {row.name}：{field_name} 已更正为 {masked_value(field_name, value)}")
+    click.echo(f"#{row.id} {plain(row.name)}：{field_name} 已更正为 {plain(masked_value(field_name, value))}")
     kept = f"；工作人员此前的决定（{words.word(words.DECISION, row.decision)}）不变" \
         if row.decision in ("accepted", "rejected") else ""
     click.echo(f"重新审核：{words.word(words.STATUS, outcome.rules_status)}（{outcome.rules_status}）{kept}")
@@ -296,7 +307,7 @@ def review_choose(config_file: Path | None, key: str, keep: str, reason: str | N
     other, row = outcome.other, outcome.nominee
     click.echo(f"保留{'此前' if keep == 'earlier' else '本次'}的材料：此前 #{other.id}，本次 #{row.id}")
     if keep == "earlier":
-        click.echo(f"#{row.id} {row.name} 的本次材料不予采用，此人仍以 #{other.id}（{other.intake_number}）受理")
+        click.echo(f"#{row.id} {plain(row.name)} 的本次材料不予采用，此人仍以 #{other.id}（{other.intake_number}）受理")
     else:
         click.echo(f"#{other.id} 已被 #{row.id} 替代；按规则审核本次材料的结论："
                    f"{words.word(words.STATUS, row.status)}（如需受理请用 intake review accept {row.id}）")

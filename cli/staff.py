@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from cli.common import actor_option, campaign_runtime, config_option, instant, runtime_from
+from core.inert import one_line
 from core.times import minute
 
 
@@ -34,7 +35,7 @@ def paper(config_file: Path | None, keys: tuple[str, ...], at: str | None, undo:
     for mark in marks:
         row = mark.nominee
         state = "已撤销纸质件记录" if undo else f"纸质件 {minute(row.paper_copy_received_at)} 收到"
-        click.echo(f"#{row.id} {row.intake_number or '无编号'} {row.name}：{state}")
+        click.echo(f"#{row.id} {row.intake_number or '无编号'} {one_line(row.name)}：{state}")
 
 
 @click.command()

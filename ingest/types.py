@@ -69,6 +69,8 @@ UNSAFE_REASONS = (
     "nesting_too_deep",
     "image_too_large",
     "message_too_large",
+    "media_pixels_budget",  # the message's photos together past limits.message_media_pixels: the rest unread
+    "media_seconds_budget",  # its photos and videos past limits.message_media_seconds
 )
 
 

@@ -15,13 +15,15 @@ import io
 import math
 import threading
 import warnings
+from dataclasses import replace
+from typing import Callable
 
 import pillow_heif
 from PIL import Image, ImageStat, UnidentifiedImageError
 
 from campaigns.limits import Limits
 from core import children
-from parsers.media import MediaProbe
+from parsers.media import Budget, MediaProbe
 
 pillow_heif.register_heif_opener()
 Image.init()  # every plugin imported here, in the parent: forked children never import
@@ -42,22 +44,49 @@ _TRANSPOSE = {
 _ANALYSIS_SIDE = 400  # the longest side of the copy the content is judged on
 
 
-def probe_photos(items: list[tuple[str, bytes]], limits: Limits, workers: int = 2) -> list[MediaProbe]:
-    """Probe (path, bytes) pairs in one child; a batch that fails is retried one file at a time."""
+def probe_photos(items: list[tuple[str, bytes]], limits: Limits, workers: int = 2,
+                 budget: Budget | None = None) -> list[MediaProbe]:
+    """Probe (path, bytes) pairs in one child; a batch that fails is retried one file at a time.
+    What the message's `budget` cannot pay for is not decoded; the child's time ends with it."""
+    budget = budget or Budget.of(limits)
+    if budget.left() <= 0:
+        return [budget.refusal(path, "photo", len(data)) for path, data in items]  # type: ignore[misc]
     workers = max(1, min(workers, len(items)))
     rounds = math.ceil(len(items) / workers)
+    seconds = min(limits.file_parse_seconds * rounds, budget.left() + limits.file_parse_seconds)
     try:
-        return children.run(_probe_batch, items, limits.image_max_pixels, workers,
-                            seconds=limits.file_parse_seconds * rounds, memory_bytes=limits.file_parse_memory_bytes)
+        return children.run(_probe_batch, items, limits.image_max_pixels, workers, budget,
+                            seconds=seconds, memory_bytes=limits.file_parse_memory_bytes)
     except children.ChildFailed as failure:
         if len(items) > 1:
-            return [probe_photos([item], limits, 1)[0] for item in items]
+            probes = []
+            for item in items:
+                probes += probe_photos([item], limits, 1, budget)
+                budget = budget.after(probes[-1:])
+            return probes
         path, data = items[0]
+        if isinstance(failure, children.LimitExceeded) and failure.kind == "timeout" and budget.left() <= 0:
+            return [budget.refusal(path, "photo", len(data))]  # type: ignore[list-item]
         problem = failure.kind if isinstance(failure, children.LimitExceeded) else "corrupt"
         return [MediaProbe(path, "photo", bytes=len(data), problem=problem, explanation=str(failure)[:300])]
 
 
-def _probe_batch(items: list[tuple[str, bytes]], max_pixels: int, workers: int) -> list[MediaProbe]:
+class _Allowance:
+    """The message's budget as the child's threads draw on it, one photo at a time."""
+
+    def __init__(self, budget: Budget):
+        self.budget = budget
+        self.lock = threading.Lock()
+
+    def take(self, path: str, size: int, pixels: int) -> MediaProbe | None:
+        """None, with the pixels taken: decode it; else the probe of a photo left unread."""
+        with self.lock:
+            refused = self.budget.refusal(path, "photo", size, pixels)
+            self.budget = self.budget.spend(pixels) if refused is None else self.budget.close()
+            return refused
+
+
+def _probe_batch(items: list[tuple[str, bytes]], max_pixels: int, workers: int, budget: Budget) -> list[MediaProbe]:
     """In the child: every photo of the batch, by up to `workers` threads (the main one included).
 
     Helpers are started with `_thread`, which does not wait for them: under a tight memory
@@ -66,6 +95,7 @@ def _probe_batch(items: list[tuple[str, bytes]], max_pixels: int, workers: int) 
     fails the batch, which is then read photo by photo.
     """
     Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own bomb check agrees with ours
+    allowance = _Allowance(budget)
     results: list[MediaProbe | None] = [None] * len(items)
     pending = list(range(len(items)))
     failures: list[BaseException] = []
@@ -78,7 +108,7 @@ def _probe_batch(items: list[tuple[str, bytes]], max_pixels: int, workers: int) 
                     return
                 k = pending.pop(0)
             try:
-                probe = probe_photo(items[k][0], items[k][1], max_pixels)
+                probe = probe_photo(items[k][0], items[k][1], max_pixels, allowance.take)
             except BaseException as exc:  # noqa: BLE001 - re-raised below, in the main thread
                 with changed:
                     failures.append(exc)
@@ -101,8 +131,10 @@ def _probe_batch(items: list[tuple[str, bytes]], max_pixels: int, workers: int) 
     return results  # type: ignore[return-value]
 
 
-def probe_photo(path: str, data: bytes, max_pixels: int) -> MediaProbe:
-    """One photo, in this process: header, pixel limit, full decode, orientation, content.
+def probe_photo(path: str, data: bytes, max_pixels: int,
+                allowance: Callable[[str, int, int], MediaProbe | None] | None = None) -> MediaProbe:
+    """One photo, in this process: header, pixel limit, the message's budget, full decode,
+    orientation, content.
 
     MemoryError is not caught: the batch fails and the photo is read again on its own.
     """
@@ -116,6 +148,8 @@ def probe_photo(path: str, data: bytes, max_pixels: int) -> MediaProbe:
             width, height = image.size
             if width * height > max_pixels:
                 return _bomb(path, size, width, height, max_pixels)
+            if allowance is not None and (refused := allowance(path, size, width * height)) is not None:
+                return replace(refused, width=width, height=height)
             image.load()
     except Image.DecompressionBombError as exc:  # over twice the limit: Pillow refused it in open()
         width, height = _declared_size(data)

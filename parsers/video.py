@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from campaigns.limits import Limits
-from parsers.media import MediaProbe
+from parsers.media import Budget, MediaProbe
 
 MP4_BRANDS = frozenset({"isom", "iso2", "iso3", "iso4", "iso5", "iso6", "mp41", "mp42", "avc1", "M4V "})
 _QUICKTIME_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}  # QuickTime files older than ftyp
@@ -89,18 +89,23 @@ def top_level_boxes(data: bytes) -> tuple[str, ...] | None:
     return tuple(boxes)
 
 
-def probe_videos(items: list[tuple[str, bytes, str]], limits: Limits, workers: int = 2) -> list[MediaProbe]:
-    """Probe (path, bytes, file name) triples, `workers` ffprobe processes at a time."""
+def probe_videos(items: list[tuple[str, bytes, str]], limits: Limits, workers: int = 2,
+                 budget: Budget | None = None) -> list[MediaProbe]:
+    """Probe (path, bytes, file name) triples, `workers` ffprobe processes at a time; none is
+    started once the message's `budget` of time is spent."""
+    budget = budget or Budget.of(limits)
     if len(items) == 1 or workers <= 1:
-        return [probe_video(*item, limits) for item in items]
+        return [probe_video(*item, limits, budget) for item in items]
     with ThreadPoolExecutor(workers) as pool:  # subprocesses, not forks: threads are safe here
-        return list(pool.map(lambda item: probe_video(*item, limits), items))
+        return list(pool.map(lambda item: probe_video(*item, limits, budget), items))
 
 
-def probe_video(path: str, data: bytes, filename: str, limits: Limits) -> MediaProbe:
+def probe_video(path: str, data: bytes, filename: str, limits: Limits, budget: Budget | None = None) -> MediaProbe:
     """One video: its container from the bytes, its index, then duration and streams from ffprobe."""
     if not data:
         return MediaProbe(path, "video", problem="empty", explanation="zero bytes")
+    if budget is not None and (refused := budget.refusal(path, "video", len(data))) is not None:
+        return refused
     container, brands = container_of(data)
     base = dict(filename=path, kind="video", bytes=len(data), brands=brands)
     if container in ("mp4", "mov", "3gp", "iso-bmff"):
@@ -108,9 +113,12 @@ def probe_video(path: str, data: bytes, filename: str, limits: Limits) -> MediaP
         if boxes is not None and "moov" not in boxes:
             return MediaProbe(**base, format=container, problem="no_index",
                               explanation=f"no moov atom among the top-level boxes {list(boxes)[:8]}")
+    seconds = min(limits.probe_seconds, budget.left()) if budget is not None else limits.probe_seconds
     try:
-        report = _ffprobe(data, limits)
+        report = _ffprobe(data, limits, seconds)
     except subprocess.TimeoutExpired:
+        if budget is not None and seconds < limits.probe_seconds:  # the message's time ran out, not the file's
+            return budget.refusal(path, "video", len(data)) or MediaProbe(**base, format=container, problem="timeout")
         return MediaProbe(**base, format=container, problem="timeout",
                           explanation=f"ffprobe took longer than {limits.probe_seconds} s and was killed")
     except _ProbeFailed as failed:
@@ -163,12 +171,12 @@ def _command(path: str, limits: Limits) -> list[str]:
     return command
 
 
-def _ffprobe(data: bytes, limits: Limits) -> dict:
+def _ffprobe(data: bytes, limits: Limits, seconds: float) -> dict:
     with tempfile.NamedTemporaryFile(prefix="intake-video-", suffix=".bin") as handle:
         handle.write(data)
         handle.flush()
         completed = subprocess.run(_command(handle.name, limits), capture_output=True,
-                                   timeout=limits.probe_seconds, stdin=subprocess.DEVNULL)
+                                   timeout=seconds, stdin=subprocess.DEVNULL)
     error = completed.stderr.decode("utf-8", "replace").strip()
     if completed.returncode != 0:
         memory = "Cannot allocate memory" in error or "bad_alloc" in error

@@ -22,6 +22,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from campaigns.schema import Profile
+from core import inert
 from core.times import beijing
 from ingest.types import Attachment, Message
 from nominees.masking import mask_numbers_in
@@ -145,7 +146,13 @@ def _by_severity(findings: tuple[Finding, ...], severity: str, profile: Profile)
 
 
 def _file_line(attachment: Attachment, role: str) -> FileLine:
-    return FileLine(mask_numbers_in(attachment.path), role, _size(attachment.size), attachment.kept_from is not None)
+    # one line, no control or bidi character: "照片\u202egpj.exe" must not read as "照片exe.jpg"
+    return FileLine(_echoed(attachment.path), role, _size(attachment.size), attachment.kept_from is not None)
+
+
+def _echoed(text: str | None) -> str:
+    """Text from the mail as a reply repeats it: one line, inert, personal numbers masked."""
+    return mask_numbers_in(inert.one_line(text))
 
 
 def _other_files(verdict: Verdict, claimed: set[int]) -> tuple[FileLine, ...]:
@@ -183,8 +190,8 @@ def _nominee_views(verdict: Verdict, intake_numbers: list[str | None], profile: 
             claimed.add(id(item.attachment))
         views.append(NomineeView(
             position=position,
-            label=mask_numbers_in(nominee.name) if nominee.name else f"第{position}位被推荐人",
-            employer=mask_numbers_in(nominee.fields.get("employer", "")),
+            label=_echoed(nominee.name) or f"第{position}位被推荐人",
+            employer=_echoed(nominee.fields.get("employer", "")),
             status=judged.status,
             intake_number=number,
             # a nominee kept from `rejected` (a worse resubmission of an accepted one goes to
@@ -199,7 +206,7 @@ def _nominee_views(verdict: Verdict, intake_numbers: list[str | None], profile: 
 
 
 def _original_subject(subject: str) -> str:
-    return mask_numbers_in(_SUBJECT_PREFIX.sub("", subject or "").strip())
+    return _echoed(_SUBJECT_PREFIX.sub("", inert.one_line(subject)))
 
 
 def reply_view(verdict: Verdict, profile: Profile, intake_numbers: list[str | None], now: datetime) -> ReplyView:

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from core import inert, words
+from core.files import private_folder, write_private
 from core.times import day_bounds, minute
 from nominees.masking import mask_numbers_in
 from storage.db import session as new_session
@@ -91,7 +92,7 @@ def render_day(engine: Engine, campaign_id: str, day: date) -> str:
 
 
 def write_day(engine: Engine, campaign_id: str, day: date, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_folder(folder)
     path = folder / f"{day.isoformat()}.md"
-    path.write_text(render_day(engine, campaign_id, day), encoding="utf-8")
+    write_private(path, render_day(engine, campaign_id, day).encode("utf-8"))  # names senders and nominees
     return path

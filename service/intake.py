@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from campaigns.schema import Profile
-from core import failpoints
+from core import failpoints, inert
 from core.times import aware, shown, utcnow
 from ingest.sources.base import Cursor, FetchedMail, MailSource
 from nominees.masking import mask_numbers_in
@@ -228,7 +228,7 @@ class Intake:
         failpoints.reached("after_filing")
         report.filed.append(row.id)
         log.info("已登记邮件 #%s（%s，%s）：%s", row.id, verdict.message.from_addr,
-                 mask_numbers_in(verdict.message.subject or ""), verdict.status)
+                 mask_numbers_in(inert.one_line(verdict.message.subject)), verdict.status)
         if mail is not None:
             with stagetimes.stage("move"):
                 self._set_aside(mail, row.id)

@@ -62,6 +62,9 @@ def _log_to_file(path: Path) -> None:
     if any(isinstance(h, logging.FileHandler) for h in logger.handlers):
         return
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # the log names senders and nominees: for the service's user only, as the database is
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    os.chmod(path, 0o600)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(BeijingFormatter("%(asctime)s %(levelname)s %(message)s"))
     logger.addHandler(handler)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import func, select
 
-from core import words
+from core import inert, words
 from core.times import second
+from nominees.masking import mask_numbers_in
 from storage.db import session as new_session
 from storage.models import ForwardMessageRow, ForwardRow, MailboxState, MessageRow, ReplyRow
 from storage.queries import forwarded_ids, waiting_to_forward
@@ -31,10 +32,11 @@ def status_lines(runtime) -> list[str]:
     for state in polls:
         lines.append(f"邮箱 {state.account} {state.folder}：上次收取 {second(state.last_poll_at)}，UID {state.last_uid}")
         if state.last_error:
-            lines.append(f"  上次收取中断：{state.last_error}")
+            lines.append(f"  上次收取中断：{inert.one_line(state.last_error)[:300]}")
     lines += forward_lines(runtime)
     for row in problems:
-        lines.append(f"问题邮件 M{row.id}（{words.MESSAGE_STATE[row.state]}，已试{row.attempts}次）：{row.last_error}")
+        lines.append(f"问题邮件 M{row.id}（{words.MESSAGE_STATE[row.state]}，已试{row.attempts}次）："
+                     f"{mask_numbers_in(inert.one_line(row.last_error))[:300]}")
     return lines
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from campaigns.schema import Profile
-from core import words
+from core import inert, words
 from core.files import clean_name, private_folder, write_private
 from core.times import minute, utcnow
 from service.runtime import Runtime
@@ -33,6 +33,7 @@ EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic", "im
               "video/mp4": "mp4", "application/pdf": "pdf", "image/gif": "gif", "image/webp": "webp",
               "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
               "application/msword": "doc"}
+MATERIAL_FOLDER = "已受理材料"  # beside the list: a folder per accepted nominee, named by intake number first
 TEXT_FIELDS = ("id_number", "phone")  # kept as text: Excel must not turn 18 digits into 4.2E+17
 
 
@@ -92,6 +93,17 @@ def workbook_rows(session: Session, profile: Profile) -> tuple[list[Column], lis
     return columns, rows, nominees
 
 
+def append_inert(sheet, values: list) -> None:
+    """A row whose text can never run: no control character, and text that Excel or WPS would
+    read as a formula (`=HYPERLINK(…)`, `＋1`, `@SUM(…)`) stored as a string cell with the
+    quote prefix (`quotePrefix="1"`, what typing a leading ' does), so that neither opening the
+    sheet nor editing the cell evaluates it."""
+    sheet.append([inert.cell_text(v) if isinstance(v, str) else v for v in values])
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and inert.is_formula_like(cell.value):
+            cell.data_type, cell.quotePrefix = "s", True
+
+
 def write_workbook(path: Path, profile: Profile, columns: list[Column], rows: list[list],
                    nominees: list[NomineeRow], now: datetime) -> None:
     write_private(path, workbook_bytes(profile, columns, rows, nominees, now))
@@ -107,9 +119,9 @@ def workbook_bytes(profile: Profile, columns: list[Column], rows: list[list], no
     book = Workbook()
     sheet = book.active
     sheet.title = "名单"
-    sheet.append([c.header for c in columns])
+    append_inert(sheet, [c.header for c in columns])
     for values in rows:
-        sheet.append(values)
+        append_inert(sheet, values)
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     for k, column in enumerate(columns, 1):
         letter = get_column_letter(k)
@@ -134,7 +146,7 @@ def workbook_bytes(profile: Profile, columns: list[Column], rows: list[list], no
         *((words.word(words.STATUS, status), f"{count} 人") for status, count in sorted(counts.items())),
         ("注意", "本表含身份证号码和联系电话，仅供评选工作使用，请妥善保管，不要外传。"),
     ):
-        about.append(list(line))
+        append_inert(about, list(line))
     about.column_dimensions["A"].width, about.column_dimensions["B"].width = 12, 60
     buffer = io.BytesIO()
     book.save(buffer)
@@ -160,21 +172,22 @@ def clean_names(person: str, rows: list[AttachmentRow], form_word: str = "推荐
         group = by_role.get(role, [])
         for number, row in enumerate(group, 1):
             suffix = str(number) if len(group) > 1 or role in ALWAYS_NUMBERED else ""
-            named.append((row, f"{clean_name(person)}-{role_words[role]}{suffix}.{_extension(row)}"))
+            named.append((row, clean_name(person, f"-{role_words[role]}{suffix}.{_extension(row)}")))
     return named
 
 
 def named_files(shelf: Shelf, row: NomineeRow, form_word: str) -> tuple[list[tuple[str, bytes]], list[str]]:
     """The nominee's files under their clean names, and what could not be found, in words for staff."""
     person = row.name or f"记录{row.id}"
+    shown = inert.one_line(person)
     if not shelf.mail_kept(row.message_id):
-        return [], [f"{row.intake_number} {person}：原始邮件已删除，没有文件"]
+        return [], [f"{row.intake_number} {shown}：原始邮件已删除，没有文件"]
     stored = shelf.files_of(row.id)
     data = {id(s.record): s.data for s in stored}
     files, missing = [], []
     for record, name in clean_names(person, [s.record for s in stored], form_word):
         if data[id(record)] is None:
-            missing.append(f"{row.intake_number} {person}：找不到文件 {record.path}")
+            missing.append(f"{row.intake_number} {shown}：找不到文件 {inert.one_line(record.path)}")
         else:
             files.append((name, data[id(record)]))
     return files, missing
@@ -185,7 +198,7 @@ def export_campaign(runtime: Runtime, folder: Path, now: datetime | None = None,
     now = now or utcnow()
     profile = runtime.profile
     private_folder(folder)
-    result = ExportResult(workbook=folder / f"{profile.id}-名单.xlsx", folder=folder / "已受理材料")
+    result = ExportResult(workbook=folder / f"{profile.id}-名单.xlsx", folder=folder / MATERIAL_FOLDER)
     with new_session(runtime.engine) as session:
         columns, rows, nominees = workbook_rows(session, profile)
         write_workbook(result.workbook, profile, columns, rows, nominees, now)
@@ -200,7 +213,8 @@ def export_campaign(runtime: Runtime, folder: Path, now: datetime | None = None,
             for name, data in files:
                 write_private(target / name, data)
             result.files += len(files)
+        # the folder as an absolute path: purge finds and removes it from wherever it runs
         audit(session, "campaign", 0, "exported", actor=actor,
-              note=f"{profile.id}: {result.rows} nominees, {result.files} files to {folder}")
+              note=f"{profile.id}: {result.rows} nominees, {result.files} files to {folder.resolve()}")
         session.commit()
     return result

@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from core import words
+from core.inert import one_line
 from storage.models import MessageRow, NomineeRow
 
 
@@ -48,7 +49,7 @@ def described(row: NomineeRow) -> str:
     number = f"{row.intake_number}，" if row.intake_number else ""
     replaced = f"，已被 #{row.superseded_by} 替代" if row.superseded_by else ""
     status = words.word(words.STATUS, row.status)
-    return f"#{row.id} {row.name or '（姓名未识别）'}（{number}{status}，M{row.message_id}{replaced}）"
+    return f"#{row.id} {one_line(row.name) or '（姓名未识别）'}（{number}{status}，M{row.message_id}{replaced}）"
 
 
 def find_nominee(session: Session, campaign_id: str, key: str) -> NomineeRow:

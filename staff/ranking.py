@@ -34,6 +34,7 @@ from campaigns.schema import Ranking
 from nominees.normalise import recommending_unit_of
 from service.runtime import Runtime
 from storage.db import session as new_session
+from storage.filing import audit
 from storage.models import NomineeRow
 
 NUMBER_HEADERS = ("受理编号", "编号", "intakenumber", "intake_number", "number")
@@ -258,8 +259,10 @@ class CampaignRanking:
     warnings: list[str]
 
     def label(self, number: str) -> str:
+        from core.inert import one_line
+
         row = self.people.get(number)
-        return f"{number} {row.name}" if row else number
+        return f"{number} {one_line(row.name)}" if row else number
 
     def summary_lines(self) -> list[str]:
         result, ranking = self.result, self.result.ranking
@@ -316,6 +319,9 @@ def rank_campaign(runtime: Runtime, experts_file: Path, votes_file: Path, output
     outcome = CampaignRanking(result, check, people, warnings)
     private_folder(output.parent)
     write_ranking(output, outcome, profile.title)
+    with new_session(runtime.engine) as session:  # names and units of every candidate: purge finds it here
+        audit(session, "campaign", 0, "ranked", note=f"{profile.id}: {output.resolve()}")
+        session.commit()
     return outcome
 
 
@@ -324,18 +330,19 @@ def write_ranking(path: Path, outcome: CampaignRanking, title: str) -> None:
     from openpyxl.styles import Font
 
     from core.files import write_private
+    from staff.export import append_inert
 
     book = Workbook()
     sheet = book.active
     sheet.title = "排名"
     header = ["综合排名", "受理编号", "姓名", "工作单位", "推荐单位", "是否一线职工", "专家评分", "专家得分(百分制)",
               "票数", "投票得分(百分制)", "综合得分", "专家排名", "结果", "备注"]
-    sheet.append(header)
+    append_inert(sheet, header)
     for r in outcome.result.ranked:
         row = outcome.people.get(r.intake_number)
         fields = (row.fields or {}) if row else {}
         result = "建议名单" if r.winner else "入围" if r.shortlisted else "未入围"
-        sheet.append([r.rank, r.intake_number, row.name if row else "", row.employer if row else "",
+        append_inert(sheet, [r.rank, r.intake_number, row.name if row else "", row.employer if row else "",
                       recommending_unit_of(fields), fields.get("frontline", ""),
                       round(float(r.expert_raw), 4), round(float(r.expert), 4), round(float(r.votes), 4),
                       round(float(r.vote_score), 4), round(float(r.combined), 4), r.expert_rank, result,
@@ -346,11 +353,11 @@ def write_ranking(path: Path, outcome: CampaignRanking, title: str) -> None:
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "C2"
     about = book.create_sheet("说明")
-    about.append(["评选活动", title])
+    append_inert(about, ["评选活动", title])
     for line in outcome.summary_lines():
         if line.startswith("建议名单："):
             break
-        about.append([line])
+        append_inert(about, [line])
     buffer = io.BytesIO()
     book.save(buffer)
     write_private(path, buffer.getvalue())

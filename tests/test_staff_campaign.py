@@ -168,16 +168,33 @@ def test_the_html_report_in_headless_chromium(wuhan, tmp_path):
     (wuhan.data / "report-screenshot.png").write_bytes(shot.read_bytes())  # kept beside the data to look at
 
 
-def test_a_console_error_would_be_seen(tmp_path):
-    """The check above is not vacuous: a page that fails shows it on the console and in its DOM."""
-    from staff.campaign_report import Figures, render_html
+def test_a_console_error_would_be_seen(tmp_path, monkeypatch):
+    """The check above is not vacuous: a page whose script fails shows it on the console and in its DOM."""
+    from staff import campaign_report
 
-    html = render_html(Figures("x", "测试", "2018-09-01 10:00")).replace("</body>", "<script>missing();</script></body>")
+    monkeypatch.setattr(campaign_report, "PAGE_SCRIPT", campaign_report.PAGE_SCRIPT + "missing();\n")
     page = tmp_path / "broken.html"
-    page.write_text(html, encoding="utf-8")
+    page.write_text(campaign_report.render_html(campaign_report.Figures("x", "测试", "2018-09-01 10:00")),
+                    encoding="utf-8")
     result = browse(page, tmp_path / "profile", "--dump-dom")
     assert any("missing is not defined" in line for line in console_lines(result))
     assert "missing is not defined" in result.stdout.split('id="page-errors"')[1].split("</pre>")[0]
+
+
+def test_a_script_that_is_not_the_page_s_own_never_runs(tmp_path):
+    """The policy allows the page's own script by its hash, not 'unsafe-inline': a script that got
+    into the page (from a name in a mail, were escaping ever missed) is refused, and the page says so."""
+    from staff.campaign_report import Figures, render_html
+
+    html = render_html(Figures("x", "测试", "2018-09-01 10:00"))
+    assert "unsafe-inline'; img-src" not in html and "script-src 'sha256-" in html
+    page = tmp_path / "injected.html"
+    page.write_text(html.replace("</body>", "<script>missing();</script></body>"), encoding="utf-8")
+    result = browse(page, tmp_path / "profile", "--dump-dom")
+    assert not any("missing is not defined" in line for line in console_lines(result))  # it never ran
+    assert any("Content Security Policy" in line for line in console_lines(result))
+    assert 'data-rendered="yes"' in result.stdout  # the page's own script still did
+    assert "页面安全策略已拦截" in result.stdout.split('id="page-errors"')[1].split("</pre>")[0]
 
 
 # --- the export --------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 
 from campaigns.schema import Media, Profile
 from nominees.types import NominationFile, Nominee, Submission
+from parsers.media import BUDGET_PROBLEMS
 from validators.findings import Finding, finding
 
 
@@ -58,14 +59,23 @@ def media_rule(nominee: Nominee, profile: Profile) -> list[Finding]:
 
 
 def image_unsafe(submission: Submission, profile: Profile) -> list[Finding]:
-    """A picture whose header declares more pixels than the limit is a bomb: the message is refused."""
-    return [
+    """A picture whose header declares more pixels than the limit is a bomb; photos and videos past
+    the message's budget (all of them together) were not read: either way the message is refused.
+    One finding per bomb, one per budget with the figure reached and how many files were left."""
+    unsafe = [f for f in submission.all_files() if f.probe is not None and f.probe.unsafe]
+    findings = [
         finding("ATTACHMENT_UNSAFE",
                 detail={"filename": f.attachment.path, "reason": "image_too_large", "pixels": f.probe.pixels},
                 reason="image_too_large", entry="")
-        for f in submission.all_files()
-        if f.probe is not None and f.probe.unsafe
+        for f in unsafe if f.probe.problem == "image_too_large"
     ]
+    for reason in BUDGET_PROBLEMS:
+        left = [f for f in unsafe if f.probe.problem == reason]
+        if left:
+            findings.append(finding("ATTACHMENT_UNSAFE", detail={"filename": left[0].attachment.path, "reason": reason,
+                                                                 "figure": left[0].probe.figure, "files": len(left)},
+                                    reason=reason, entry=""))
+    return findings
 
 
 def _unsafe(nf: NominationFile) -> bool:

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Callable, Union
 
 from pydantic import BeforeValidator, Field
 
-from ingest.sources.base import Batch, Cursor, FetchedMail, MailSource
+from ingest.sources.base import Batch, Cursor, FetchedMail, MailSource, StoredMail
 from ingest.sources.errors import SourceAuthFailed, SourceError, SourceMisconfigured, SourceUnavailable
 from ingest.sources.imap import ImapConfig, ImapSource
 from ingest.sources.maildir import MaildirConfig, MaildirSource
@@ -43,6 +43,6 @@ def open_source(config: MaildirConfig | ImapConfig) -> MailSource:
 
 __all__ = [
     "Batch", "Cursor", "FetchedMail", "ImapConfig", "ImapSource", "MailSource", "MailboxConfig", "MaildirConfig",
-    "MaildirSource", "SOURCES", "SourceAuthFailed", "SourceError", "SourceMisconfigured", "SourceUnavailable",
+    "MaildirSource", "SOURCES", "SourceAuthFailed", "StoredMail", "SourceError", "SourceMisconfigured", "SourceUnavailable",
     "open_source",
 ]

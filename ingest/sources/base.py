@@ -1,10 +1,11 @@
-"""What every mail source offers the service: new mail since a cursor, and a way to set it aside."""
+"""What every mail source offers the service: new mail since a cursor, a way to set it aside, and
+(for purge, after a campaign) a way to remove it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterator, Protocol
+from typing import Iterator, Protocol, Sequence
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,16 @@ class FetchedMail:
 
 
 @dataclass(frozen=True)
+class StoredMail:
+    """A message the service filed, as its ledger knows it: enough to find its copies again
+    wherever it was moved (a UID changes with a move, the bytes do not)."""
+
+    sha256: str
+    size: int
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Batch:
     """The outcome of one poll of one folder."""
 
@@ -55,5 +66,9 @@ class MailSource(Protocol):
 
     def wait_for_mail(self, seconds: float) -> bool:
         """Block until new mail may be there (IMAP IDLE) or the time is up; False if unsupported."""
+
+    def delete(self, mails: Sequence[StoredMail]) -> list[str]:
+        """`intake purge` only: remove every copy of these messages (the same bytes) from the folder
+        and the processed folder; where each removed copy was, for staff."""
 
     def close(self) -> None: ...

@@ -14,7 +14,7 @@ import time
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Iterator, Literal, Sequence
 
 from imapclient import IMAPClient
 from imapclient import exceptions as imap_errors
@@ -23,7 +23,7 @@ from pydantic import model_validator
 from core.net import is_loopback
 from core.settings import ConfigError, Secret, anchored
 from ingest.sources import imap_talk as talk
-from ingest.sources.base import Batch, Cursor, FetchedMail
+from ingest.sources.base import Batch, Cursor, FetchedMail, StoredMail
 from ingest.sources.errors import SourceAuthFailed, SourceError, SourceMisconfigured, SourceUnavailable
 
 log = logging.getLogger("intake.sources.imap")
@@ -153,6 +153,26 @@ class ImapSource:
             if polled is not None and box.uidnext is not None and box.uidnext > polled:
                 return True
             return self._idle(box.exists, time.monotonic() + max(0.0, seconds))
+
+    def delete(self, mails: Sequence[StoredMail]) -> list[str]:
+        """Expunge every copy of these messages from the folder and the processed folder (`intake
+        purge --imap-delete`): found and confirmed by their bytes, removed by UID EXPUNGE of those
+        UIDs alone, so mail someone else marked \\Deleted stays."""
+        removed = []
+        for folder in dict.fromkeys((self.config.folder, self.config.processed_folder)):
+            with self._talking(f"removing purged mail from {folder!r}"):
+                if not self._connection().folder_exists(folder):
+                    continue
+                self._select(folder)
+                uids = talk.copies(self._client, mails)
+                if uids and not self._client.has_capability("UIDPLUS"):
+                    raise SourceError(f"IMAP server {self._where} offers no UIDPLUS: it cannot expunge single "
+                                      "messages without taking others marked \\Deleted; delete them in webmail")
+                if uids:
+                    self._client.add_flags(uids, [DELETED], silent=True)
+                    self._client.uid_expunge(uids)
+            removed += [f"IMAP {self.config.username}@{self.config.host} {folder} UID {uid}" for uid in uids]
+        return removed
 
     def poll_check(self) -> str:
         """For `intake doctor`: log in, open the folder, look for the processed folder; what was found.

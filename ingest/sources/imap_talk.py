@@ -3,13 +3,14 @@ the server's times, socket options and error messages for staff."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import socket
 import ssl
 from contextlib import suppress
 from datetime import datetime, timezone
 from importlib import metadata
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from imapclient import exceptions as imap_errors
 
@@ -105,3 +106,20 @@ def reason(exc: BaseException, timeout: float) -> str:
 
 def messages(count: int) -> str:
     return f"{count} message" if count == 1 else f"{count} messages"
+
+
+def copies(client, mails: Sequence) -> list[int]:
+    """UIDs in the selected folder holding exactly these messages (StoredMail): searched by size
+    and by Message-ID, then confirmed by the sha256 of their bytes, so no other mail is touched."""
+    found: set[int] = set()
+    for size in {mail.size for mail in mails}:
+        found.update(client.search(["LARGER", str(size - 1), "SMALLER", str(size + 1)]))
+    for message_id in {mail.message_id for mail in mails if mail.message_id}:
+        found.update(client.search(["HEADER", "Message-ID", message_id]))
+    wanted = {mail.sha256 for mail in mails}
+    confirmed = []
+    for group in batched(sorted(found), 50):
+        for uid, item in client.fetch(group, ["BODY.PEEK[]"]).items():
+            if hashlib.sha256(bytes(item.get(b"BODY[]") or b"")).hexdigest() in wanted:
+                confirmed.append(uid)
+    return sorted(confirmed)

@@ -29,18 +29,19 @@ Writes into the folder: point `mailbox.path` at a copy of anything that must sta
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Iterator, Literal, Sequence
 
 from imapclient import imap_utf7
 
 from core.settings import Strict, anchored
-from ingest.sources.base import Batch, Cursor, FetchedMail
+from ingest.sources.base import Batch, Cursor, FetchedMail, StoredMail
 from ingest.sources.errors import SourceError, SourceUnavailable
 
 STATE_FILE = ".intake-uidlist"
@@ -125,6 +126,26 @@ class MaildirSource:
     def wait_for_mail(self, seconds: float) -> bool:
         """Not supported for a local folder: the service polls it on its timer."""
         return False
+
+    def delete(self, mails: Sequence[StoredMail]) -> list[str]:
+        """Remove the files holding these messages, in the folder and the processed folder, found by
+        their bytes (the name a move gave them does not matter). The UID list forgets them at the
+        next poll, as it does any file taken away."""
+        wanted = {(mail.size, mail.sha256) for mail in mails}
+        sizes = {size for size, _ in wanted}
+        removed = []
+        for path in self._copies():
+            try:
+                size = path.stat().st_size
+                if size in sizes and (size, _sha256(path)) in wanted:
+                    path.unlink()
+                    removed.append(str(path))
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise SourceUnavailable(f"cannot remove {path}: {exc.strerror or exc}") from exc
+        self._files = {}
+        return removed
 
     def poll_check(self) -> str:
         """For `intake doctor`: the folder is there and writable; what it holds."""
@@ -223,10 +244,26 @@ class MaildirSource:
 
     # --- setting aside -------------------------------------------------------------------
 
+    def _processed(self) -> Path:
+        if not self.is_maildir:
+            return self.path / self.config.processed_folder
+        encoded = imap_utf7.encode(self.config.processed_folder).decode("ascii")
+        return self.path / ("." + encoded.replace("/", "."))  # Maildir++ separates levels with "."
+
+    def _copies(self) -> Iterator[Path]:
+        """Every message file of the folder and of the processed folder."""
+        if self.is_maildir:
+            folders = [folder / sub for folder in (self.path, self._processed()) for sub in ("new", "cur")]
+        else:
+            folders = [self.path, self._processed()]
+        for folder in folders:
+            if folder.is_dir():
+                yield from (Path(entry.path) for entry in os.scandir(folder)
+                            if entry.is_file() and not entry.name.startswith("."))
+
     def _move(self, name: str, path: Path) -> None:
         if self.is_maildir:
-            encoded = imap_utf7.encode(self.config.processed_folder).decode("ascii")
-            target = self.path / ("." + encoded.replace("/", "."))  # Maildir++ separates levels with "."
+            target = self._processed()
             for sub in ("cur", "new", "tmp"):
                 (target / sub).mkdir(parents=True, exist_ok=True)
             (target / "maildirfolder").touch()  # marks a Maildir++ subfolder
@@ -268,6 +305,14 @@ def _parse(text: str) -> _UidList | None:
     except (IndexError, ValueError):
         return None  # damaged: numbered afresh under a new UIDVALIDITY, which the service copes with
     return uidlist
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _free_name(directory: Path, name: str) -> Path:

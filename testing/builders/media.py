@@ -91,6 +91,24 @@ def heic(size: tuple[int, int] = (96, 64), seed: int = 0) -> bytes:
     return buffer.getvalue()
 
 
+def heic_flood(count: int, size: tuple[int, int] = (10000, 9999)) -> list[bytes]:
+    """`count` small HEIC files (about 23 KB) that each decode to `size` (just under 100 megapixels):
+    one plain picture, encoded once per machine (it takes x265 some seconds) and kept in
+    `cache_folder()`, each copy made distinct by a trailing ISO-BMFF `free` box the decoder skips."""
+    import pillow_heif
+
+    cached = cache_folder() / f"flat-{size[0]}x{size[1]}.heic"
+    if not cached.exists():
+        pillow_heif.register_heif_opener()
+        buffer = io.BytesIO()
+        Image.new("RGB", size, (120, 130, 140)).save(buffer, "HEIF", quality=0, enc_params={"preset": "ultrafast"})
+        scratch = cached.with_suffix(f".{os.getpid()}.tmp")
+        scratch.write_bytes(buffer.getvalue())
+        scratch.replace(cached)
+    data = cached.read_bytes()
+    return [data + struct.pack(">I", 12) + b"free" + struct.pack(">I", k) for k in range(count)]
+
+
 def png_declaring(width: int, height: int) -> bytes:
     """A tiny PNG whose header declares width × height pixels (a decompression bomb's header)."""
 
