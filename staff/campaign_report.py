@@ -159,8 +159,7 @@ def _day(moment: datetime) -> str:
 
 def build_report(engine: Engine, profile: Profile, now: datetime) -> Figures:
     figures = Figures(profile.id, profile.title, aware(now).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"))
-    quotas = profile.selection.unit_quotas
-    figures.quotas = list(quotas)
+    figures.quotas = list(profile.selection.unit_quotas)
     with new_session(engine) as session:
         messages = session.exec(select(MessageRow).where(MessageRow.campaign_id == profile.id,
                                                          MessageRow.state == "filed")).all()
@@ -172,34 +171,50 @@ def build_report(engine: Engine, profile: Profile, now: datetime) -> Figures:
         for nominee in nominees:
             if nominee.message_id not in received:
                 received[nominee.message_id] = session.get(MessageRow, nominee.message_id).received_at
+    _count_messages(figures, messages)
+    _count_nominees(figures, nominees, received)
+    figures.by_channel = _by_channel(nominees, profile)
+    figures.by_unit = _by_unit(nominees, figures.quotas)
+    _selection_checks(figures, nominees, profile)
+    return figures
 
+
+def _accepted_in(group: list) -> int:
+    return sum(1 for n in group if n.status == "accepted")
+
+
+def _count_messages(figures: Figures, messages: list[MessageRow]) -> None:
     figures.messages = len(messages)
     by_message_status = Counter(m.status for m in messages)
     figures.message_statuses = [Count(STATUS_WORDS[s], by_message_status[s]) for s in STATUS_ORDER
                                 if by_message_status[s]]
     figures.messages_by_day = dict(sorted(Counter(_day(m.received_at) for m in messages).items()))
 
+
+def _count_nominees(figures: Figures, nominees: list, received: dict[int, datetime]) -> None:
     figures.nominees = len(nominees)
     statuses = Counter(n.status for n in nominees)
     figures.by_status = [Count(STATUS_WORDS[s], statuses[s], statuses[s] if s == "accepted" else 0)
                          for s in STATUS_ORDER if statuses[s]]
     figures.pending_review = statuses["needs_review"]
-
     days: dict[str, list] = defaultdict(list)
     for nominee in nominees:
         days[_day(received[nominee.message_id])].append(nominee)
     for day in sorted(set(days) | set(figures.messages_by_day)):
         group = days.get(day, [])
-        figures.by_day.append(Count(day, len(group), sum(1 for n in group if n.status == "accepted")))
+        figures.by_day.append(Count(day, len(group), _accepted_in(group)))
 
+
+def _by_channel(nominees: list, profile: Profile) -> list[Count]:
     channels: dict[str, list] = defaultdict(list)
     for nominee in nominees:
         channel = profile.channel_by_id(nominee.channel or "")
         channels[channel.label if channel else "（未识别）"].append(nominee)
     order = [c.label for c in profile.channels] + ["（未识别）"]
-    figures.by_channel = [Count(label, len(channels[label]), sum(1 for n in channels[label] if n.status == "accepted"))
-                          for label in order if channels.get(label)]
+    return [Count(label, len(channels[label]), _accepted_in(channels[label])) for label in order if channels.get(label)]
 
+
+def _by_unit(nominees: list, quotas: list) -> list[UnitLine]:
     units: dict[str, list] = defaultdict(list)
     for nominee in nominees:
         units[recommending_unit_of(nominee.fields or {}, nominee.recommending_unit) or NO_UNIT].append(nominee)
@@ -212,21 +227,22 @@ def build_report(engine: Engine, profile: Profile, now: datetime) -> Figures:
         lines.append(UnitLine(unit, category, kinds["accepted"], kinds["needs_review"], kinds["rejected"],
                               quota.min_candidates if quota and unit != NO_UNIT else None))
     order = [q.category for q in quotas] + [OTHER_CATEGORY]
-    figures.by_unit = sorted(lines, key=lambda u: (order.index(u.category), -u.accepted, -u.pending, u.unit))
+    return sorted(lines, key=lambda u: (order.index(u.category), -u.accepted, -u.pending, u.unit))
 
+
+def _selection_checks(figures: Figures, nominees: list, profile: Profile) -> None:
+    """The notice's rules over the whole list: the frontline share, the paper copies owed."""
     accepted = [n for n in nominees if n.status == "accepted"]
     if profile.selection.frontline_min_share is not None:
         answers = Counter((n.fields or {}).get("frontline", "") for n in accepted)
         figures.frontline = Frontline(answers["是"], answers["否"], len(accepted) - answers["是"] - answers["否"],
                                       profile.selection.frontline_min_share)
-
     figures.paper_required = profile.paper_copy.required
     if profile.paper_copy.required:
         figures.paper_owed = [Owed(n.intake_number or "", n.name, recommending_unit_of(n.fields or {}, n.recommending_unit),
                                    STATUS_WORDS[n.status])
                               for n in nominees if n.status in ("accepted", "needs_review")
                               and n.paper_copy_received_at is None]
-    return figures
 
 
 def _percent(value: float) -> str:
