@@ -6,7 +6,7 @@ user per test, an SMTP server (aiosmtpd), PostgreSQL where it is installed.
 Tiers: a test is `live` when it needs a real server or program (it asks for one of the server
 fixtures below, or its module says so: LibreOffice, OCR engines, Chromium, the service run as a
 process), and `slow` when it runs many inputs or rounds (hostile input, corpora, fault runs).
-`./dev test -m "not live and not slow"` runs the rest in well under a minute.
+`./dev test -m "not live and not slow"` runs the rest (the time is in the README).
 """
 
 import pytest
@@ -32,6 +32,16 @@ TEST_TIERS = {
     "[postgresql]": "live",  # PostgreSQL, asked for by parameter
     "test_children.py::test_time_limit_kills_the_child_quickly[fresh]": "slow",
     "test_storage_filing.py::test_processes_starting_together_do_not_race_the_migration": "slow",
+    # scans read by OCR (RapidOCR, Tesseract): seconds each
+    "test_forms_settled.py::test_a_districts_unnamed_stamped_scans_go_to_the_people_they_name": "live",
+    "test_forms_settled.py::test_the_stamped_scan_of_the_form_beside_the_docx_still_carries_the_seal": "live",
+    "test_seal_rule.py::test_a_blue_stamp_on_the_form_goes_to_staff_not_through": "live",
+    "test_seal_rule.py::test_an_editable_docx_beside_a_stamped_scan_is_one_nominee_with_the_seal_on_the_scan": "live",
+    "test_seal_rule.py::test_a_doubtful_seal_never_passes_even_where_the_band_is_low": "live",
+    "test_seal_rule.py::test_a_grey_photocopy_seal_goes_to_staff_with_the_reason": "live",
+    # every layout of the form corpus, every real development picture
+    "test_forms_corpus.py": "slow",
+    "test_seal_pictures.py::test_the_real_development_pictures_hold_as_found_and_re_saved": "slow",
 }
 
 
