@@ -69,7 +69,7 @@ def export(config_file: Path | None, campaign_id: str | None, output: Path | Non
 
     runtime = campaign_runtime(config_file, campaign_id)
     now = utcnow()
-    folder = output or (runtime.config.data_path / "exports" / f"{runtime.profile.id}-{beijing(now):%Y%m%d-%H%M%S}")
+    folder = output or (runtime.config.exports_path / f"{runtime.profile.id}-{beijing(now):%Y%m%d-%H%M%S}")
     result = export_campaign(runtime, folder, now, actor)
     click.echo(f"名单：{result.workbook}（{result.rows} 人，含身份证号和电话，请妥善保管）")
     click.echo(f"已受理者材料：{result.folder}（{result.accepted} 人，{result.files} 个文件）")
@@ -111,7 +111,7 @@ def rank(config_file: Path | None, campaign_id: str | None, experts: Path, votes
     runtime = campaign_runtime(config_file, campaign_id)
     if runtime.profile.selection.ranking is None:
         raise click.ClickException(f"评选活动 {runtime.profile.id} 的配置没有 selection.ranking，无需综合排名")
-    target = output or runtime.config.data_path / "exports" / f"{runtime.profile.id}-排名.xlsx"
+    target = output or runtime.config.exports_path / f"{runtime.profile.id}-排名.xlsx"
     try:
         result = rank_campaign(runtime, experts, votes, target)
     except RankingError as exc:

@@ -87,6 +87,19 @@ class Config(Strict):
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_path / 'intake.sqlite3'}"
 
+    # the folders under data_path that hold copies of nominees' files; purge empties them too
+    @property
+    def exports_path(self) -> Path:
+        return self.data_path / "exports"
+
+    @property
+    def web_exports_path(self) -> Path:
+        return self.exports_path / "web"
+
+    @property
+    def previews_path(self) -> Path:
+        return self.data_path / "web" / "previews"
+
 
 def load_config(path: Path) -> Config:
     """Read and check the config; relative paths are taken from the config file's folder."""

@@ -24,7 +24,7 @@ from staff.export import MATERIAL_FOLDER
 from staff.scrub import compact, scrub_campaign
 from storage.db import session as new_session
 from storage.filing import audit
-from storage.models import AuditRow, ForwardMessageRow, ForwardRow, MessageRow, NomineeRow
+from storage.models import AttachmentRow, AuditRow, ForwardMessageRow, ForwardRow, MessageRow, NomineeRow
 
 _WRITTEN_TO = " files to "  # how an `exported` audit note names its folder
 
@@ -84,8 +84,10 @@ def _staff_copies(runtime: Runtime, session: Session, campaign_id: str, nominee_
     numbers = set(session.exec(select(NomineeRow.intake_number).where(NomineeRow.campaign_id == campaign_id,
                                                                       NomineeRow.intake_number.is_not(None))).all())
     found = [*copies.paths, *(data / "review" / str(i) for i in nominee_ids)]
-    if (data / "exports").is_dir():  # the default place of exports and rankings: wholly ours
-        found += list((data / "exports").glob(f"{campaign_id}-*"))
+    for ours in (runtime.config.exports_path, runtime.config.web_exports_path):  # wholly ours
+        if ours.is_dir():
+            found += list(ours.glob(f"{campaign_id}-*"))
+    found += _previews(runtime, session, campaign_id)
     found += [part for folder in copies.export_folders if folder.is_dir()
               for part in _export_parts(folder, campaign_id, numbers)]
     found += [Path(f.path) for f in _forwarded(session, campaign_id) if f.path]
@@ -93,6 +95,17 @@ def _staff_copies(runtime: Runtime, session: Session, campaign_id: str, nominee_
     copies.recorded = {path.absolute() for path in copies.recorded}
     copies.paths += sorted(copies.recorded - set(copies.paths))  # a recorded folder gone: said below
     return copies
+
+
+def _previews(runtime: Runtime, session: Session, campaign_id: str) -> list[Path]:
+    """The web console's pictures of the campaign's files (photos, pages, video frames), kept by
+    the file's sha256: made again from the raw mail when asked for, so they go whoever else shares them."""
+    folder = runtime.config.previews_path
+    if not folder.is_dir():
+        return []
+    shas = set(session.exec(select(AttachmentRow.sha256).join(MessageRow, MessageRow.id == AttachmentRow.message_id)
+                            .where(MessageRow.campaign_id == campaign_id)).all())
+    return [path for sha256 in sorted(shas) for path in (folder / sha256[:2]).glob(f"{sha256}*")]
 
 
 def _forwarded(session: Session, campaign_id: str) -> list[ForwardMessageRow]:

@@ -13,16 +13,23 @@ import io
 import os
 import sqlite3
 import stat
+import time
 import zipfile
 from datetime import datetime, timezone
 from email import policy
 from pathlib import Path
 
+from starlette.testclient import TestClient
+
+from service.runtime import open_runtime
+from testing import console
 from testing.builders import forms
 from testing.builders.forms import FormValues
 from testing.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
 from testing.idcards import id_number
 from testing.service import intake, records, write_config
+from web import accounts
+from web.app import create_app
 
 ARRIVED = datetime(2017, 4, 20, 10, 0, tzinfo=SHANGHAI)
 CLOCK = "2017-04-28T10:00:00+08:00"
@@ -131,6 +138,46 @@ def test_after_purge_no_id_number_is_left_in_the_data_the_maildir_or_the_exports
     _, [nominee], _ = records(config)  # the record stays, its numbers masked
     assert nominee.intake_number == "BYGJ-2017-0001"
     assert nominee.fields["id_number"] == f"{NUMBER[:6]}********{NUMBER[-4:]}"
+
+
+def _console_copies(config: Path) -> list[Path]:
+    """What the web console made of the nominee: its page's pictures and a packed export, as a
+    reviewer leaves them after looking at the nominee and downloading the accepted files."""
+    runtime = open_runtime(config)
+    try:
+        accounts.add_user(runtime.engine, "rita", "reviewer", "correct horse battery", actor="test")
+        _, [nominee], _ = records(config)
+        with TestClient(create_app(runtime), base_url="http://127.0.0.1") as client:
+            console.logged_in(client, "rita", "correct horse battery")
+            assert client.get(f"/nominees/{nominee.id}").status_code == 200
+            token = console.csrf_of(client.get("/exports").text)
+            job = client.post("/exports/jobs", data={"csrf": token}, follow_redirects=False).headers["location"]
+            for _ in range(200):
+                if client.get(f"{job}/download").status_code == 200:
+                    break
+                time.sleep(0.05)
+    finally:
+        runtime.engine.dispose()
+    made = [p for folder in (runtime.config.previews_path, runtime.config.web_exports_path) for p in folder.rglob("*")
+            if p.is_file()]
+    assert any(p.suffix == ".jpg" for p in made) and any(p.suffix == ".zip" for p in made)
+    return made
+
+
+def test_purge_removes_what_the_web_console_made_of_the_campaign(tmp_path, smtp_server):
+    maildir = tmp_path / "mailbox"
+    for sub in ("new", "cur", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    (maildir / "new" / "1492653600.M1P1.mx").write_bytes(the_mail())
+    config = maildir_config(tmp_path, maildir, smtp_server)
+    with config.open("a", encoding="utf-8") as more:
+        more.write("\n[web]\nsecure_cookies = false  # the in-process client speaks plain http\n")
+    intake(config, "poll", "--once")
+    intake(config, "review", "accept", "1", "--no-reply", "--yes", clock=CLOCK)
+    made = _console_copies(config)
+    said = intake(config, "purge", "--campaign", "chongqing-bayu-2017", "--yes", clock=CLOCK).stdout
+    assert [p for p in made if p.exists()] == []
+    assert "未能删除" not in said
 
 
 def test_purge_says_the_imap_server_keeps_its_copy_unless_told_to_delete_it(tmp_path, mailbox, smtp_server):

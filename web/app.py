@@ -63,6 +63,6 @@ def create_app(runtime: Runtime) -> Starlette:
     app.state.templates = environment()
     app.state.throttle = Throttle()
     app.state.exports = Exports(runtime)
-    app.state.previews = Previews(runtime.config.data_path / "web" / "previews", runtime.profile.limits,
+    app.state.previews = Previews(runtime.config.previews_path, runtime.profile.limits,
                                   runtime.profile.seal.uncertain_low)
     return app

@@ -52,7 +52,7 @@ class ExportJob:
 class Exports:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
-        self.folder = runtime.config.data_path / "exports" / "web"
+        self.folder = runtime.config.web_exports_path
         self.jobs: dict[str, ExportJob] = {}
         self.lock = threading.Lock()
 
