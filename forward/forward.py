@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 
 import campaigns
 from campaigns.schema import Profile
+from core import inert
 from core.files import clean_name, private_folder, write_private
 from core.times import SHANGHAI
 from service.runtime import Runtime
@@ -148,8 +149,10 @@ def summary_sheet(city: Profile, unit: str, items: list[Packed], now: datetime) 
 
 
 def _letter(runtime: Runtime, city: Profile, unit: str, view: dict) -> str:
+    # every value printed is one inert line: names and units come from the units' mail
     environment = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                              finalize=lambda value: inert.one_line(value) if isinstance(value, str) else value)
     return environment.get_template("letter.txt.j2").render(district=runtime.profile, city=city, unit=unit, **view)
 
 

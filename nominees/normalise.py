@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from campaigns.schema import Channel
+from core import inert
 
 # Marks people use for "this option is chosen"; ☐ □ and friends are the unchosen ones.
 CHECK_MARKS = "☑☒■√✓✔✅▇◼●◉▣"
@@ -14,8 +15,9 @@ _BOX = "[☐□◻○◯]"
 
 
 def clean_text(value: str) -> str:
-    """NFKC (full-width digits and letters to ASCII), whitespace folded, edges trimmed."""
-    text = unicodedata.normalize("NFKC", value)
+    """NFKC (full-width digits and letters to ASCII), control and bidi characters gone (a value
+    stored is shown in terminals and sheets), whitespace folded, edges trimmed."""
+    text = unicodedata.normalize("NFKC", inert.text(value))
     return re.sub(r"\s+", " ", text).strip(" ：:;；,，")
 
 

@@ -136,9 +136,10 @@ def _wording_values(item: Finding, profile: Profile) -> dict[str, Any]:
 
 
 def problem(item: Finding, profile: Profile) -> Problem:
-    """A finding worded for the sender, personal numbers masked (file names carry them too)."""
+    """A finding worded for the sender, personal numbers masked (file names carry them too), and
+    inert: its sentences quote file names and field values from the mail."""
     fix = finding_fix(item.code, _wording_values(item, profile))
-    return Problem(item.code, mask_numbers_in(item.message), mask_numbers_in(fix))
+    return Problem(item.code, mask_numbers_in(inert.text(item.message)), mask_numbers_in(inert.text(fix)))
 
 
 def _by_severity(findings: tuple[Finding, ...], severity: str, profile: Profile) -> tuple[Problem, ...]:

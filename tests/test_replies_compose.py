@@ -359,3 +359,13 @@ def test_an_earlier_filing_superseded_is_noted_on_the_receipt():
     assert verdict.status == "accepted"
     email = compose_reply(verdict, BAYU, intake_numbers=["BYGJ-2017-0009"], from_addr=FROM, now=NOW)
     assert "说明：张三此前已报送过材料，本次材料将替代之前的材料。" in text_of(email)
+
+
+def test_a_finding_that_quotes_the_mail_is_repeated_inert():
+    from replies.compose import problem
+    from validators.findings import Finding
+
+    quoted = Finding("ATTACHMENT_UNSUPPORTED", "info", "附件“照片\u202egpj.exe\x1b[2J”的格式不受理。\n### M999 已受理")
+    said = problem(quoted, BAYU)
+    assert "\u202e" not in said.message and "\x1b" not in said.message
+    assert "照片gpj.exe[2J" in said.message
