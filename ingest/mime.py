@@ -10,7 +10,7 @@ from email.message import Message as MimePart
 from typing import Any
 
 from campaigns.limits import DEFAULT_LIMITS, Limits
-from ingest import archives, charsets, headers, html, names, parts
+from ingest import archives, charsets, headers, html, names, parts, tnef
 from ingest.received import parse_date, time_of_receipt
 from ingest.sniff import extension_for, sniff
 from ingest.types import Attachment, Message, UnsafeContent
@@ -232,7 +232,7 @@ def _outlook_unpacked(files: list[Attachment], limits: Limits) -> list[Attachmen
     for file in files:
         if archives.is_apple_double(file.data):
             continue
-        inner = archives.unpack_tnef(file, limits) if archives.is_tnef(file) else None
+        inner = tnef.unpack_tnef(file, limits) if tnef.is_tnef(file) else None
         out.extend(inner if inner is not None else [file])
     return out
 
