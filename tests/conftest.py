@@ -39,10 +39,23 @@ TEST_TIERS = {
     "test_seal_rule.py::test_an_editable_docx_beside_a_stamped_scan_is_one_nominee_with_the_seal_on_the_scan": "live",
     "test_seal_rule.py::test_a_doubtful_seal_never_passes_even_where_the_band_is_low": "live",
     "test_seal_rule.py::test_a_grey_photocopy_seal_goes_to_staff_with_the_reason": "live",
+    "test_forms_settled.py::test_a_stamped_cover_letter_or_envelope_beside_an_unstamped_form_is_seal_missing": "live",
     # every layout of the form corpus, every real development picture
     "test_forms_corpus.py": "slow",
     "test_seal_pictures.py::test_the_real_development_pictures_hold_as_found_and_re_saved": "slow",
 }
+
+
+def pytest_ignore_collect(collection_path, config):
+    """A module whose whole tier the run leaves out is not even imported: its builders make
+    files at import time, seconds the fast tier need not spend."""
+    tier = MODULE_TIERS.get(collection_path.stem)
+    expression = config.option.markexpr
+    if tier is None or not expression:
+        return None
+    from _pytest.mark.expression import Expression
+
+    return True if not Expression.compile(expression).evaluate(lambda name: name == tier) else None
 
 
 def pytest_collection_modifyitems(items):
