@@ -175,8 +175,8 @@ class Service:
         return process.wait(timeout=60)
 
     def log(self) -> str:
-        path = self.config.parent / "data" / "logs" / "intake.log"
-        return path.read_text(encoding="utf-8") if path.exists() else ""
+        """What the service said: its log lines go to stderr (journald's way), collected in `output`."""
+        return self.output.read_text(encoding="utf-8", errors="replace") if self.output.exists() else ""
 
     @staticmethod
     def crash(process: subprocess.Popen) -> float:
@@ -341,7 +341,7 @@ def _judge_mailbox_and_log(outcome: Outcome, mailbox, service: Service) -> None:
     log = service.log()
     # the outage shows as failed polls, or as filed mail that could not be moved yet (the poll in
     # hand goes on filing what it had already fetched)
-    check("Dovecot outage in the log", True, "收取邮件失败，稍后重试" in log or "移到已处理文件夹失败，下次重试" in log)
+    check("Dovecot outage in the log", True, "收取邮件失败" in log or "移到已处理文件夹失败，下次重试" in log)
     check("Traceback in the service's output", False, "Traceback" in service.tail() + log)
 
 
