@@ -50,7 +50,7 @@ def runtime_from(config_file: Path | None, campaign: str | None = None, service:
     from core.settings import ConfigError
     from service import logs
     from service.config_words import unknown_campaign
-    from service.runtime import config_path, open_runtime
+    from service.runtime import config_path, keep_temporary_files_inside, open_runtime
     from storage.db import DatabaseUnusable
 
     context = click.get_current_context(silent=True)
@@ -62,6 +62,7 @@ def runtime_from(config_file: Path | None, campaign: str | None = None, service:
     except (ConfigError, DatabaseUnusable) as exc:
         raise click.ClickException(str(exc)) from None
     logs.setup_from(runtime.config, service=service)
+    keep_temporary_files_inside(runtime)
     return runtime
 
 

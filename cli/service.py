@@ -33,7 +33,7 @@ def _runtimes(config_file: Path | None) -> list:
     from core.settings import ConfigError
     from service import logs
     from service.config_words import unknown_campaign
-    from service.runtime import config_path, open_installation
+    from service.runtime import config_path, keep_temporary_files_inside, open_installation
     from storage.db import DatabaseUnusable
 
     context = click.get_current_context()
@@ -46,6 +46,7 @@ def _runtimes(config_file: Path | None) -> list:
     except campaigns.ProfileError as exc:
         raise click.ClickException(unknown_campaign(exc)) from None
     logs.setup_from(runtimes[0].config, service=False)
+    keep_temporary_files_inside(runtimes[0])
     return runtimes
 
 
@@ -99,7 +100,7 @@ def run(config_file: Path | None) -> None:
     from scheduler import Service
     from service import logs
     from service.config_words import unknown_campaign
-    from service.runtime import config_path, open_installation
+    from service.runtime import config_path, keep_temporary_files_inside, open_installation
     from storage.db import DatabaseUnusable
 
     logs.setup("INFO")  # before the config is read: what stops the start is said in the journal's form too
@@ -110,6 +111,7 @@ def run(config_file: Path | None) -> None:
         logging.getLogger("intake").error("无法启动：%s", text)
         raise SystemExit(1) from None
     logs.setup_from(runtimes[0].config, service=True)
+    keep_temporary_files_inside(runtimes[0])
     Service(runtimes).run()
 
 

@@ -81,5 +81,10 @@ def _engine(config: Config) -> Engine:
         os.chmod(data, 0o700)
     except OSError as exc:
         raise ConfigError(f"无法建立数据目录 {data}（{exc.strerror}）：请检查 data_path，并让运行 intake 的用户可写") from None
-    use_private_tmp(data)
     return open_upgraded_where_safe(config.database)
+
+
+def keep_temporary_files_inside(runtime: Runtime) -> None:
+    """This process and its children write temporary files under the data folder (service/scratch.py).
+    Called by the command line, for the process it is: a library user's own temp folder stays its own."""
+    use_private_tmp(runtime.config.data_path)

@@ -165,11 +165,12 @@ class ImapSource:
             box = self._select(config.folder)
             processed = self._client.folder_exists(config.processed_folder)
             idle = self._client.has_capability("IDLE")
-            how = self._set_aside_how().__name__.strip("_").replace("_", " ")
-        found = "exists" if processed else "will be created on first use"
-        return (f"logged in to {self._where} as {config.username} ({config.security}); folder {config.folder!r} "
-                f"holds {talk.messages(box.exists)}; filed mail: {how} (folder {config.processed_folder!r} {found}); "
-                f"IDLE {'offered' if idle else 'not offered: polling'}")
+            how = {"_move": "移入", "_copy_and_expunge": "复制后移出收件箱，放入", "_flag": "加星标，不移入"}[
+                self._set_aside_how().__name__]
+        found = "已存在" if processed else "首次使用时建立"
+        return (f"已登录 {self._where}（{config.username}，{config.security}）；文件夹 {config.folder} 有 {box.exists} 封邮件；"
+                f"已登记的邮件{how}文件夹 {config.processed_folder}（{found}）；"
+                f"{'支持 IDLE：新邮件即时收取' if idle else '不支持 IDLE：按时收取'}")
 
     def close(self) -> None:
         """Log out (best effort); the next call connects again."""
