@@ -24,6 +24,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from core.times import SHANGHAI, utcnow
+from service import logs
 from service.dburl import shown_url
 from service.jobs import IDLE_WAIT_SECONDS, MailboxJobs
 from service.runtime import Runtime
@@ -113,7 +114,8 @@ class Service:
         log.info("%s：%s 个邮箱，数据库 %s，数据目录 %s，每 %g 秒收取", STARTED, len(self.mailboxes),
                  shown_url(config.database), config.data_path, config.schedule.poll_seconds)
         for jobs in self.mailboxes:
-            log.info("服务 %s", jobs.describe())
+            with logs.about(jobs.campaign):
+                log.info("服务 %s", jobs.describe())
 
     def run(self) -> None:
         self._add_jobs()

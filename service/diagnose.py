@@ -112,13 +112,14 @@ def _ports(job: str) -> str:
 
 def _silent(section: str, job: str, host: str, port: int, security: str, probe: bool, settings) -> str:
     waited = getattr(settings, "timeout_seconds", 0)
-    if security in ("plain", "starttls") and (not probe or speaks_tls(host, port)):
-        certain = "" if probe else "可能"
-        return (f"{host}:{port} 没有应答（等了 {waited:g} 秒）：这{certain}是 SSL 端口，而 {section}.security = "
+    if security in ("plain", "starttls") and probe and speaks_tls(host, port):
+        return (f"{host}:{port} 没有应答（等了 {waited:g} 秒）：这是 SSL 端口，而 {section}.security = "
                 f"\"{security}\"。请把 {section}.security 改为 \"ssl\"（或把 {section}.port 改为"
                 f" {'143' if job == 'poll' else '587'} 用 STARTTLS）")
+    hint = f"；若 {port} 是 SSL 端口，请把 {section}.security 改为 \"ssl\"（intake doctor 可判断）" \
+        if security in ("plain", "starttls") and not probe else ""
     return (f"{host}:{port} 在 {waited:g} 秒内没有应答：请检查网络、防火墙和 {section}.port（{_ports(job)}）；"
-            f"服务器较慢时可加大 {section}.timeout_seconds")
+            f"服务器较慢（或因多次登录失败而放慢）时可加大 {section}.timeout_seconds{hint}")
 
 
 def speaks_tls(host: str, port: int, seconds: float = 5.0) -> bool:

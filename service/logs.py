@@ -67,7 +67,8 @@ def setup(level: str = "INFO", file: Path | None = None, max_bytes: int = 10_000
           stderr_level: str | None = None) -> None:
     """The `intake` logger to stderr (at `stderr_level`, default `level`) and, with `file`, to a file
     rotated at `max_bytes` (mode 0600: it names senders). Called again, it replaces what it set."""
-    logger = logging.getLogger(LOGGER)
+    # on the root logger: a library's warning (a driver, the scheduler) is one line in the same form
+    logger = logging.getLogger()
     for handler in [h for h in logger.handlers if getattr(h, _MARK, False)]:
         logger.removeHandler(handler)
         handler.close()
@@ -84,8 +85,11 @@ def setup(level: str = "INFO", file: Path | None = None, max_bytes: int = 10_000
         handler.setFormatter(formatter)
         setattr(handler, _MARK, True)
         logger.addHandler(handler)
-    logger.setLevel(min(logging.getLevelName(level), logging.getLevelName(stderr_level or level)))
-    logger.propagate = False
+    lowest = min(logging.getLevelName(level), logging.getLevelName(stderr_level or level))
+    logging.getLogger(LOGGER).setLevel(lowest)
+    logger.setLevel(max(lowest, logging.WARNING))  # other libraries: their warnings and errors only
+    # "skipped: maximum number of running instances reached" is a long poll doing its work, not news
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
 
 
 def setup_from(config, service: bool) -> None:

@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from storage.db import DatabaseUnusable, _alembic, make_engine, migrate
+from storage.db import DatabaseUnusable, _alembic, check_integrity, make_engine, migrate
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ def open_upgraded_where_safe(url: str) -> Engine:
     """The engine for a started program: migrated when that is safe (module docstring), else
     refused with what to do, so no program works on a schema it does not know."""
     engine = make_engine(url)
+    check_integrity(engine)  # a damaged SQLite file, or one on a full disk, said as such before anything else
     state = schema_state(engine)
     if not state.known:
         raise DatabaseUnusable(f"数据库{state.said()}")

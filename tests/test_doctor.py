@@ -69,7 +69,8 @@ def test_a_port_where_nothing_listens(tmp_path, mailbox, smtp_server):
     port = free_port()
     _imap(config, port=port)
     line = _line(_doctor(config), "收件邮箱")
-    assert f"127.0.0.1:{port} 拒绝连接：这个端口上没有 IMAP 服务。请检查 mailbox.port（IMAP：993 为 SSL，143 为 STARTTLS）" in line
+    assert (f"127.0.0.1:{port} 拒绝连接：这个端口上没有 IMAP 服务。"
+            "请检查 mailbox.port（IMAP：993 为 SSL，143 为 STARTTLS）") in line
 
 
 def test_tls_spoken_to_a_plain_port(tmp_path, mailbox, smtp_server):
