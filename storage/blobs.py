@@ -86,7 +86,10 @@ class DatabaseBlobStore(BlobStore):
         self._pid = os.getpid()
 
     def __getstate__(self) -> dict:
-        return {"root": self.root, "url": self._engine.url}
+        return {"root": self.root, "url": self._url()}
+
+    def _url(self) -> str:
+        return self._engine.url.render_as_string(hide_password=False)
 
     def __setstate__(self, state: dict) -> None:
         from storage.db import make_engine
@@ -97,7 +100,7 @@ class DatabaseBlobStore(BlobStore):
         if os.getpid() != self._pid:
             from storage.db import make_engine
 
-            self._engine, self._pid = make_engine(self._engine.url), os.getpid()
+            self._engine, self._pid = make_engine(self._url()), os.getpid()
         return self._engine
 
     def put(self, data: bytes) -> str:

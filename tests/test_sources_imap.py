@@ -319,7 +319,7 @@ def test_a_wrong_password_says_so(mailbox, tmp_path):
 def test_plain_imap_to_another_machine_is_refused(host):
     config = ImapConfig(host=host, port=143, security="plain", username="gh@163.com",
                            password_env="UNUSED")
-    with pytest.raises(SourceMisconfigured, match="unencrypted"):
+    with pytest.raises(SourceMisconfigured, match="不加密地发给"):
         open_source(config)
 
 
