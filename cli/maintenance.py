@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from cli.common import actor_option, config_option, runtime_from
+from cli.common import actor_option, campaign_option, config_option, runtime_from
 from core import words
 
 
 @click.command()
 @config_option
+@campaign_option
 @click.argument("message_keys", nargs=-1, required=True)
 @click.option("--apply", "apply_it", is_flag=True, help="file the new verdict (the reply is held)")
 @click.option("--send", is_flag=True, help="with --apply: queue the new reply for sending")
@@ -60,7 +61,7 @@ def purge(config_file: Path | None, campaign_id: str, yes: bool, actor: str) -> 
     """After a campaign: remove its raw mail and files, keep the records."""
     from staff.purge import purge_campaign
 
-    runtime = runtime_from(config_file)
+    runtime = runtime_from(config_file, campaign_id)
     if not yes:
         click.echo(f"将删除评选活动 {campaign_id} 的原始邮件和附件（记录保留）。确认请加 --yes")
         return

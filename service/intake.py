@@ -307,7 +307,10 @@ class Intake:
                 .order_by(MessageRow.id)).all()
         for row in due:
             if row.next_attempt_at is None or aware(row.next_attempt_at) <= now:
-                mail = FetchedMail(row.account, row.folder, row.uidvalidity, row.uid, b"", None)
+                # only this source's own mail is set aside by it: a row of another account (a district's
+                # forward filed inside the installation, an earlier mailbox) is filed and left alone
+                mail = FetchedMail(row.account, row.folder, row.uidvalidity, row.uid, b"", None) \
+                    if row.account == self.source.account else None
                 self._judge_and_file(row, self.blobs.get(row.raw_sha256), mail, report)
 
     # --- the mailbox ---------------------------------------------------------------------

@@ -29,6 +29,7 @@ class Runtime:
     engine: Engine
     # the campaigns every mailbox of this config serves (one for the single-mailbox form)
     served: tuple[str, ...] = field(default=())
+    path: Path | None = None  # the config file, to open the installation's other mailboxes
 
     @property
     def blobs(self) -> BlobStore:
@@ -63,7 +64,7 @@ def open_runtime(path: Path, campaign: str | None = None) -> Runtime:
     config = chosen.config if chosen is not None else found[0].config.model_copy(update={"campaign": campaign})
     engine = _engine(config)
     profile = campaigns.load(config.campaign, config.profile_path)
-    return Runtime(config, profile, engine, tuple(s.campaign for s in found))
+    return Runtime(config, profile, engine, tuple(s.campaign for s in found), Path(path))
 
 
 def open_installation(path: Path) -> list[Runtime]:
@@ -71,7 +72,18 @@ def open_installation(path: Path) -> list[Runtime]:
     found: list[Served] = served(path)
     engine = _engine(found[0].config)
     names = tuple(s.campaign for s in found)
-    return [Runtime(s.config, campaigns.load(s.campaign, s.config.profile_path), engine, names) for s in found]
+    return [Runtime(s.config, campaigns.load(s.campaign, s.config.profile_path), engine, names, Path(path))
+            for s in found]
+
+
+def sibling(runtime: Runtime, campaign: str) -> Runtime | None:
+    """The runtime of another mailbox of the same installation (the city of a district), sharing the
+    database engine; None when this config does not serve that campaign."""
+    if campaign not in runtime.served or runtime.path is None:
+        return None
+    chosen = choose(served(runtime.path), campaign, runtime.path)
+    return Runtime(chosen.config, campaigns.load(campaign, chosen.config.profile_path), runtime.engine,
+                   runtime.served, runtime.path)
 
 
 def _engine(config: Config) -> Engine:
