@@ -155,7 +155,8 @@ class Service:
     def __init__(self, config: Path, output: Path):
         self.config = config
         self.output = output
-        self.database = Path(database_of(config).split("///", 1)[1])  # SQLite: the runs here use no other
+        self.url = database_of(config)
+        self.database = Path(self.url.split("///", 1)[1]) if self.url.startswith("sqlite") else None
 
     def start(self, failpoint: str | None = None, blob_free_bytes: int | None = None) -> subprocess.Popen:
         """`intake run`; with `blob_free_bytes`, on a pretend disk with that much room for blobs."""
@@ -201,9 +202,9 @@ class Service:
 
     def counts(self) -> tuple[int, int, int]:
         """(messages filed, replies sent, messages moved) so far; zeros before there is a database."""
-        if not self.database.exists():
+        if self.database is not None and not self.database.exists():
             return 0, 0, 0
-        engine = make_engine(f"sqlite:///{self.database}")
+        engine = make_engine(f"sqlite:///{self.database}" if self.database is not None else self.url)
         try:
             with new_session(engine) as session:
                 filed = session.exec(select(func.count()).select_from(MessageRow)
