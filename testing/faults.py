@@ -117,7 +117,9 @@ def fault_rounds(server: Dovecot, folder: Path, *, messages: int, rounds: int, s
     refuse = {sender(n): REFUSED for n in range(messages) if is_refused(n)}
     with SmtpServer(script=TRANSIENT, refuse=refuse) as smtp:
         config = brisk_config(folder, mailbox, smtp)
-        service = Service(config, folder / "service.out")
+        system_tmp = folder / "system-tmp"
+        system_tmp.mkdir()
+        service = Service(config, folder / "service.out", system_tmp)
         restart_round = next(r for r in range(rounds // 3, rounds) if r % 2 == 0)
         # a round's share of the mail, so that the kills reach into the whole run, not its start
         share = max(3, messages // rounds)
@@ -152,9 +154,10 @@ STARTED = "intake 服务已启动"  # scheduler.py logs it once its SIGTERM hand
 class Service:
     """`intake run` processes one after another, in their own process group (a crash takes all)."""
 
-    def __init__(self, config: Path, output: Path):
+    def __init__(self, config: Path, output: Path, system_tmp: Path | None = None):
         self.config = config
         self.output = output
+        self.system_tmp = system_tmp  # TMPDIR for the service: what it leaves outside its data folder shows there
         self.url = database_of(config)
         self.database = Path(self.url.split("///", 1)[1]) if self.url.startswith("sqlite") else None
 
@@ -163,6 +166,8 @@ class Service:
         env = {k: v for k, v in os.environ.items() if k not in ("INTAKE_FAILPOINT", FREE_BYTES_ENV)}
         if failpoint:
             env["INTAKE_FAILPOINT"] = failpoint
+        if self.system_tmp is not None:
+            env["TMPDIR"] = str(self.system_tmp)
         command = ["-m", "cli"]
         if blob_free_bytes is not None:
             env[FREE_BYTES_ENV] = str(blob_free_bytes)
@@ -344,6 +349,8 @@ def _judge_mailbox_and_log(outcome: Outcome, mailbox, service: Service) -> None:
     # hand goes on filing what it had already fetched)
     check("Dovecot outage in the log", True, "收取邮件失败" in log or "移到已处理文件夹失败，下次重试" in log)
     check("Traceback in the service's output", False, "Traceback" in service.tail() + log)
+    left = [p for p in service.system_tmp.rglob("*") if p.is_file()] if service.system_tmp else []
+    check("files left outside the data folder (TMPDIR)", 0, len(left))
 
 
 def _in_reply_to(content: bytes) -> str:
