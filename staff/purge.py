@@ -56,14 +56,12 @@ def purge_campaign(runtime: Runtime, campaign_id: str, actor: str) -> Purged:
             if elsewhere is not None:
                 kept += 1
                 continue
-            path = blobs.path(sha256)
-            length = path.stat().st_size if path.exists() else 0
+            length = blobs.size(sha256)  # on disk, or in the database on PostgreSQL (storage/blobs.py)
             if blobs.delete(sha256):
                 removed += 1
                 size += length
         for forwarded in _forwarded(session, campaign_id):
-            path = blobs.path(forwarded.raw_sha256)
-            length = path.stat().st_size if path.exists() else 0
+            length = blobs.size(forwarded.raw_sha256)
             if blobs.delete(forwarded.raw_sha256):
                 removed += 1
                 size += length

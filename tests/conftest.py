@@ -22,6 +22,9 @@ MODULE_TIERS = {
     "test_replies_smtp": "live",  # aiosmtpd and raw sockets
     "test_legacy_convert": "live", "test_staff_template": "live",  # LibreOffice
     "test_ocr_scan": "live",  # RapidOCR and Tesseract
+    # `intake` run as a process against Dovecot, aiosmtpd, PostgreSQL; systemd-analyze
+    "test_service_run": "live", "test_doctor": "live", "test_backup": "live", "test_installation": "live",
+    "test_scratch": "live", "test_deploy": "live", "test_failover": "live",
     "test_faults": "slow", "test_hostile_mime": "slow", "test_hostile_archives": "slow",
     "test_corpora_check": "slow", "test_parsers_corpus": "slow", "test_media_corpus": "slow",
     "test_ingest_corpus": "slow",
