@@ -111,7 +111,7 @@ class MailboxJobs:
 
     def _took_over(self) -> None:
         if self._standing_by:
-            log.warning("已接手收取：另一台机器上的 intake 已停止或失去连接")
+            log.warning("已接手收取（此前由另一个 intake 进程或另一台机器收取，它已停止或失去连接）")
         self._standing_by = False
 
     # --- the outbox ----------------------------------------------------------------------
