@@ -27,6 +27,7 @@ class SendReport:
     retrying: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     configuration_error: str | None = None
+    configuration_exception: Exception | None = None  # the error itself, for service/diagnose.py
 
 
 def send_due(engine: Engine, transport, settings: RepliesConfig, clock: Callable[[], datetime],
@@ -55,7 +56,7 @@ def send_due(engine: Engine, transport, settings: RepliesConfig, clock: Callable
             transport.send(reply.raw, settings.from_addr, [reply.to_addr])
         except SendConfigurationError as exc:
             # our own setup is wrong (password, certificate): no reply is to blame, none loses a try
-            report.configuration_error = str(exc)
+            report.configuration_error, report.configuration_exception = str(exc), exc
             log.error("回复发送配置有误，已暂停发送，请工作人员检查（intake doctor）：%s", exc)
             break
         except TransientSendError as exc:

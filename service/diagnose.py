@@ -67,9 +67,7 @@ def explain(exc: BaseException, job: str, config, probe: bool = False) -> str:
 
 
 def _login_refused(exc: BaseException) -> bool:
-    from replies.transport import SendConfigurationError
-
-    return isinstance(exc, SendConfigurationError) and "refused the login" in str(exc)
+    return any("refused the login" in str(each) for each in _chain(exc))
 
 
 def _login(section: str, settings, exc: BaseException) -> str:

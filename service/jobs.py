@@ -128,7 +128,7 @@ class MailboxJobs:
                     report = send_due(runtime.engine, self._transport, runtime.config.replies, utcnow,
                                       campaigns=send_scope(runtime))
                 if report.configuration_error:
-                    raise SendSetupError(report.configuration_error)
+                    raise SendSetupError(report.configuration_error) from report.configuration_exception
             except Busy as exc:
                 log.debug("%s，本次跳过", exc)
                 return

@@ -116,3 +116,23 @@ def test_another_campaign_on_the_same_database_sees_only_its_own(tmp_path, postg
     assert "回复：无" in status and "imap:" not in status
     everything = intake(wuhan, "status", "--all").stdout
     assert "评选活动：chongqing-bayu-2017" in everything and "邮件：已登记 1" in everything
+
+
+def test_a_poll_of_one_mailbox_never_blocks_another_mailbox_on_the_same_database(tmp_path, postgres_url, dovecot,
+                                                                                  smtp_server):
+    from service.lock import exclusive, poll_lock
+    from service.runtime import open_runtime
+
+    url = _database(postgres_url, "two_mailboxes")
+    wuhan_box, chongqing_box = dovecot.add_user("wuhan"), dovecot.add_user("chongqing")
+    chongqing_box.append(nomination(0), internaldate=ARRIVED)
+    wuhan = _machine(tmp_path / "wh", wuhan_box, smtp_server, url)
+    chongqing = _machine(tmp_path / "cq", chongqing_box, smtp_server, url)
+    runtime = open_runtime(wuhan)
+    held_by = tmp_path / "elsewhere"  # another machine: its own data folder, so only the database lock meets
+    with exclusive(held_by, runtime.engine, poll_lock(runtime.config, runtime.source().account)):
+        assert "登记 1 封" in intake(chongqing, "poll", "--once").stdout  # Wuhan's poll in hand stops nothing else
+        busy = intake(wuhan, "poll", "--once", check=False)
+        assert busy.returncode == 1 and "另一台机器（或另一个进程）上的 intake 正在执行 poll:imap:" in busy.stderr
+    runtime.engine.dispose()
+    assert "收取 0 封" in intake(wuhan, "poll", "--once").stdout
