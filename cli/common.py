@@ -7,7 +7,6 @@ without loading the database, the mail sources and the scheduler.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -33,41 +32,55 @@ def instant(value: str | None) -> datetime | None:
         raise click.BadParameter(f"{value!r} is not an ISO-8601 time, e.g. 2017-04-30T23:59:00+08:00") from None
 
 
-def runtime_from(config_file: Path | None):
+def _remember_campaign(context: click.Context, _parameter, value: str | None) -> str | None:
+    if value:
+        context.meta["intake.campaign"] = value
+    return value
+
+
+# for a config that serves several campaigns (a city and its districts): which one a command works on
+campaign_option = click.option("--campaign", "campaign_choice", expose_value=False, callback=_remember_campaign,
+                               help="the campaign to work on, where the config serves several "
+                                    "(default: $INTAKE_CAMPAIGN, else the config's only one)")
+
+
+def runtime_from(config_file: Path | None, campaign: str | None = None, service: bool = False):
+    """The runtime of the config's campaign (or --campaign's), logging set up as the config says."""
     import campaigns
     from core.settings import ConfigError
-    from service.runtime import config_path, open_runtime
+    from service import logs
+    from service.config_words import unknown_campaign
+    from service.runtime import config_path, keep_temporary_files_inside, open_runtime
     from storage.db import DatabaseUnusable
 
+    context = click.get_current_context(silent=True)
+    campaign = campaign or (context.meta.get("intake.campaign") if context else None)
     try:
-        return open_runtime(config_path(config_file))
-    except (ConfigError, campaigns.ProfileError, DatabaseUnusable) as exc:
+        runtime = open_runtime(config_path(config_file), campaign)
+    except campaigns.ProfileError as exc:
+        raise click.ClickException(unknown_campaign(exc)) from None
+    except (ConfigError, DatabaseUnusable) as exc:
         raise click.ClickException(str(exc)) from None
+    logs.setup_from(runtime.config, service=service)
+    keep_temporary_files_inside(runtime)
+    return runtime
 
 
 def campaign_runtime(config_file: Path | None, campaign_id: str | None):
     """The runtime, with the profile of --campaign when it names another campaign of this database."""
-    import campaigns
-
-    runtime = runtime_from(config_file)
-    if campaign_id and campaign_id != runtime.profile.id:
-        try:
-            profile = campaigns.load(campaign_id, runtime.config.profile_path)
-        except campaigns.ProfileError as exc:
-            raise click.ClickException(str(exc)) from None
-        runtime = replace(runtime, profile=profile)
-    return runtime
+    return runtime_from(config_file, campaign_id)
 
 
 def send_now(runtime) -> str:
     """Send the outbox at once, as the service's send job would; the service sends it otherwise."""
     from core.times import utcnow
     from replies.outbox import send_due
-    from service.lock import Busy, exclusive
+    from service.lock import Busy, exclusive, send_lock, send_scope
 
     try:
-        with exclusive(runtime.config.data_path, runtime.engine, "send"):
-            report = send_due(runtime.engine, runtime.transport(), runtime.config.replies, utcnow)
+        with exclusive(runtime.config.data_path, runtime.engine, send_lock(runtime)):
+            report = send_due(runtime.engine, runtime.transport(), runtime.config.replies, utcnow,
+                              campaigns=send_scope(runtime))
     except Busy:
         return "服务正在发送，回复将随之发出"
     except Exception as exc:  # noqa: BLE001 - the reply is queued and safe; the service retries

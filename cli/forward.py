@@ -21,12 +21,13 @@ def forward_command(config_file: Path | None, campaign_id: str | None, send: boo
     per nominee, a summary sheet and a covering letter, split under forward.max_message_bytes."""
     from core.times import utcnow
     from forward.forward import ForwardError, forward
+    from forward.inside import CityBusy
     from service.lock import Busy
 
     runtime = campaign_runtime(config_file, campaign_id)
     try:
         result = forward(runtime, actor, utcnow(), send=send)
-    except (ForwardError, Busy) as exc:
+    except (ForwardError, Busy, CityBusy) as exc:
         raise click.ClickException(str(exc)) from None
     if not result.messages:
         click.echo("没有新受理、尚未报送的推荐人选。")
@@ -39,7 +40,10 @@ def forward_command(config_file: Path | None, campaign_id: str | None, send: boo
             click.echo(f"  - {row.intake_number} {one_line(row.name)}")
     for line in result.missing + result.oversize:
         click.echo(f"  注意：{line}")
-    if send:
+    if result.inside_city:
+        filed = "、".join(f"M{number}" for number in result.filed_inside) or "无"
+        click.echo(f"{result.inside_city} 由本机服务：已直接登记为其来件 {filed}（不经邮件，按市里的规则审核）")
+    elif send:
         click.echo(f"已发送 {len(result.sent)} 封，未发出 {len(result.failed)} 封")
         for row in result.failed:
             click.echo(f"  未发出：{row.subject}：{row.last_error}（再次运行 intake forward --send 重发）")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 import campaigns
-from cli import forward, maintenance, review, service, staff, users, web
+from cli import db, forward, maintenance, review, service, staff, users, web
 from cli.common import instant
 from core.times import minute
 
@@ -60,7 +60,7 @@ def list_campaigns() -> None:
         click.echo(f"{profile.id:24} {profile.mailbox:22} 截止 {minute(profile.deadline)}  {profile.title}{forwards}")
 
 
-for group in (service, maintenance, review, staff, forward, users, web):
+for group in (service, maintenance, review, staff, forward, db, users, web):
     for command in group.COMMANDS:
         main.add_command(command)
 

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from cli.common import actor_option, config_option, runtime_from
+from cli.common import actor_option, campaign_option, config_option, runtime_from
 from core import words
 
 
 @click.command()
 @config_option
+@campaign_option
 @click.argument("message_keys", nargs=-1, required=True)
 @click.option("--apply", "apply_it", is_flag=True, help="file the new verdict (the reply is held)")
 @click.option("--send", is_flag=True, help="with --apply: queue the new reply for sending")
@@ -63,7 +64,7 @@ def purge(config_file: Path | None, campaign_id: str, yes: bool, imap_delete: bo
     mask the ID and phone numbers in the database; the records stay."""
     from staff.purge import purge_campaign
 
-    runtime = runtime_from(config_file)
+    runtime = runtime_from(config_file, campaign_id)
     if not yes:
         click.echo(f"将删除评选活动 {campaign_id} 的原始邮件和附件（含邮箱中的原件"
                    f"{'，IMAP 服务器上的原件需另加 --imap-delete' if runtime.config.mailbox.kind == 'imap' else ''}）、"

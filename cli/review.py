@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import actor_option, config_option, runtime_from, send_now
+from cli.common import actor_option, campaign_option, config_option, runtime_from, send_now
 from core import words
 from core.inert import line as inert_line
 from core.inert import one_line
@@ -99,6 +99,7 @@ def review() -> None:
 
 @review.command("list")
 @config_option
+@campaign_option
 def review_list(config_file: Path | None) -> None:
     """Everything waiting for staff: nominees to settle, questions to answer, held replies, mail to place."""
     from service.waiting import queue, waiting_lines
@@ -114,6 +115,7 @@ def first_lines(text: str, count: int = 3, width: int = 120) -> str:
 
 @review.command("answer")
 @config_option
+@campaign_option
 @click.argument("key")
 @click.option("--text", help="the answer, in plain words; it goes to the sender in the thread of the mail")
 @click.option("--done", is_flag=True, help="close it without answering (read, nothing to say)")
@@ -200,6 +202,7 @@ def _file_lines(shown) -> list[str]:
 
 @review.command("show")
 @config_option
+@campaign_option
 @click.argument("key")
 @actor_option
 def review_show(config_file: Path | None, key: str, actor: str) -> None:
@@ -230,6 +233,7 @@ def _decision(config_file, key, decision, actor, reason, yes, no_reply) -> None:
 
 @review.command("accept")
 @config_option
+@campaign_option
 @click.argument("key")
 @click.option("--reason", help="why, e.g. 延期 (an extension granted) or 迟到数分钟; goes into the reply")
 @actor_option
@@ -242,6 +246,7 @@ def review_accept(config_file: Path | None, key: str, reason: str | None, actor:
 
 @review.command("reject")
 @config_option
+@campaign_option
 @click.argument("key")
 @click.option("--reason", required=True, help="why; goes into the reply to the sender")
 @actor_option
@@ -254,6 +259,7 @@ def review_reject(config_file: Path | None, key: str, reason: str, actor: str, y
 
 @review.command("correct")
 @config_option
+@campaign_option
 @click.argument("key")
 @click.option("--field", "field_name", required=True, help="the field's name, e.g. phone, id_number, channel")
 @click.option("--value", required=True, help="the right value (\"\" to empty it)")
@@ -285,6 +291,7 @@ def review_correct(config_file: Path | None, key: str, field_name: str, value: s
 
 @review.command("choose")
 @config_option
+@campaign_option
 @click.argument("key")
 @click.option("--keep", type=click.Choice(["earlier", "later"]), required=True,
               help="earlier: the accepted filing stays; later: the new filing replaces it")
@@ -316,6 +323,7 @@ def review_choose(config_file: Path | None, key: str, keep: str, reason: str | N
 
 @review.command("release")
 @config_option
+@campaign_option
 @click.argument("reply_id", type=int)
 @actor_option
 @yes_option

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
 import click
 
-from cli.common import config_option, runtime_from
+from cli.common import campaign_option, config_option, runtime_from
 
 
 def _print_filed(runtime, ids: list[int]) -> None:
@@ -26,18 +27,58 @@ def _show_progress(report) -> None:
         click.echo(f"\r已收取 {report.fetched} 封，登记 {len(report.filed)} 封…", err=True, nl=False)
 
 
+def _runtimes(config_file: Path | None) -> list:
+    """--campaign's runtime, else every mailbox of the config (one, or a city and its districts)."""
+    import campaigns
+    from core.settings import ConfigError
+    from service import logs
+    from service.config_words import unknown_campaign
+    from service.runtime import config_path, keep_temporary_files_inside, open_installation
+    from storage.db import DatabaseUnusable
+
+    context = click.get_current_context()
+    if context.meta.get("intake.campaign") or os.environ.get("INTAKE_CAMPAIGN"):
+        return [runtime_from(config_file)]
+    try:
+        runtimes = open_installation(config_path(config_file))
+    except (ConfigError, DatabaseUnusable) as exc:
+        raise click.ClickException(str(exc)) from None
+    except campaigns.ProfileError as exc:
+        raise click.ClickException(unknown_campaign(exc)) from None
+    logs.setup_from(runtimes[0].config, service=False)
+    keep_temporary_files_inside(runtimes[0])
+    return runtimes
+
+
 @click.command()
 @config_option
+@campaign_option
 @click.option("--once", is_flag=True, required=True, help="take what is there now, then stop")
 def poll(config_file: Path | None, once: bool) -> None:
-    """Take new mail once: file it, queue and send the replies, print what was done."""
+    """Take new mail once (every mailbox of the config, or --campaign's): file it, send the replies."""
+    runtimes = _runtimes(config_file)
+    failed = []
+    for runtime in runtimes:
+        if len(runtimes) > 1:
+            click.echo(f"== {runtime.profile.id}（{runtime.profile.title}）")
+        try:
+            _poll_one(runtime)
+        except click.ClickException as exc:
+            if len(runtimes) == 1:
+                raise
+            click.echo(f"错误：{exc.message}", err=True)  # one mailbox failing never stops the others
+            failed.append(runtime.profile.id)
+    if failed:
+        raise click.ClickException(f"未能收取：{'、'.join(failed)}")
+
+
+def _poll_one(runtime) -> None:
     from ingest.sources.errors import SourceError
     from service.intake import poll_and_send
     from service.lock import Busy
     from storage.blobs import BlobStoreFull
     from storage.db import DatabaseFull
 
-    runtime = runtime_from(config_file)
     try:
         report, sent = poll_and_send(runtime, progress=_show_progress)
     except (Busy, SourceError, BlobStoreFull, DatabaseFull) as exc:  # a full disk: nothing half-filed, mail waits
@@ -51,35 +92,63 @@ def poll(config_file: Path | None, once: bool) -> None:
 @click.command()
 @config_option
 def run(config_file: Path | None) -> None:
-    """Run the service in the foreground until SIGTERM/SIGINT (and the web console, when [web] with_service)."""
+    """Run the service in the foreground until SIGTERM/SIGINT (a second one: at once); the web
+    console too, when [web] with_service."""
+    import logging
+
+    import campaigns
+    from core.settings import ConfigError
     from scheduler import Service
+    from service import logs
+    from service.config_words import unknown_campaign
+    from service.runtime import config_path, keep_temporary_files_inside, open_installation
+    from storage.db import DatabaseUnusable
 
-    runtime = runtime_from(config_file)
-    companions = []
-    if runtime.config.web.with_service:
-        from core.settings import ConfigError
-        from web.server import Companion
+    logs.setup("INFO")  # before the config is read: what stops the start is said in the journal's form too
+    try:
+        runtimes = open_installation(config_path(config_file))
+    except (ConfigError, DatabaseUnusable, campaigns.ProfileError) as exc:
+        text = unknown_campaign(exc) if isinstance(exc, campaigns.ProfileError) else str(exc)
+        logging.getLogger("intake").error("无法启动：%s", text)
+        raise SystemExit(1) from None
+    logs.setup_from(runtimes[0].config, service=True)
+    keep_temporary_files_inside(runtimes[0])
+    Service(runtimes, _companions(runtimes[0])).run()
 
-        try:
-            companions.append(Companion(runtime))
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
-    Service(runtime, companions).run()
+
+def _companions(runtime) -> list:
+    """The web console beside the jobs, for the config's first mailbox (its campaign's records)."""
+    if not runtime.config.web.with_service:
+        return []
+    from core.settings import ConfigError
+    from web.server import Companion
+
+    try:
+        return [Companion(runtime)]
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.command()
 @config_option
-def status(config_file: Path | None) -> None:
-    """What is filed, what replies are pending, when the last poll was, what failed."""
-    from service.status import status_lines
+@campaign_option
+@click.option("--all", "everything", is_flag=True, help="every campaign in the database, not only the config's")
+def status(config_file: Path | None, everything: bool) -> None:
+    """What is filed, what replies are pending, when the last poll was, what failed: per campaign."""
+    from service.status import campaigns_to_show, status_lines
 
-    runtime = runtime_from(config_file)
-    for line in status_lines(runtime):
-        click.echo(line)
+    runtimes = _runtimes(config_file)
+    shown = campaigns_to_show(runtimes, everything)
+    for number, runtime in enumerate(shown):
+        if number:
+            click.echo("")
+        for line in status_lines(runtime):
+            click.echo(line)
 
 
 @click.command("log")
 @config_option
+@campaign_option
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="the day (default: today in Beijing)")
 def show_log(config_file: Path | None, day: datetime | None) -> None:
     """Print the intake log of a day (Beijing time)."""
@@ -92,6 +161,7 @@ def show_log(config_file: Path | None, day: datetime | None) -> None:
 
 @click.command()
 @config_option
+@campaign_option
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="the day (default: yesterday in Beijing)")
 @click.option("--send", is_flag=True, help="mail it to [notify] addresses now (otherwise it is only printed)")
 def digest(config_file: Path | None, day: datetime | None, send: bool) -> None:

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import click
 
-from cli.common import actor_option, campaign_runtime, config_option, instant, runtime_from
+from cli.common import actor_option, campaign_option, campaign_runtime, config_option, instant, runtime_from
 from core.inert import one_line
 from core.times import minute
 
 
 @click.command()
 @config_option
+@campaign_option
 @click.argument("keys", nargs=-1, required=True)
 @click.option("--at", "at", help="when it arrived (ISO-8601, Asia/Shanghai when no offset); default: now")
 @click.option("--undo", is_flag=True, help="it was marked by mistake")

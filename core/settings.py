@@ -35,9 +35,12 @@ class Secret(Strict):
             try:
                 return self.password_file.read_text(encoding="utf-8").strip()
             except OSError as exc:
-                raise ConfigError(f"cannot read the password file {self.password_file}: {exc.strerror}") from None
-        where = self.password_env or self.password_file or "nothing"
-        raise ConfigError(f"no password: set the environment variable or file named in the config ({where})")
+                raise ConfigError(f"读不到密码文件 {self.password_file}（{exc.strerror}）：请检查 password_file 的路径，"
+                                  "并让运行 intake 的用户可读") from None
+        if self.password_env:
+            raise ConfigError(f"没有密码：环境变量 {self.password_env} 未设置（password_env）；"
+                              "在 systemd 下请写入 EnvironmentFile，或改用 password_file")
+        raise ConfigError("没有密码：请在配置中写 password_env（环境变量名）或 password_file（密码文件路径）")
 
 
 def anchored(path: Path | None, base: Path) -> Path | None:

@@ -74,6 +74,8 @@ class ForwardResult:
     failed: list[ForwardMessageRow] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     oversize: list[str] = field(default_factory=list)
+    inside_city: str | None = None  # the city, served by this installation: filed there directly
+    filed_inside: list[int] = field(default_factory=list)  # the city's mail records made of the batch
 
 
 def city_profile(runtime: Runtime) -> Profile:
@@ -196,7 +198,7 @@ def compose(runtime: Runtime, city: Profile, unit: str, parts: list[list[Packed]
     return composed
 
 
-def build(runtime: Runtime, actor: str, now: datetime, *, send: bool) -> ForwardResult:
+def build(runtime: Runtime, actor: str, now: datetime, *, send: bool, delivery: str | None = None) -> ForwardResult:
     """File the new batch (messages written to data_path/forward/, state written or pending)."""
     city = city_profile(runtime)
     unit = recommending_unit(runtime)
@@ -218,7 +220,7 @@ def build(runtime: Runtime, actor: str, now: datetime, *, send: bool) -> Forward
         parts = split(packed, limit, sheet_size)
         composed = compose(runtime, city, unit, parts, packed, result.supplement, earlier, now)
         forward = ForwardRow(campaign_id=runtime.profile.id, to_campaign=city.id, to_addr=city.mailbox,
-                             supplement=result.supplement, delivery="smtp" if send else "outbox",
+                             supplement=result.supplement, delivery=delivery or ("smtp" if send else "outbox"),
                              created_by=actor, created_at=now)
         session.add(forward)
         session.flush()
@@ -231,7 +233,7 @@ def build(runtime: Runtime, actor: str, now: datetime, *, send: bool) -> Forward
             write_private(path, raw)
             row = ForwardMessageRow(forward_id=forward.id, part=number, parts=len(parts), message_id=message_id,
                                     subject=subject, raw_sha256=blobs.put(raw), size=len(raw), path=str(path),
-                                    state="pending" if send else "written")
+                                    state="pending" if send or delivery else "written")
             session.add(row)
             session.flush()
             if len(raw) > limit:
@@ -259,6 +261,7 @@ def send_pending(runtime: Runtime, actor: str, now: datetime) -> tuple[list[Forw
     with new_session(runtime.engine) as session:
         pending = session.exec(select(ForwardMessageRow).join(ForwardRow)
                                .where(ForwardRow.campaign_id == runtime.profile.id,
+                                      ForwardRow.delivery != "installation",
                                       ForwardMessageRow.state.in_(("pending", "failed")))
                                .order_by(ForwardMessageRow.id)).all()
         for row in pending:
@@ -285,11 +288,18 @@ def send_pending(runtime: Runtime, actor: str, now: datetime) -> tuple[list[Forw
 
 def forward(runtime: Runtime, actor: str, now: datetime, *, send: bool = False) -> ForwardResult:
     """Build the next batch; with `send`, hand it (and anything left unsent before) to the SMTP server.
+    A city served by the same installation gets it filed directly, with no mail (forward/inside.py).
     One forward at a time per data folder (two clerks at once would pack the same nominees)."""
+    from forward.inside import deliver_inside
     from service.lock import exclusive
+    from service.runtime import sibling
 
+    city = sibling(runtime, runtime.profile.forwards_to or "")
     with exclusive(runtime.config.data_path, runtime.engine, "forward"):
-        result = build(runtime, actor, now, send=send)
-        if send:
+        result = build(runtime, actor, now, send=send, delivery="installation" if city else None)
+        if city is not None:
+            result.inside_city = city.profile.id
+            result.sent, result.filed_inside = deliver_inside(runtime, city, actor, now)
+        elif send:
             result.sent, result.failed = send_pending(runtime, actor, now)
     return result

@@ -51,12 +51,13 @@ def enqueue(session: Session, message_id: int, message: Message, email: EmailMes
     held = hold or hold_reason(session, profile.id, message, profile, settings, now)
     reply = ReplyRow(message_id=message_id, to_addr=addressing(message).recipient, subject=str(email["Subject"]),
                      reply_message_id=str(email["Message-ID"]), raw=email.as_bytes(),
-                     state="held" if held else "pending", held_reason=held, created_at=now)
+                     state="held" if held else "pending", held_reason=held, created_at=now,
+                     campaign_id=profile.id)
     session.add(reply)
     session.flush()
     audit(session, "reply", reply.id, "queued", None, reply.state, actor=actor, note=held or note)
     if held:
-        log.warning("邮件 #%s 的回复已暂扣，待工作人员处理：%s", message_id, held)
+        log.warning("邮件 M%s 的回复已暂扣，待工作人员处理：%s", message_id, held)
     return reply
 
 
@@ -66,7 +67,7 @@ def queue_reply(session: Session, row: MessageRow, verdict: Verdict, filed: list
     if verdict.status == "ignored":
         return None
     if reason := never_answered(verdict.message, profile, settings):
-        log.info("邮件 #%s 不回复：%s", row.id, reason)
+        log.info("邮件 M%s 不回复：%s", row.id, reason)
         audit(session, "message", row.id, "no_reply", note=reason)
         return None
     email = compose_reply(verdict, profile, intake_numbers=[f.intake_number for f in filed],

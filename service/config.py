@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -17,7 +18,8 @@ from core.settings import ConfigError, Strict, anchored
 from ingest.sources import MailboxConfig, MaildirConfig
 from replies.settings import RepliesConfig, SmtpConfig
 
-__all__ = ["Config", "ConfigError", "ForwardConfig", "NotifyConfig", "ScheduleConfig", "WebConfig", "load_config"]
+__all__ = ["Config", "ConfigError", "ForwardConfig", "LogConfig", "MailboxEntry", "NotifyConfig", "ScheduleConfig",
+           "WebConfig", "load_config"]
 
 
 class ScheduleConfig(Strict):
@@ -64,10 +66,34 @@ class WebConfig(Strict):
     trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
 
 
+class LogConfig(Strict):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"  # `intake run`'s lines on stderr (and the file)
+    # also to this file (relative: from the config file's folder), rotated at max_bytes, `backups` kept
+    file: Path | None = None
+    max_bytes: int = Field(10_000_000, ge=10_000)
+    backups: int = Field(5, ge=0)
+
+
+class MailboxEntry(Strict):
+    """`[mailboxes.<name>]`: one mailbox of an installation that serves several (a city and its
+    districts), each with its campaign; its `smtp`, `replies`, `notify` and `forward` tables are
+    laid key by key over the top-level ones (service/mailboxes.py)."""
+
+    campaign: str
+    mailbox: MailboxConfig = MaildirConfig()
+    smtp: dict = {}
+    replies: dict = {}
+    notify: dict = {}
+    forward: dict = {}
+
+
 class Config(Strict):
-    campaign: str  # the campaign profile id this mailbox serves
+    campaign: str = ""  # the campaign profile id this mailbox serves (or one per [mailboxes.<name>])
     data_path: Path = Path("data")  # raw mail, files, logs: readable by the service's user only
     database_url: str = ""  # default: sqlite:///<data_path>/intake.sqlite3; or postgresql+psycopg://…
+    # the database's password, kept out of the file as the mailbox's is (a URL's own password also works)
+    database_password_env: str | None = None
+    database_password_file: Path | None = None
     profile_path: tuple[Path, ...] = ()  # extra folders of campaign profiles
     mailbox: MailboxConfig = MaildirConfig()
     smtp: SmtpConfig = SmtpConfig()
@@ -76,16 +102,20 @@ class Config(Strict):
     forward: ForwardConfig = ForwardConfig()
     notify: NotifyConfig = NotifyConfig()
     web: WebConfig = WebConfig()
+    log: LogConfig = LogConfig()
+    mailboxes: dict[str, MailboxEntry] = {}
 
     @model_validator(mode="after")
     def _smtp_is_complete(self) -> "Config":
         if self.smtp.kind == "smtp" and not self.smtp.host:
-            raise ValueError("smtp.kind = smtp needs smtp.host")
+            raise ValueError("smtp.kind = smtp 时必须写 smtp.host（发信服务器，如 smtp.qq.com）")
         return self
 
     @property
     def database(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_path / 'intake.sqlite3'}"
+        from service.dburl import database_url
+
+        return database_url(self)
 
     # the folders under data_path that hold copies of nominees' files; purge empties them too
     @property
@@ -102,20 +132,36 @@ class Config(Strict):
 
 
 def load_config(path: Path) -> Config:
-    """Read and check the config; relative paths are taken from the config file's folder."""
-    try:
-        with Path(path).open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"no config file at {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    """Read and check the config; relative paths are taken from the config file's folder.
+
+    A config with `[mailboxes.<name>]` comes back as its top level (no campaign of its own):
+    service/mailboxes.py makes one Config per mailbox of it."""
+    from service.config_words import explain
+
+    data = read_toml(path)
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"{path}: {problems}") from None
+        raise ConfigError(explain(path, exc)) from None
+    if not config.mailboxes and not config.campaign:
+        raise ConfigError(f"{path}：没有写评选活动：请写 campaign = \"活动编号\"（intake campaigns 列出可用的），"
+                          "或为每个邮箱写一节 [mailboxes.<名称>]，其中写 campaign")
+    if config.mailboxes and (config.campaign or "mailbox" in data):
+        raise ConfigError(f"{path}：已有 [mailboxes.*] 时，顶层的 campaign 和 [mailbox] 不再使用："
+                          "请把它们移到某个 [mailboxes.<名称>] 中")
     return _anchored(config, Path(path).resolve().parent)
+
+
+def read_toml(path: Path) -> dict:
+    try:
+        with Path(path).open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"找不到配置文件 {path}（用 --config 指定，或设置环境变量 INTAKE_CONFIG）") from None
+    except PermissionError:
+        raise ConfigError(f"无权读取配置文件 {path}：请让运行 intake 的用户可读（chmod 640，属组为该用户）") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}：不是有效的 TOML（{exc}）：请检查引号、等号和方括号") from None
 
 
 def _anchored(config: Config, base: Path) -> Config:
@@ -125,4 +171,6 @@ def _anchored(config: Config, base: Path) -> Config:
         "mailbox": config.mailbox.anchored(base),
         "smtp": config.smtp.anchored(base),
         "web": config.web.model_copy(update={"session_secret_file": anchored(config.web.session_secret_file, base)}),
+        "database_password_file": anchored(config.database_password_file, base),
+        "log": config.log.model_copy(update={"file": anchored(config.log.file, base)}),
     })

@@ -59,7 +59,8 @@ def queue_digest(runtime: Runtime, day: date, now: datetime, after_deadline: boo
             email = compose_notice(runtime.profile, to=address, subject=subject, body=body,
                                    from_addr=runtime.config.replies.from_addr, now=now)
             reply = ReplyRow(message_id=None, kind="digest", to_addr=address, subject=subject,
-                             reply_message_id=str(email["Message-ID"]), raw=email.as_bytes(), created_at=now)
+                             reply_message_id=str(email["Message-ID"]), raw=email.as_bytes(), created_at=now,
+                             campaign_id=runtime.profile.id)
             session.add(reply)
             session.flush()
             audit(session, "reply", reply.id, "queued", None, "pending", note=f"digest {day.isoformat()}")

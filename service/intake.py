@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from campaigns.schema import Profile
-from core import failpoints, inert
+from core import failpoints, inert, words
 from core.times import aware, shown, utcnow
 from ingest.sources.base import Cursor, FetchedMail, MailSource
 from nominees.masking import mask_numbers_in
@@ -35,7 +35,7 @@ from service import followup, stagetimes
 from service.config import Config
 from service.judge import judge
 from service.judging import Judging, Pending
-from storage.blobs import BlobStore, BlobStoreFull
+from storage.blobs import BlobStore, BlobStoreFull, open_blobs
 from storage.db import DatabaseFull
 from storage.db import session as new_session
 from storage.filing import audit, earlier_nominees, ensure_campaign, file_verdict, find_duplicate
@@ -61,12 +61,12 @@ class PollReport:
 
 class Intake:
     def __init__(self, config: Config, profile: Profile, engine: Engine, source: MailSource,
-                 clock: Callable[[], datetime] = utcnow):
+                 clock: Callable[[], datetime] = utcnow, blobs: BlobStore | None = None):
         self.config = config
         self.profile = profile
         self.engine = engine
         self.source = source
-        self.blobs = BlobStore(config.data_path / "blobs")
+        self.blobs = blobs or open_blobs(config.data_path, engine)
         self.clock = clock
         with new_session(engine) as session:
             ensure_campaign(session, profile)
@@ -218,7 +218,7 @@ class Intake:
             verdict = verdict_of()
             with stagetimes.stage("file"), new_session(self.engine) as session:
                 current = session.get(MessageRow, row.id)
-                self._file(session, current, verdict)
+                filed = self._file(session, current, verdict)
                 session.commit()
         except (BlobStoreFull, DatabaseFull):
             raise  # the disk, not the message: the poll stops, the row stays `fetched` for the next one
@@ -227,14 +227,17 @@ class Intake:
             return
         failpoints.reached("after_filing")
         report.filed.append(row.id)
-        log.info("已登记邮件 #%s（%s，%s）：%s", row.id, verdict.message.from_addr,
-                 mask_numbers_in(inert.one_line(verdict.message.subject)), verdict.status)
+        nominees = "、".join(f"#{n.record_id}" + (f" {n.intake_number}" if n.intake_number else "") for n in filed)
+        log.info("已登记邮件 M%s（%s，%s）：%s%s", row.id, verdict.message.from_addr,
+                 mask_numbers_in(inert.one_line(verdict.message.subject)), words.word(words.STATUS, verdict.status),
+                 f"，被推荐人 {nominees}" if nominees else "")
         if mail is not None:
             with stagetimes.stage("move"):
                 self._set_aside(mail, row.id)
             report.set_aside += 1
 
-    def _file(self, session: Session, row: MessageRow, verdict) -> None:
+    def _file(self, session: Session, row: MessageRow, verdict) -> list:
+        """File the verdict and queue its reply; the nominees filed (record id, intake number)."""
         now = self.clock()
         message = verdict.message
         row.message_id, row.from_addr = message.message_id, message.from_addr
@@ -256,9 +259,10 @@ class Intake:
         if followup.nothing_new(session, row, verdict):
             log.info("邮件 M%s 回复我们的回执，却没有新的材料（可能是自动回复）：不再回复", row.id)
             audit(session, "message", row.id, "no_reply", note="an answer to our reply with nothing new")
-            return
+            return filed
         with stagetimes.stage("reply"):
             queue_reply(session, row, verdict, filed, self.profile, self.config.replies, now, hold=hold)
+        return filed
 
     def _as_followup(self, session: Session, row: MessageRow, verdict):
         """The verdict as a follow-up: judged with the nominee it completes, or alone with staff told
@@ -284,13 +288,13 @@ class Intake:
             if row.attempts >= schedule.max_attempts:
                 row.state, row.next_attempt_at = "quarantined", None
                 report.quarantined.append(row_id)
-                log.error("邮件 #%s 处理失败 %s 次，已隔离，请工作人员查看（intake reprocess %s）：%s",
+                log.error("邮件 M%s 处理失败 %s 次，已隔离，请工作人员查看（intake reprocess M%s）：%s",
                           row_id, row.attempts, row_id, row.last_error)
             else:
                 delay = schedule.first_retry_seconds * 2 ** (row.attempts - 1)
                 row.state, row.next_attempt_at = "failed", self.clock() + timedelta(seconds=delay)
                 report.failed.append(row_id)
-                log.warning("邮件 #%s 处理失败（第%s次），%d秒后重试：%s", row_id, row.attempts, delay, row.last_error)
+                log.warning("邮件 M%s 处理失败（第%s次），%d秒后重试：%s", row_id, row.attempts, delay, row.last_error)
             session.add(row)
             audit(session, "message", row_id, row.state, before, row.state, note=row.last_error)
             session.commit()
@@ -303,7 +307,10 @@ class Intake:
                 .order_by(MessageRow.id)).all()
         for row in due:
             if row.next_attempt_at is None or aware(row.next_attempt_at) <= now:
-                mail = FetchedMail(row.account, row.folder, row.uidvalidity, row.uid, b"", None)
+                # only this source's own mail is set aside by it: a row of another account (a district's
+                # forward filed inside the installation, an earlier mailbox) is filed and left alone
+                mail = FetchedMail(row.account, row.folder, row.uidvalidity, row.uid, b"", None) \
+                    if row.account == self.source.account else None
                 self._judge_and_file(row, self.blobs.get(row.raw_sha256), mail, report)
 
     # --- the mailbox ---------------------------------------------------------------------
@@ -312,7 +319,7 @@ class Intake:
         try:
             self.source.set_aside(mail)
         except Exception as exc:  # noqa: BLE001 - the record is safe; moving is retried next poll
-            log.warning("邮件 #%s 已登记，但移到已处理文件夹失败，下次重试：%s", row_id, exc)
+            log.warning("邮件 M%s 已登记，但移到已处理文件夹失败，下次重试：%s", row_id, exc)
             return
         failpoints.reached("after_set_aside")
         with new_session(self.engine) as session:
@@ -350,16 +357,18 @@ def poll_and_send(runtime, progress: Callable[[PollReport], None] = lambda repor
     """One poll and one send, each under its cross-process lock: what `intake poll --once` does."""
     from core.times import utcnow
     from replies.outbox import send_due
-    from service.lock import exclusive
+    from service.lock import exclusive, poll_lock, send_lock, send_scope
 
-    with exclusive(runtime.config.data_path, runtime.engine, "poll"):
-        source = runtime.source()
-        try:
-            report = Intake(runtime.config, runtime.profile, runtime.engine, source).poll_once(progress=progress)
-        finally:
-            source.close()
-    with exclusive(runtime.config.data_path, runtime.engine, "send"), stagetimes.stage("send"):
-        sent = send_due(runtime.engine, runtime.transport(), runtime.config.replies, utcnow)
+    source = runtime.source()
+    try:
+        with exclusive(runtime.config.data_path, runtime.engine, poll_lock(runtime.config, source.account)) as held:
+            intake = Intake(runtime.config, runtime.profile, runtime.engine, source, blobs=runtime.blobs)
+            report = intake.poll_once(should_stop=held.lost, progress=progress)
+    finally:
+        source.close()
+    with exclusive(runtime.config.data_path, runtime.engine, send_lock(runtime)), stagetimes.stage("send"):
+        sent = send_due(runtime.engine, runtime.transport(), runtime.config.replies, utcnow,
+                        campaigns=send_scope(runtime))
     stagetimes.write()
     return report, sent
 

@@ -148,8 +148,7 @@ def _remove_blobs(runtime: Runtime, session: Session, rows: list[MessageRow], ca
             purged.kept_shared += 1
             continue
         own += [row for row in rows if row.raw_sha256 == sha256]
-        path = blobs.path(sha256)
-        length = path.stat().st_size if path.exists() else 0
+        length = blobs.size(sha256)  # on disk, or in the database on PostgreSQL (storage/blobs.py)
         if blobs.delete(sha256):
             purged.blobs_removed += 1
             purged.bytes_removed += length

@@ -142,7 +142,9 @@ def check_integrity(engine: Engine) -> None:
 def _one_migration_at_a_time(engine: Engine) -> Iterator[None]:
     """Two processes starting together (the service and `intake status`) must not both create tables."""
     if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
+        # autocommit: no transaction stays open on this connection while another one migrates, which
+        # idle_in_transaction_session_timeout would cut off (and the unlock with it)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f"SELECT pg_advisory_lock({_MIGRATION_LOCK})")
             try:
                 yield

@@ -167,6 +167,8 @@ class ReplyRow(SQLModel, table=True):
     held_reason: Optional[HoldReason] = Field(default=None, sa_type=String)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: Optional[datetime] = None
+    # whose outbox: each mailbox of an installation sends its campaign's own (migration 0007)
+    campaign_id: Optional[str] = Field(default=None, index=True)
 
 
 class AuditRow(SQLModel, table=True):
@@ -256,3 +258,27 @@ class WebUserRow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     password_changed_at: datetime = Field(default_factory=utcnow)
     last_login_at: Optional[datetime] = None
+
+
+class BlobRow(SQLModel, table=True):
+    """Raw mail and forwarded batches by sha256, in the database: on PostgreSQL, where two machines
+    must both reach what either took in (storage/blobs.py). Unused on SQLite."""
+
+    __tablename__ = "blob"
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class JobStateRow(SQLModel, table=True):
+    """Why a job of the running service cannot do its work (a wrong SMTP password, a mailbox that
+    refuses the login), for `intake status` and `intake doctor`; cleared when it works again."""
+
+    __tablename__ = "job_state"
+    job: str = Field(primary_key=True)  # "poll:<campaign>", "send:<campaign>"
+    campaign_id: str = Field(index=True)
+    last_ok_at: Optional[datetime] = None
+    failing_since: Optional[datetime] = None
+    last_error: Optional[str] = None
+    retry_at: Optional[datetime] = None

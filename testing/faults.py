@@ -117,7 +117,9 @@ def fault_rounds(server: Dovecot, folder: Path, *, messages: int, rounds: int, s
     refuse = {sender(n): REFUSED for n in range(messages) if is_refused(n)}
     with SmtpServer(script=TRANSIENT, refuse=refuse) as smtp:
         config = brisk_config(folder, mailbox, smtp)
-        service = Service(config, folder / "service.out")
+        system_tmp = folder / "system-tmp"
+        system_tmp.mkdir()
+        service = Service(config, folder / "service.out", system_tmp)
         restart_round = next(r for r in range(rounds // 3, rounds) if r % 2 == 0)
         # a round's share of the mail, so that the kills reach into the whole run, not its start
         share = max(3, messages // rounds)
@@ -152,16 +154,20 @@ STARTED = "intake 服务已启动"  # scheduler.py logs it once its SIGTERM hand
 class Service:
     """`intake run` processes one after another, in their own process group (a crash takes all)."""
 
-    def __init__(self, config: Path, output: Path):
+    def __init__(self, config: Path, output: Path, system_tmp: Path | None = None):
         self.config = config
         self.output = output
-        self.database = Path(database_of(config).split("///", 1)[1])  # SQLite: the runs here use no other
+        self.system_tmp = system_tmp  # TMPDIR for the service: what it leaves outside its data folder shows there
+        self.url = database_of(config)
+        self.database = Path(self.url.split("///", 1)[1]) if self.url.startswith("sqlite") else None
 
     def start(self, failpoint: str | None = None, blob_free_bytes: int | None = None) -> subprocess.Popen:
         """`intake run`; with `blob_free_bytes`, on a pretend disk with that much room for blobs."""
         env = {k: v for k, v in os.environ.items() if k not in ("INTAKE_FAILPOINT", FREE_BYTES_ENV)}
         if failpoint:
             env["INTAKE_FAILPOINT"] = failpoint
+        if self.system_tmp is not None:
+            env["TMPDIR"] = str(self.system_tmp)
         command = ["-m", "cli"]
         if blob_free_bytes is not None:
             env[FREE_BYTES_ENV] = str(blob_free_bytes)
@@ -175,8 +181,8 @@ class Service:
         return process.wait(timeout=60)
 
     def log(self) -> str:
-        path = self.config.parent / "data" / "logs" / "intake.log"
-        return path.read_text(encoding="utf-8") if path.exists() else ""
+        """What the service said: its log lines go to stderr (journald's way), collected in `output`."""
+        return self.output.read_text(encoding="utf-8", errors="replace") if self.output.exists() else ""
 
     @staticmethod
     def crash(process: subprocess.Popen) -> float:
@@ -201,9 +207,9 @@ class Service:
 
     def counts(self) -> tuple[int, int, int]:
         """(messages filed, replies sent, messages moved) so far; zeros before there is a database."""
-        if not self.database.exists():
+        if self.database is not None and not self.database.exists():
             return 0, 0, 0
-        engine = make_engine(f"sqlite:///{self.database}")
+        engine = make_engine(f"sqlite:///{self.database}" if self.database is not None else self.url)
         try:
             with new_session(engine) as session:
                 filed = session.exec(select(func.count()).select_from(MessageRow)
@@ -341,8 +347,10 @@ def _judge_mailbox_and_log(outcome: Outcome, mailbox, service: Service) -> None:
     log = service.log()
     # the outage shows as failed polls, or as filed mail that could not be moved yet (the poll in
     # hand goes on filing what it had already fetched)
-    check("Dovecot outage in the log", True, "收取邮件失败，稍后重试" in log or "移到已处理文件夹失败，下次重试" in log)
+    check("Dovecot outage in the log", True, "收取邮件失败" in log or "移到已处理文件夹失败，下次重试" in log)
     check("Traceback in the service's output", False, "Traceback" in service.tail() + log)
+    left = [p for p in service.system_tmp.rglob("*") if p.is_file()] if service.system_tmp else []
+    check("files left outside the data folder (TMPDIR)", 0, len(left))
 
 
 def _in_reply_to(content: bytes) -> str:

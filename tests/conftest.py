@@ -23,6 +23,9 @@ MODULE_TIERS = {
     "test_legacy_convert": "live", "test_staff_template": "live",  # LibreOffice
     "test_ocr_scan": "live", "test_seal_pipeline": "live",  # RapidOCR and Tesseract
     "test_web_browser": "live",  # Chromium, `intake web` and `intake poll` as processes
+    # `intake` run as a process against Dovecot, aiosmtpd, PostgreSQL; systemd-analyze
+    "test_service_run": "live", "test_doctor": "live", "test_backup": "live", "test_installation": "live",
+    "test_scratch": "live", "test_deploy": "live", "test_failover": "live",
     "test_faults": "slow", "test_hostile_mime": "slow", "test_hostile_archives": "slow",
     "test_corpora_check": "slow", "test_parsers_corpus": "slow", "test_media_corpus": "slow",
     "test_ingest_corpus": "slow",

@@ -53,7 +53,10 @@ def _config_keys(model, prefix=""):
     keys = []
     for name, field in model.model_fields.items():
         sections = _sections(field.annotation)
-        if sections:
+        if sections and getattr(field.annotation, "__origin__", None) is dict:
+            # named entries ([mailboxes.<name>]): their own keys; their tables are the top level's, documented there
+            keys += [f"{prefix}{name}.<name>.{key}" for section in sections for key in section.model_fields]
+        elif sections:
             keys += [key for section in sections for key in _config_keys(section, f"{prefix}{name}.")]
         else:
             keys.append(f"{prefix}{name}")

@@ -310,10 +310,13 @@ def test_raw_mail_is_kept_for_the_service_user_only_and_purged_after_the_campaig
 def test_personal_numbers_never_reach_the_logs(tmp_path, mailbox, smtp_server):
     values = person(0)
     mailbox.append(nomination(0, subject=f"推荐张三 电话13812345678 身份证{values.id_number}"), internaldate=ARRIVED)
-    config = write_config(tmp_path, mailbox, smtp_server)
-    shown = intake(config, "poll", "--once").stdout
+    config = write_config(tmp_path, mailbox, smtp_server, extra='[log]\nfile = "data/logs/intake.log"\n')
+    polled = intake(config, "poll", "--once")
+    shown = polled.stdout + polled.stderr
     shown += intake(config, "log", "--date", "2017-04-20").stdout
-    shown += (tmp_path / "data" / "logs" / "intake.log").read_text(encoding="utf-8")
+    logged = (tmp_path / "data" / "logs" / "intake.log").read_text(encoding="utf-8")
+    assert "已登记邮件 M1" in logged and (tmp_path / "data" / "logs" / "intake.log").stat().st_mode & 0o777 == 0o600
+    shown += logged
     shown += "".join(r.content.decode("ascii") for r in smtp_server.messages)  # replies too (base64 decoded below)
     decoded = "".join(reply_texts(smtp_server).values())
     for text in (shown, decoded):

@@ -319,7 +319,7 @@ def test_a_wrong_password_says_so(mailbox, tmp_path):
 def test_plain_imap_to_another_machine_is_refused(host):
     config = ImapConfig(host=host, port=143, security="plain", username="gh@163.com",
                            password_env="UNUSED")
-    with pytest.raises(SourceMisconfigured, match="unencrypted"):
+    with pytest.raises(SourceMisconfigured, match="不加密地发给"):
         open_source(config)
 
 
@@ -365,7 +365,7 @@ def test_poll_check_says_what_it_found(mailbox):
     mailbox.append(message(1))
     with ImapSource(mailbox.config()) as source:
         found = source.poll_check()
-    assert "holds 1 message;" in found and "move" in found and "will be created" in found
+    assert "有 1 封邮件；" in found and "移入文件夹 已处理（首次使用时建立）" in found
 
 
 def test_a_missing_folder_is_named_in_the_error(mailbox):

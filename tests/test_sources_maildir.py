@@ -140,6 +140,6 @@ def test_setting_aside_never_overwrites_a_file_of_the_same_name(tmp_path):
 
 def test_a_missing_folder_is_reported_and_wait_for_mail_is_not_supported(tmp_path):
     mail_source = source(tmp_path / "nowhere")
-    with pytest.raises(SourceUnavailable, match="no mail folder"):
+    with pytest.raises(SourceUnavailable, match="没有邮件文件夹"):
         mail_source.poll(Cursor("INBOX"))
     assert mail_source.wait_for_mail(5) is False

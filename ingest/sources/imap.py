@@ -58,7 +58,8 @@ class ImapConfig(Secret):
     @model_validator(mode="after")
     def _complete(self) -> "ImapConfig":
         if not (self.host and self.username):
-            raise ValueError("mailbox.kind = imap needs mailbox.host and mailbox.username")
+            raise ValueError("mailbox.kind = imap 时必须写 mailbox.host（收信服务器，如 imap.qq.com）"
+                             "和 mailbox.username（邮箱地址）")
         return self
 
     def anchored(self, base: Path) -> "ImapConfig":
@@ -184,11 +185,12 @@ class ImapSource:
             box = self._select(config.folder)
             processed = self._client.folder_exists(config.processed_folder)
             idle = self._client.has_capability("IDLE")
-            how = self._set_aside_how().__name__.strip("_").replace("_", " ")
-        found = "exists" if processed else "will be created on first use"
-        return (f"logged in to {self._where} as {config.username} ({config.security}); folder {config.folder!r} "
-                f"holds {talk.messages(box.exists)}; filed mail: {how} (folder {config.processed_folder!r} {found}); "
-                f"IDLE {'offered' if idle else 'not offered: polling'}")
+            how = {"_move": "移入", "_copy_and_expunge": "复制后移出收件箱，放入", "_flag": "加星标，不移入"}[
+                self._set_aside_how().__name__]
+        found = "已存在" if processed else "首次使用时建立"
+        return (f"已登录 {self._where}（{config.username}，{config.security}）；文件夹 {config.folder} 有 {box.exists} 封邮件；"
+                f"已登记的邮件{how}文件夹 {config.processed_folder}（{found}）；"
+                f"{'支持 IDLE：新邮件即时收取' if idle else '不支持 IDLE：按时收取'}")
 
     def close(self) -> None:
         """Log out (best effort); the next call connects again."""
@@ -262,7 +264,7 @@ class ImapSource:
         try:
             return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
         except (OSError, ssl.SSLError) as exc:
-            raise SourceMisconfigured(f"cannot use mailbox.ca_file {ca_file}: {exc}") from None
+            raise SourceMisconfigured(f"无法使用 mailbox.ca_file {ca_file}（{exc}）：请检查证书文件的路径和内容") from None
 
     def _drop(self) -> None:
         client, self._client, self._selected = self._client, None, None
@@ -406,16 +408,16 @@ class ImapSource:
 def _check_config(config: ImapConfig) -> None:
     if config.security == "plain" and not is_loopback(config.host):
         raise SourceMisconfigured(
-            f'mailbox.security = "plain" would send the password unencrypted to {config.host}; plain IMAP is '
-            'allowed only to this machine (localhost, 127.0.0.1, ::1). Use "ssl" (port 993) or "starttls" (port 143)')
+            f'mailbox.security = "plain" 会把密码不加密地发给 {config.host}：不加密只允许连本机（localhost、'
+            '127.0.0.1、::1）。请改为 security = "ssl"（端口 993）或 "starttls"（端口 143）')
     if config.processed_action == "move" and config.processed_folder == config.folder:
-        raise SourceMisconfigured("mailbox.processed_folder must differ from mailbox.folder")
+        raise SourceMisconfigured("mailbox.processed_folder 不能与 mailbox.folder 相同（已登记的邮件要移到另一个文件夹）")
 
 
 def _password(config: ImapConfig) -> str:
     try:
         return config.password()
     except ConfigError as exc:
-        raise SourceMisconfigured(f"mailbox: {exc}") from None
+        raise SourceMisconfigured(f"收件邮箱（mailbox）：{exc}") from None
 
 

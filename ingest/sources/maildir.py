@@ -151,9 +151,9 @@ class MaildirSource:
         """For `intake doctor`: the folder is there and writable; what it holds."""
         files = self._list()
         if not os.access(self.path, os.W_OK):
-            raise SourceUnavailable(f"{self.path} is not writable: its UID list and processed folder live there")
-        layout = "Maildir" if self.is_maildir else "folder of .eml files"
-        return f"{layout} {self.path} holds {len(files)} message{'' if len(files) == 1 else 's'}"
+            raise SourceUnavailable(f"{self.path} 不可写：邮件编号表和已处理文件夹都在其中，请让运行 intake 的用户可写")
+        layout = "Maildir" if self.is_maildir else ".eml 文件夹"
+        return f"{layout} {self.path} 有 {len(files)} 封邮件"
 
     def close(self) -> None:
         self._files = {}
@@ -163,7 +163,7 @@ class MaildirSource:
     def _list(self) -> dict[str, str]:
         """Message name → file path (str: a Path per file would be most of an empty poll's time)."""
         if not self.path.is_dir():
-            raise SourceUnavailable(f"no mail folder at {self.path} (mailbox.path)")
+            raise SourceUnavailable(f"没有邮件文件夹 {self.path}（mailbox.path）")
         try:
             if self.is_maildir:
                 return {_maildir_name(entry.name): entry.path
