@@ -12,7 +12,8 @@ from pydantic import BeforeValidator, Field
 
 from ingest.sources.base import Batch, Cursor, FetchedMail, MailSource, StoredMail
 from ingest.sources.errors import SourceAuthFailed, SourceError, SourceMisconfigured, SourceUnavailable
-from ingest.sources.imap import ImapConfig, ImapSource
+from ingest.sources.imap import ImapSource
+from ingest.sources.imap_config import ImapConfig
 from ingest.sources.maildir import MaildirConfig, MaildirSource
 
 
