@@ -88,9 +88,14 @@ def polled(tmp_path_factory, dovecot):
     for raw in MAIL.values():
         box.append(raw, internaldate=ARRIVED)
     with SmtpServer() as smtp:
-        output = intake(write_config(folder, box, smtp), "poll", "--once").stdout
+        output = intake(write_config(folder, box, smtp, extra=log_file(folder)), "poll", "--once").stdout
         assert "登记 5 封" in output
         return SimpleNamespace(box=box, data=folder / "data", output=output, replies=list(smtp.messages))
+
+
+def log_file(folder: Path) -> str:
+    """The service's log also in a file (by default it goes to stderr only, for journald)."""
+    return f'\n[log]\nfile = "{folder / "data" / "logs" / "intake.log"}"\n'
 
 
 @pytest.fixture
@@ -98,7 +103,8 @@ def filed(polled, tmp_path):
     """This test's own copy of the poll's records and raw mail."""
     shutil.copytree(polled.data, tmp_path / "data")
     with SmtpServer() as smtp:
-        yield SimpleNamespace(config=write_config(tmp_path, polled.box, smtp), data=tmp_path / "data")
+        yield SimpleNamespace(config=write_config(tmp_path, polled.box, smtp, extra=log_file(tmp_path)),
+                              data=tmp_path / "data")
 
 
 def nominee(config: Path, tag: str):

@@ -230,7 +230,8 @@ def test_purge_masks_the_numbers_in_postgresql_too(tmp_path, mailbox, smtp_serve
 
 def test_the_database_and_the_log_are_for_the_service_user_only(tmp_path, mailbox, smtp_server):
     mailbox.append(the_mail(), internaldate=ARRIVED)
-    config = write_config(tmp_path, mailbox, smtp_server)
+    log = tmp_path / "data" / "logs" / "intake.log"
+    config = write_config(tmp_path, mailbox, smtp_server, extra=f'\n[log]\nfile = "{log}"\n')
     intake(config, "poll", "--once")
     data = tmp_path / "data"
     reader = sqlite3.connect(data / "intake.sqlite3")  # as staff tools do while the service runs: -wal, -shm
