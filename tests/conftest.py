@@ -29,6 +29,8 @@ MODULE_TIERS = {
     "test_faults": "slow", "test_hostile_mime": "slow", "test_hostile_archives": "slow",
     "test_corpora_check": "slow", "test_parsers_corpus": "slow", "test_media_corpus": "slow",
     "test_ingest_corpus": "slow",
+    # the seal detector over every case of its generated sets: a page or picture per case
+    "test_seal_detector": "slow", "test_seal_pictures": "slow",
 }
 # single tests, by a part of their id
 TEST_TIERS = {
@@ -45,7 +47,6 @@ TEST_TIERS = {
     "test_forms_settled.py::test_a_stamped_cover_letter_or_envelope_beside_an_unstamped_form_is_seal_missing": "live",
     # every layout of the form corpus, every real development picture
     "test_forms_corpus.py": "slow",
-    "test_seal_pictures.py::test_the_real_development_pictures_hold_as_found_and_re_saved": "slow",
 }
 
 
