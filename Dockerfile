@@ -35,6 +35,7 @@ COPY replies ./replies
 COPY service ./service
 COPY staff ./staff
 COPY forward ./forward
+COPY web ./web
 COPY cli ./cli
 RUN python3 -m venv .venv \
     && .venv/bin/pip install --no-cache-dir --disable-pip-version-check -c requirements.lock . \

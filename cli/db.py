@@ -84,12 +84,16 @@ def backup_command(config_file: Path | None, folder: Path) -> None:
 @click.option("--replace", is_flag=True, help="replace a database that already has records")
 def restore_command(config_file: Path | None, source: Path, replace: bool) -> None:
     """Put a backup back into the config's database and data folder (stop `intake run` first)."""
-    from service.backup import BackupError, restore
+    from service.backup import BackupError, checked_backup, restore
     from storage.db import DatabaseUnusable
 
+    try:
+        manifest = checked_backup(source)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
     config, engine = _engine(config_file)
     try:
-        was, now = restore(config.data_path, engine, source, replace)
+        was, now = restore(config.data_path, engine, source, replace, manifest)
     except (BackupError, DatabaseUnusable) as exc:
         raise click.ClickException(str(exc)) from None
     upgraded = f"，结构已从 {was} 升级到 {now}" if was != now else ""

@@ -71,9 +71,16 @@ def backup(data_path: Path, engine: Engine, into: Path) -> BackupReport:
     return BackupReport(folder, database, len(blobs), sum((folder / name).stat().st_size for name in files))
 
 
-def restore(data_path: Path, engine: Engine, source: Path, replace: bool) -> tuple[str | None, str]:
+def checked_backup(source: Path) -> dict:
+    """The backup's manifest, every file checked against it: called before the database is even
+    opened, so that a damaged backup leaves nothing behind (opening SQLite makes its file)."""
+    return _checked_manifest(Path(source))
+
+
+def restore(data_path: Path, engine: Engine, source: Path, replace: bool,
+            manifest: dict | None = None) -> tuple[str | None, str]:
     """Put the backup back; (the backup's schema revision, the revision now)."""
-    manifest = _checked_manifest(Path(source))
+    manifest = manifest or _checked_manifest(Path(source))
     if manifest["dialect"] != engine.dialect.name:
         raise BackupError(f"这份备份来自 {manifest['dialect']} 数据库，而配置的数据库是 {engine.dialect.name}："
                           "请用同一种数据库恢复")
