@@ -136,7 +136,7 @@ def read_seal_here(data: bytes, filename: str, max_pixels: int, max_pages: int) 
     from parsers import esign
     from parsers.pages import PagesUnreadable, kind_of, pictures_of
     from parsers.seal_detector import look
-    from parsers.seal_features import WORK_SIDE
+    from parsers.seal_ink import WORK_SIDE
 
     kind = kind_of(data, filename)
     sightings: list[SealSighting] = []

@@ -35,6 +35,7 @@ import numpy as np
 
 from parsers import seal_colour as colour
 from parsers import seal_features as features
+from parsers import seal_ink
 from parsers import seal_shape as shape
 from parsers.pages import PagePicture
 from parsers.seal import CLEAR, DOUBT_FLOOR, DOUBTFUL, SealSighting
@@ -130,16 +131,16 @@ def look(picture: PagePicture, hints: tuple[tuple[float, float], ...] = ()) -> S
     a ring near one gains a little. Red rings are judged as seals; a ring in other ink only where
     the picture is mostly paper, and then never above DOUBTFUL (staff decide, CONTRACT §3)."""
     started = time.perf_counter()
-    image = features.working_copy(picture.image)
-    flat = features.flatten_light(image)
-    mask, faint, strength = features.red_ink(flat)
-    lines = features.long_lines(faint)
+    image = seal_ink.working_copy(picture.image)
+    flat = seal_ink.flatten_light(image)
+    mask, faint, strength = seal_ink.red_ink(flat)
+    lines = seal_ink.long_lines(faint)
     # an oval that fills a small picture has long sides as straight as a table's rule: its
     # blobs are taken with the lines left in too
     found = features.candidates(mask, "red", strength, limit=6) if lines.any() else []
     mask, faint = mask & ~lines, faint & ~lines
     found += features.candidates(mask, "red", strength)
-    found += features.hough_rings(features.strength_picture(strength, faint), faint, "red", strength)
+    found += features.hough_rings(seal_ink.strength_picture(strength, faint), faint, "red", strength)
     best = (0.0, "", None, "")
     for candidate in found:
         value, reason = judged(candidate, picture.context, shape.inside_features(faint, candidate))

@@ -1,16 +1,8 @@
 """What the seal detector measures on a picture: the ink masks, the candidates, and each one's shape.
 
-Numbers only, no decision (that is parsers/seal_detector.py). A picture is first reduced to
-at most WORK_SIDE pixels on its long side and its lighting flattened (a phone photo is
-bright at one corner and grey at the other). Then:
+Numbers only, no decision (that is parsers/seal_detector.py). The picture is first made
+into masks of red ink (parsers/seal_ink.py). Then:
 
-- red ink: red stands clearly above green and blue (R − max(G, B)) while green and blue
-  stay close to each other. Seal vermilion, pink and faded ink all keep G ≈ B; skin, wood,
-  orange work clothes have G well above B, purple has B well above G. Red print (a 红头, red
-  rules) is the same colour as a seal and is told apart by its shape, not by its colour. A
-  second, fainter mask takes the palest ink too, for the circle search only;
-- long straight runs (table rules, the 红头's rule, at any angle) are taken out, so that a
-  seal stamped over a red line still stands alone;
 - candidates: blobs of the mask after a closing that joins a seal's ring, arc text and star,
   with an ellipse fitted to the blob's convex hull; and circles the Hough transform finds in
   the ink's strength (or, on a black-and-white copy, in the grey picture), fitted again to
@@ -40,7 +32,6 @@ import numpy as np  # noqa: E402
 # process that used it once would hand them a broken one): one thread, pages are small
 cv2.setNumThreads(1)
 
-WORK_SIDE = 1000  # long side of the working copy, in pixels
 SECTORS = 48  # the outline is judged in this many angular sectors
 
 
@@ -79,77 +70,6 @@ class Candidate:
     @property
     def hollowness(self) -> float:
         return self.ring_density - self.inner_density
-
-
-def working_copy(rgb: np.ndarray) -> np.ndarray:
-    """At most WORK_SIDE on the long side, uint8 RGB."""
-    height, width = rgb.shape[:2]
-    factor = WORK_SIDE / max(height, width)
-    if factor < 1:
-        rgb = cv2.resize(rgb, (max(1, round(width * factor)), max(1, round(height * factor))),
-                         interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(rgb[..., :3])
-
-
-def flatten_light(rgb: np.ndarray) -> np.ndarray:
-    """Divide out the lighting and the paper's tint: each channel's paper level, estimated
-    from its brightest values around each point (ink is thin), made white. Per channel, so
-    that pink or yellowed paper and a warm lamp turn white too and only ink keeps a colour;
-    a tint is corrected at most down to 0.55 of the brightest channel, so that a large red
-    thing (a sign, a red background) stays red rather than turning into paper."""
-    height, width = rgb.shape[:2]
-    small = cv2.resize(rgb, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
-    small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
-    small = cv2.GaussianBlur(small, (0, 0), 6).astype(np.float32)
-    brightest = small.max(axis=2, keepdims=True)
-    small = np.maximum(small, 0.55 * brightest)
-    paper = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
-    paper = np.maximum(paper, 90.0)
-    flat = rgb.astype(np.float32) * (255.0 / paper)
-    return np.clip(flat, 0, 255)
-
-
-def red_ink(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(mask, faint, strength): red ink as above; `faint` also takes the palest ink (a stamp
-    pressed lightly, then photographed), for the ring search only; strength = R − max(G, B)."""
-    red, green, blue = flat[..., 0], flat[..., 1], flat[..., 2]
-    strength = red - np.maximum(green, blue)
-    tilt = green - blue
-    hue = (tilt <= 0.38 * strength) & (-tilt <= 0.65 * strength)
-    mask = hue & (strength >= 32) & (strength >= 0.16 * red)
-    faint = hue & (strength >= 10)
-    return mask, faint, strength
-
-
-def strength_picture(strength: np.ndarray, faint: np.ndarray) -> np.ndarray:
-    """The red ink's strength as a grey picture (0..255), softened, for the circle search."""
-    picture = np.clip(strength * 3, 0, 255).astype(np.uint8) * faint.astype(np.uint8)
-    return cv2.GaussianBlur(picture, (5, 5), 1.5)
-
-
-def without_long_lines(mask: np.ndarray) -> np.ndarray:
-    """The mask less its long straight runs (see `long_lines`)."""
-    return mask & ~long_lines(mask)
-
-
-def long_lines(mask: np.ndarray) -> np.ndarray:
-    """Straight runs longer than half the short side, at any angle (table rules and a 红头's
-    rule, also on a photo taken askew), as a mask. A seal's ring has no such run: its longest
-    straight stretch is about 0.4 of its diameter, even where it fills a close-up. Searched on
-    a half-size copy: a page full of pink table lines costs a quarter of the time."""
-    step = 2 if min(mask.shape) >= 500 else 1  # a small picture (a stamp picture) is cheap at full size
-    half = cv2.resize(mask.astype(np.uint8) * 255, (max(1, mask.shape[1] // step), max(1, mask.shape[0] // step)),
-                      interpolation=cv2.INTER_AREA) >= 64
-    short = min(half.shape)
-    cv2.setRNGSeed(5)  # the probabilistic transform samples at random: the same answer every time
-    found = cv2.HoughLinesP(half.astype(np.uint8), 1, np.pi / 360, threshold=max(30 // step, int(0.25 * short)),
-                            minLineLength=max(40 // step, int(0.5 * short)), maxLineGap=3 // step + 1)
-    lines = np.zeros(mask.shape, np.uint8)
-    if found is None:
-        return lines.astype(bool)
-    for x0, y0, x1, y1 in found.reshape(-1, 4):
-        cv2.line(lines, (int(step * x0), int(step * y0)), (int(step * x1), int(step * y1)), 1, thickness=5)
-    return lines.astype(bool)
 
 
 def candidates(mask: np.ndarray, kind: str, strength: np.ndarray | None = None, limit: int = 12) -> list[Candidate]:
@@ -211,72 +131,88 @@ def _densified(polygon: np.ndarray, step: float = 4.0) -> np.ndarray:
     return np.array(out, dtype=np.float32)
 
 
+class _Frame:
+    """The mask's window around an ellipse, each pixel's radius in the ellipse's own units (1 on
+    the outline) and its angular sector, with the inked pixels' apart."""
+
+    def __init__(self, mask: np.ndarray, ellipse, corners: tuple[int, int, int, int]):
+        (cx, cy), (d1, d2), angle = ellipse
+        x0, y0, x1, y1 = corners
+        self.window = mask[y0:y1, x0:x1]
+        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        theta = math.radians(angle)
+        dx, dy = xx - cx, yy - cy
+        u = (dx * math.cos(theta) + dy * math.sin(theta)) / (d1 / 2)
+        v = (-dx * math.sin(theta) + dy * math.cos(theta)) / (d2 / 2)
+        self.rho = np.sqrt(u * u + v * v)
+        self.sector = ((np.arctan2(v, u) + math.pi) * (SECTORS / (2 * math.pi))).astype(np.int32) % SECTORS
+        inked = self.window & (self.rho < 1.6)
+        self.rho_inked, self.sector_inked = self.rho[inked], self.sector[inked]
+
+    def density(self, low: float, high: float) -> float:
+        band = (self.rho >= low) & (self.rho <= high)
+        total = int(band.sum())
+        return float(np.count_nonzero(self.window & band)) / total if total else 0.0
+
+    def coverage(self, low: float, high: float) -> np.ndarray:
+        keep = (self.rho_inked >= low) & (self.rho_inked <= high)
+        return np.bincount(self.sector_inked[keep], minlength=SECTORS) > 0
+
+
+def _corners(shape: tuple[int, ...], ellipse) -> tuple[int, int, int, int] | None:
+    """The window measured around an ellipse: three quarters of its long axis on each side."""
+    (cx, cy), (d1, d2), _angle = ellipse
+    margin = 0.75 * max(d1, d2)
+    x0, y0 = max(0, int(cx - margin)), max(0, int(cy - margin))
+    x1, y1 = min(shape[1], int(cx + margin) + 1), min(shape[0], int(cy + margin) + 1)
+    return (x0, y0, x1, y1) if x1 - x0 >= 4 and y1 - y0 >= 4 else None
+
+
 def measure(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str,
             strength: np.ndarray | None = None) -> Candidate | None:
     """How the mask's ink lies around an ellipse ((cx, cy), (d1, d2), angle°), in its own frame."""
     (cx, cy), (d1, d2), angle = ellipse
-    if min(d1, d2) < 8:
+    corners = _corners(mask.shape, ellipse) if min(d1, d2) >= 8 else None
+    if corners is None:
         return None
-    margin = 0.75 * max(d1, d2)
-    x0, y0 = max(0, int(cx - margin)), max(0, int(cy - margin))
-    x1, y1 = min(mask.shape[1], int(cx + margin) + 1), min(mask.shape[0], int(cy + margin) + 1)
-    if x1 - x0 < 4 or y1 - y0 < 4:
-        return None
-    window = mask[y0:y1, x0:x1]
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    theta = math.radians(angle)
-    dx, dy = xx - cx, yy - cy
-    u = (dx * math.cos(theta) + dy * math.sin(theta)) / (d1 / 2)
-    v = (-dx * math.sin(theta) + dy * math.cos(theta)) / (d2 / 2)
-    rho = np.sqrt(u * u + v * v)
-    sector = ((np.arctan2(v, u) + math.pi) * (SECTORS / (2 * math.pi))).astype(np.int32) % SECTORS
-    inked = window & (rho < 1.6)
-    rho_inked, sector_inked = rho[inked], sector[inked]
-
-    def density(low: float, high: float) -> float:
-        band = (rho >= low) & (rho <= high)
-        total = int(band.sum())
-        return float(np.count_nonzero(window & band)) / total if total else 0.0
-
-    def coverage(low: float, high: float) -> np.ndarray:
-        keep = (rho_inked >= low) & (rho_inked <= high)
-        return np.bincount(sector_inked[keep], minlength=SECTORS) > 0
-
+    frame = _Frame(mask, ellipse, corners)
     seen = _outline_inside(ellipse, mask.shape)
-    ring = coverage(0.8, 1.08)
+    ring = frame.coverage(0.8, 1.08)
     if seen.sum() >= SECTORS // 4:  # coverage of what the picture shows; the cut is `inside`
         ring = ring | ~seen
-    profile, by_sector = _profiles(rho, window, sector)
+    profile, by_sector = _profiles(frame.rho, frame.window, frame.sector)
     outermost = np.zeros(SECTORS, np.float32)
-    np.maximum.at(outermost, sector_inked, rho_inked)
+    np.maximum.at(outermost, frame.sector_inked, frame.rho_inked)
     edge = outermost[ring & seen]
-    ring_pixels = window & (rho >= 0.84) & (rho <= 1.02)
-    long_axis, short_axis = max(d1, d2), min(d1, d2)
     return Candidate(
-        box=box,
-        centre=(float(cx), float(cy)),
-        axes=(float(long_axis), float(short_axis)),
-        angle=float(angle),
+        box=box, centre=(float(cx), float(cy)), axes=(float(max(d1, d2)), float(min(d1, d2))), angle=float(angle),
         mask=kind,
         ring_coverage=float(ring[seen].mean()) if seen.any() else 0.0,
         longest_gap=_longest_gap(ring),
-        ring_density=density(0.84, 1.02),
-        inner_density=density(0.0, 0.7),
-        outside_density=density(1.12, 1.45),
+        ring_density=frame.density(0.84, 1.02),
+        inner_density=frame.density(0.0, 0.7),
+        outside_density=frame.density(1.12, 1.45),
         edge_spread=float(np.std(edge)) if len(edge) >= 4 else 1.0,
-        star_density=density(0.0, 0.22),
-        text_density=density(0.45, 0.8),
-        text_coverage=float(coverage(0.45, 0.8).mean()),
+        star_density=frame.density(0.0, 0.22),
+        text_density=frame.density(0.45, 0.8),
+        text_coverage=float(frame.coverage(0.45, 0.8).mean()),
         diameter=float(math.sqrt(d1 * d2)),
         relative_size=float(math.sqrt(d1 * d2) / min(mask.shape)),
-        redness=float(strength[y0:y1, x0:x1][ring_pixels].mean()) if strength is not None and ring_pixels.any() else 0.0,
-        ink_pixels=int(window.sum()),
+        redness=_redness(frame, strength, corners),
+        ink_pixels=int(frame.window.sum()),
         ring_contrast=_contrast(profile, by_sector[seen] if seen.sum() >= SECTORS // 4 else by_sector),
         ring_peak=_peak(profile),
         inside=float(seen.mean()),
         ring_width=_width(profile),
         ellipse=((float(cx), float(cy)), (float(d1), float(d2)), float(angle)),
     )
+
+
+def _redness(frame: _Frame, strength: np.ndarray | None, corners: tuple[int, int, int, int]) -> float:
+    """How red the ring's inked pixels are, on average (0 without the colour strength)."""
+    x0, y0, x1, y1 = corners
+    ring_pixels = frame.window & (frame.rho >= 0.84) & (frame.rho <= 1.02)
+    return float(strength[y0:y1, x0:x1][ring_pixels].mean()) if strength is not None and ring_pixels.any() else 0.0
 
 
 def _outline_inside(ellipse, shape: tuple[int, ...]) -> np.ndarray:

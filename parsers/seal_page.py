@@ -39,7 +39,7 @@ def judge_page(picture: np.ndarray | bytes, where: str = "", *, context: str = "
     `context` is "page" for a page, scan or photo, "picture" for a picture pasted into a document."""
     from parsers.pages import PagePicture, image_pixels
     from parsers.seal_detector import look
-    from parsers.seal_features import WORK_SIDE
+    from parsers.seal_ink import WORK_SIDE
 
     if isinstance(picture, (bytes, bytearray)):
         picture = image_pixels(bytes(picture), long_side=WORK_SIDE, max_pixels=max_pixels)

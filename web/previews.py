@@ -90,7 +90,7 @@ def _outlined(picture, threshold: float):
 
 def _pages(data: bytes, filename: str, target: Path, max_pixels: int, threshold: float) -> dict:
     from parsers.pages import kind_of, pictures_of
-    from parsers.seal_features import WORK_SIDE
+    from parsers.seal_ink import WORK_SIDE
 
     kind = kind_of(data, filename)
     pages = []

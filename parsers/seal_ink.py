@@ -1,0 +1,102 @@
+"""The seal detector's ink: the picture reduced and its light flattened, the masks of red ink, the long lines.
+
+A picture is first reduced to at most WORK_SIDE pixels on its long side and its lighting
+flattened (a phone photo is bright at one corner and grey at the other). Then:
+
+- red ink: red stands clearly above green and blue (R − max(G, B)) while green and blue
+  stay close to each other. Seal vermilion, pink and faded ink all keep G ≈ B; skin, wood,
+  orange work clothes have G well above B, purple has B well above G. Red print (a 红头, red
+  rules) is the same colour as a seal and is told apart by its shape, not by its colour. A
+  second, fainter mask takes the palest ink too, for the circle search only;
+- long straight runs (table rules, the 红头's rule, at any angle) are taken out, so that a
+  seal stamped over a red line still stands alone;
+
+parsers/seal_features.py measures candidates on these masks.
+"""
+
+from __future__ import annotations
+
+import os
+
+# OpenBLAS (inside OpenCV's wheel) starts worker threads as it loads, and the detector runs in
+# forked children: one thread, set before OpenCV loads
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+# OpenCV's own thread pool does not survive a fork: one thread, pages are small
+cv2.setNumThreads(1)
+
+WORK_SIDE = 1000  # long side of the working copy, in pixels
+
+
+def working_copy(rgb: np.ndarray) -> np.ndarray:
+    """At most WORK_SIDE on the long side, uint8 RGB."""
+    height, width = rgb.shape[:2]
+    factor = WORK_SIDE / max(height, width)
+    if factor < 1:
+        rgb = cv2.resize(rgb, (max(1, round(width * factor)), max(1, round(height * factor))),
+                         interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(rgb[..., :3])
+
+
+def flatten_light(rgb: np.ndarray) -> np.ndarray:
+    """Divide out the lighting and the paper's tint: each channel's paper level, estimated
+    from its brightest values around each point (ink is thin), made white. Per channel, so
+    that pink or yellowed paper and a warm lamp turn white too and only ink keeps a colour;
+    a tint is corrected at most down to 0.55 of the brightest channel, so that a large red
+    thing (a sign, a red background) stays red rather than turning into paper."""
+    height, width = rgb.shape[:2]
+    small = cv2.resize(rgb, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
+    small = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    small = cv2.GaussianBlur(small, (0, 0), 6).astype(np.float32)
+    brightest = small.max(axis=2, keepdims=True)
+    small = np.maximum(small, 0.55 * brightest)
+    paper = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    paper = np.maximum(paper, 90.0)
+    flat = rgb.astype(np.float32) * (255.0 / paper)
+    return np.clip(flat, 0, 255)
+
+
+def red_ink(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mask, faint, strength): red ink as above; `faint` also takes the palest ink (a stamp
+    pressed lightly, then photographed), for the ring search only; strength = R − max(G, B)."""
+    red, green, blue = flat[..., 0], flat[..., 1], flat[..., 2]
+    strength = red - np.maximum(green, blue)
+    tilt = green - blue
+    hue = (tilt <= 0.38 * strength) & (-tilt <= 0.65 * strength)
+    mask = hue & (strength >= 32) & (strength >= 0.16 * red)
+    faint = hue & (strength >= 10)
+    return mask, faint, strength
+
+
+def strength_picture(strength: np.ndarray, faint: np.ndarray) -> np.ndarray:
+    """The red ink's strength as a grey picture (0..255), softened, for the circle search."""
+    picture = np.clip(strength * 3, 0, 255).astype(np.uint8) * faint.astype(np.uint8)
+    return cv2.GaussianBlur(picture, (5, 5), 1.5)
+
+
+def without_long_lines(mask: np.ndarray) -> np.ndarray:
+    """The mask less its long straight runs (see `long_lines`)."""
+    return mask & ~long_lines(mask)
+
+
+def long_lines(mask: np.ndarray) -> np.ndarray:
+    """Straight runs longer than half the short side, at any angle (table rules and a 红头's
+    rule, also on a photo taken askew), as a mask. A seal's ring has no such run: its longest
+    straight stretch is about 0.4 of its diameter, even where it fills a close-up. Searched on
+    a half-size copy: a page full of pink table lines costs a quarter of the time."""
+    step = 2 if min(mask.shape) >= 500 else 1  # a small picture (a stamp picture) is cheap at full size
+    half = cv2.resize(mask.astype(np.uint8) * 255, (max(1, mask.shape[1] // step), max(1, mask.shape[0] // step)),
+                      interpolation=cv2.INTER_AREA) >= 64
+    short = min(half.shape)
+    cv2.setRNGSeed(5)  # the probabilistic transform samples at random: the same answer every time
+    found = cv2.HoughLinesP(half.astype(np.uint8), 1, np.pi / 360, threshold=max(30 // step, int(0.25 * short)),
+                            minLineLength=max(40 // step, int(0.5 * short)), maxLineGap=3 // step + 1)
+    lines = np.zeros(mask.shape, np.uint8)
+    if found is None:
+        return lines.astype(bool)
+    for x0, y0, x1, y1 in found.reshape(-1, 4):
+        cv2.line(lines, (int(step * x0), int(step * y0)), (int(step * x1), int(step * y1)), 1, thickness=5)
+    return lines.astype(bool)
