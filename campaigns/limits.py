@@ -30,6 +30,10 @@ class Limits(BaseModel):
 
     # videos: ffprobe reads the container (not every frame) in a subprocess
     probe_seconds: float = Field(20.0, gt=0, description="wall time of ffprobe on one video before it is killed")
+    # MP4/MOV read from their own boxes (parsers/mp4_boxes.py) before ffprobe is asked
+    video_boxes_max: int = Field(100_000, gt=0, description="top-level boxes of an MP4/MOV walked, 16 bytes read each")
+    video_index_max_bytes: int = Field(
+        16 * MB, gt=0, description="a moov box (the index) read whole; a larger one is left to ffprobe")
 
     # seals, scans and old Word files (parsers/seal.py, parsers/ocr.py, parsers/legacy.py)
     seal_seconds_per_page: float = Field(
