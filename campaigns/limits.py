@@ -30,6 +30,10 @@ class Limits(BaseModel):
 
     # videos: ffprobe reads the container (not every frame) in a subprocess
     probe_seconds: float = Field(20.0, gt=0, description="wall time of ffprobe on one video before it is killed")
+    # MP4/MOV read from their own boxes (parsers/mp4_boxes.py) before ffprobe is asked
+    video_boxes_max: int = Field(100_000, gt=0, description="top-level boxes of an MP4/MOV walked, 16 bytes read each")
+    video_index_max_bytes: int = Field(
+        16 * MB, gt=0, description="a moov box (the index) read whole; a larger one is left to ffprobe")
 
     # all the photos and videos of one message together: past either, the rest are not read and the
     # message is refused (ATTACHMENT_UNSAFE), as a bomb is: forty small HEIC files that each decode
