@@ -103,6 +103,8 @@ class MailboxJobs:
         report = intake.poll_once(should_stop=lambda: self.stopping.is_set() or held.lost())
         if report.fetched or report.filed or report.failed:
             log.info("本次收取 %s 封，登记 %s 封，失败 %s 封", report.fetched, len(report.filed), len(report.failed))
+        if report.filed:
+            self.wake(self.job_id("send"))  # the sender hears back now, not at the send timer's next turn
 
     def _standing_by_for(self, busy: Busy) -> None:
         if not self._standing_by:
