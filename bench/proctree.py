@@ -10,7 +10,7 @@ every ffprobe with the service's. A forked child's figure counts the pages it st
 shares with the service.
 
 `run_until` is for a command that does not end by itself (`intake run`): it is measured from
-its start until `done()` says the work is over, then stopped with SIGTERM. Its CPU at that
+its start until `done` says the work is over, then stopped with SIGTERM. Its CPU at that
 moment is read from /proc (the service's own and that of the children it has reaped, plus any
 descendant still running), since rusage only comes at the exit; the time it then takes to stop
 is reported apart, not counted in the wall time.
@@ -63,17 +63,18 @@ def run_measured(command: list[str], env: dict[str, str] | None = None, output: 
 
 @dataclass(frozen=True)
 class StoppedUsage(TreeUsage):
-    """A long-running command's figures up to `done()` (see `run_until`), and its stop."""
+    """A long-running command's figures up to `done` (see `run_until`), and its stop."""
 
     stop_seconds: float = 0.0  # from SIGTERM to the exit
     cpu_to_exit: float = 0.0  # user+sys of the tree over its whole life, shutdown included (rusage)
 
 
-def run_until(command: list[str], done: Callable[[], bool], *, timeout: float, env: dict[str, str] | None = None,
+def run_until(command: list[str], done: Callable[[float], bool], *, timeout: float, env: dict[str, str] | None = None,
               output: Path | None = None, check_seconds: float = 0.05, stop_timeout: float = 120) -> StoppedUsage:
-    """Start `command`, ask `done()` every `check_seconds`, and when it says yes take the figures
-    and stop the command with SIGTERM (SIGKILL after `stop_timeout`). `wall` is from the start
-    until `done()` first said yes. TimeoutError if the command exits before, or `timeout` passes."""
+    """Start `command`, ask `done(seconds since the start)` every `check_seconds`, and when it says
+    yes take the figures and stop the command with SIGTERM (SIGKILL after `stop_timeout`). `wall`
+    is from the start until `done` first said yes. TimeoutError if the command exits before, or
+    `timeout` passes."""
     before = core_times()
     started = time.perf_counter()
     with open(output or os.devnull, "wb") as sink:
@@ -82,7 +83,7 @@ def run_until(command: list[str], done: Callable[[], bool], *, timeout: float, e
     sampler.start()
     finished, ended = False, None
     try:
-        while not (finished := done()):
+        while not (finished := done(time.perf_counter() - started)):
             if (ended := _exited(process.pid)) or time.perf_counter() - started > timeout:
                 break
             time.sleep(check_seconds)
