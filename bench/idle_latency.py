@@ -11,9 +11,10 @@ nominations one at a time, --gap seconds apart whether or not the last reply is 
 arrives): each a 巴渝工匠 form (.docx), a write-up and five 1600×1200 phone photos, from a sender
 and nominee of its own, with an INTERNALDATE inside the campaign. Each is timed from the moment
 its APPEND was answered (the mail is in the mailbox) to the moment its reply (In-Reply-To: its
-Message-ID) was accepted by the SMTP server; on the way, from the ledger (its `message` row):
-when the service took it in (`created_at`: IDLE saw it, the poll was woken and fetched it) and
-when it was filed with its reply queued (`filed_at`). Prints every message and the median, p90
+Message-ID) was accepted by the SMTP server. On the way: when Dovecot told the IDLE connection
+(`* n EXISTS`) and when the woken poll asked for new UIDs (`UID SEARCH`), from the server's
+rawlog of the service's sessions; when the service took it in (`created_at` of its ledger row,
+table `message`) and when it was filed with its reply queued (`filed_at`). Prints every message and the median, p90
 and max of each, against the target: the reply within 3 s, median.
 """
 
@@ -58,6 +59,8 @@ class Sent:
     appended: float = 0.0  # time.monotonic() when the APPEND was answered
     appended_wall: float = 0.0  # the same moment, time.time(), to compare with the ledger's times
     replied: float | None = None  # time.monotonic() when the SMTP server accepted the reply
+    notified: float | None = None  # seconds from the APPEND to Dovecot's EXISTS on the IDLE connection
+    searched: float | None = None  # … to the woken poll's UID SEARCH
     taken: float | None = None  # seconds from the APPEND to the ledger row (created_at)
     filed: float | None = None  # … to filed_at
     status: str = "-"  # the verdict the ledger holds
@@ -191,6 +194,7 @@ def _measure(box: Mailbox, smtp: SmtpServer, config: Path, work: Path, mails: li
                 process.kill()
                 process.wait()
     _ledger_times(database, sent)
+    _rawlog_times(box, sent)
     if process.returncode not in (0, None) or any(each.replied is None for each in sent):
         print(f"intake run ended with {process.returncode}; its last lines:\n"
               + "\n".join(log.read_text(errors="replace").splitlines()[-15:]))
@@ -238,6 +242,32 @@ def _ledger_times(database: Path, sent: list[Sent]) -> None:
         each.status = f"{state}/{status or '-'}"
 
 
+_EXISTS = re.compile(rb"^(\d+\.\d+) \* \d+ EXISTS\r?$", re.M)
+_SEARCH = re.compile(rb"^(\d+\.\d+) \S+ UID SEARCH ", re.M)
+_IDLE = re.compile(rb"^\d+\.\d+ \S+ IDLE\r?$", re.M)
+
+
+def _rawlog_times(box: Mailbox, sent: list[Sent]) -> None:
+    """From the server's rawlog (its lines stamped with time.time()): the EXISTS it sent to an IDLE
+    session, and the poll's UID SEARCH, first after each APPEND."""
+    folder = box.server.root / "rawlog" / box.user
+    exists, searches = [], []
+    for commands in folder.glob("*.in"):
+        data = commands.read_bytes()
+        searches += [float(stamp) for stamp in _SEARCH.findall(data)]
+        if _IDLE.search(data):
+            exists += [float(stamp) for stamp in _EXISTS.findall(commands.with_suffix(".out").read_bytes())]
+    exists.sort()
+    searches.sort()
+    for each in sent:
+        each.notified = _first_after(exists, each.appended_wall)
+        each.searched = _first_after(searches, each.appended_wall)
+
+
+def _first_after(stamps: list[float], wall: float) -> float | None:
+    return next((stamp - wall for stamp in stamps if stamp >= wall), None)
+
+
 def _since(stored: str | None, wall: float) -> float | None:
     """Seconds from `wall` (time.time()) to a UTC time as the ledger stores it."""
     if not stored:
@@ -254,13 +284,15 @@ def _report(sent: list[Sent], args) -> bool:
     schedule = (f"poll every {args.poll_seconds or 60:g} s, send every {args.send_seconds or 30:g} s"
                 f"{'' if args.send_seconds else ' (the service default)'}")
     print(f"IDLE latency under `intake run`, {len(sent)} nominations {args.gap:g} s apart; {schedule}")
-    print(f"{'#':>3} {'MB':>5} {'in ledger s':>12} {'filed s':>8} {'reply s':>8}  ledger")
+    print(f"{'#':>3} {'MB':>5} {'EXISTS s':>9} {'SEARCH s':>9} {'in ledger s':>12} {'filed s':>8} {'reply s':>8}  "
+          f"ledger")
     for each in sent:
-        print(f"{each.index:>3} {each.size / 1e6:>5.1f} {_figure(each.taken):>12} {_figure(each.filed):>8} "
-              f"{_figure(each.latency):>8}  {each.status}")
-    print("(seconds from the APPEND's answer: taken into the ledger, filed with its reply queued, reply "
-          "accepted by the SMTP server)\n")
-    for what, values in (("in ledger", [e.taken for e in sent]), ("filed", [e.filed for e in sent]),
+        print(f"{each.index:>3} {each.size / 1e6:>5.1f} {_figure(each.notified):>9} {_figure(each.searched):>9} "
+              f"{_figure(each.taken):>12} {_figure(each.filed):>8} {_figure(each.latency):>8}  {each.status}")
+    print("(seconds from the APPEND's answer: Dovecot's EXISTS on the IDLE connection, the woken poll's UID "
+          "SEARCH, taken into the ledger, filed with its reply queued, reply accepted by the SMTP server)\n")
+    for what, values in (("EXISTS", [e.notified for e in sent]), ("SEARCH", [e.searched for e in sent]),
+                         ("in ledger", [e.taken for e in sent]), ("filed", [e.filed for e in sent]),
                          ("reply", [e.latency for e in sent])):
         known = sorted(v for v in values if v is not None)
         if known:
