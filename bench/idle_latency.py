@@ -106,8 +106,8 @@ def _nomination(n: int) -> tuple[str, bytes]:
     from testing.builders.submission import nomination_mail
 
     values = seals.random_values(random.Random(SEED + n))
-    files = [(f"{values.name}推荐表.docx", forms.bayu_form_docx(values)),
-             (f"{values.name}事迹材料.docx", forms.writeup_docx(1200, title=f"{values.name}同志先进事迹材料"))]
+    writeup = forms.writeup_docx(1200, title=f"{values.name}同志先进事迹材料")
+    files = [(f"{values.name}推荐表.docx", forms.bayu_form_docx(values)), (f"{values.name}事迹材料.docx", writeup)]
     files += [(f"{values.name}照片{k + 1}.jpg", _photo((n + k) % 8)) for k in range(PHOTOS)]
     message_id = f"<latency-{n}-{os.getpid()}@example.cn>"
     arrival = FIRST_ARRIVAL + timedelta(minutes=n)

@@ -44,6 +44,7 @@ from pathlib import Path
 
 from bench.proctree import StoppedUsage, TreeUsage, busy_since, core_times, run_measured, run_until
 from bench.synthetic_mailbox import BuiltMail, append_all, mailbox
+from scheduler import STARTED as SERVICE_STARTED
 from testing.dovecot import Dovecot, require_dovecot
 from testing.mailbox import PASSWORD, Mailbox
 
@@ -52,7 +53,7 @@ TARGET_PEAK_MB = 500.0
 TARGET_CORES = 1.5  # of 2: "spread over both cores"
 FOLDERS = {"without video": "INBOX", "with video": "视频"}
 COMMANDS = {"run": "intake run", "poll": "intake poll --once"}
-STARTED = "intake 服务已启动".encode()  # scheduler.STARTED: the service's start-up is over
+STARTED = SERVICE_STARTED.encode()  # the service's log line once its start-up is over
 CHECK_SECONDS = 0.05  # how often the ledger is read while `intake run` works
 STAGES = ("fetch", "store", "parse", "documents", "probe", "ocr", "seal", "rules", "file", "reply", "move", "send")
 
