@@ -49,6 +49,8 @@ class Limits(BaseModel):
     ocr_seconds_per_page: float = Field(30.0, gt=0, description="wall time to read one scanned page with OCR")
     ocr_memory_bytes: int = Field(
         3072 * MB, gt=0, description="address space of the process reading a scan with OCR (the ONNX runtime maps a lot)")
+    ocr_pages_per_process: int = Field(
+        200, gt=0, description="pages a warm OCR process reads before a fresh one replaces it (parsers/ocr_worker.py)")
     convert_seconds: float = Field(60.0, gt=0, description="wall time of LibreOffice converting one .doc/.wps, killed after")
 
     # a message itself

@@ -222,13 +222,20 @@ def read_scans(files: list[tuple[bytes, str]], form_keywords: tuple[str, ...], l
 
     The child is spawned, not forked like the other readers' (core/children.py): the ONNX
     runtime's threads do not survive a fork, and a process that has run it once (a test, a
-    benchmark) would hand a broken runtime to every forked child."""
+    benchmark) would hand a broken runtime to every forked child. A judging worker keeps one
+    such process warm across messages instead (parsers/ocr_worker.py), under the same limits."""
     engine = engine or default_engine()
     if engine is None or not files:
         return [None] * len(files)
     pages = scan_pages(limits)
     from core import children
+    from parsers import ocr_worker
 
+    if (warm := ocr_worker.warm_reader(limits, engine)) is not None:
+        try:
+            return warm.read(files, form_keywords, pages)
+        except ocr_worker.OcrFailed:
+            return [None] * len(files)
     try:
         return children.run(read_scans_here, files, form_keywords, limits.image_max_pixels, pages, engine,
                             seconds=limits.ocr_seconds_per_page * pages * len(files) + 15,

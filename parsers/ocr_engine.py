@@ -103,6 +103,11 @@ def _rapid():
     return _RAPID
 
 
+def load_rapid() -> None:
+    """Load RapidOCR's models now, so that the first page does not wait for them."""
+    _rapid()
+
+
 def _detect_at(engine, side: int) -> None:
     """Text found on the page made at most `side` pixels long (the characters are then read from
     the page itself, at its full OCR_SIDE). RapidOCR 1.4 ignores its det_limit_side_len under

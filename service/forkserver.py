@@ -15,17 +15,15 @@ service's main thread, before the scheduler's threads exist (cli/service.py `run
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import multiprocessing.forkserver
 import multiprocessing.util
 import os
-import signal
 import tempfile
-from contextlib import suppress
+
+from core.children import die_with_parent
 
 PARENT_VARIABLE = "INTAKE_FORK_SERVER_PARENT"
-PR_SET_PDEATHSIG = 1  # prctl(2)
 SOCKET_FOLDER_MAX = 60  # + "/pymp-xxxxxxxx/listener-xxxxxxxx" stays under the 107 bytes of a socket path
 PRELOAD = ["service.forkserver", "service.judge", "service.stagetimes", "storage.blobs"]
 
@@ -43,15 +41,6 @@ def start() -> None:
     """Start the fork server now, from the calling (main) thread."""
     context()
     multiprocessing.forkserver.ensure_running()
-
-
-def die_with_parent() -> None:
-    """SIGKILL this process when its parent ends; ended at once if that happened already."""
-    parent = os.getppid()
-    with suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # it ended before the line above took effect
-        os._exit(1)
 
 
 def _socket_folder_short_enough() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -60,8 +61,12 @@ class PollReport:
 
 class Intake:
     def __init__(self, config: Config, profile: Profile, engine: Engine, source: MailSource,
-                 clock: Callable[[], datetime] = utcnow, blobs: BlobStore | None = None):
+                 clock: Callable[[], datetime] = utcnow, blobs: BlobStore | None = None,
+                 judging: Judging | None = None):
+        """`judging`: workers kept from poll to poll by a long-running service (their warm OCR with
+        them); without it each poll starts its own and ends them."""
         self.config = config
+        self.judging = judging
         self.profile = profile
         self.engine = engine
         self.source = source
@@ -88,7 +93,7 @@ class Intake:
             log.warning("邮箱文件夹 %s 的 UIDVALIDITY 已变化（%s → %s），重新核对全部邮件，已登记的不会重复处理",
                         cursor.folder, cursor.uidvalidity, batch.uidvalidity)
         every_mail_taken = False
-        with Judging(self.blobs, self.profile) as judging:
+        with self._judging() as judging:
             awaited: deque[tuple[MessageRow, FetchedMail, Pending]] = deque()
             mails = iter(batch.mails)
             while (mail := _next_mail(mails)) is not None:
@@ -110,6 +115,9 @@ class Intake:
         self._touch_cursor(batch.uidvalidity, error_over=every_mail_taken)
         stagetimes.write()
         return report
+
+    def _judging(self) -> AbstractContextManager[Judging]:
+        return nullcontext(self.judging) if self.judging is not None else Judging(self.blobs, self.profile)
 
     def _file_judged(self, awaited: deque, judging: Judging, report: PollReport, keep: int) -> None:
         """File, oldest first, the verdicts that are in, and wait for them while more than `keep` are out."""

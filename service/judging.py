@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from campaigns.schema import Profile
+from core import children
+from parsers import ocr_worker
 from service import forkserver, stagetimes
 from service.judge import judge
 from storage.blobs import BlobStore
@@ -58,7 +60,6 @@ class Judging:
         self.blobs = blobs
         self.profile = profile
         self.workers = workers
-        self.threaded = threading.active_count() > 1  # see the module's docstring
         self.ahead = 2 * workers  # verdicts awaited at once: keeps workers busy, bounds memory
         self._pool: ProcessPoolExecutor | None = None
         self._generation = 0
@@ -69,6 +70,11 @@ class Judging:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @property
+    def threaded(self) -> bool:
+        """Asked each time: a Judging kept by the service outlives the moment it was made (see the module's docstring)."""
+        return threading.active_count() > 1
 
     def submit(self, sha256: str, raw: bytes, received_at: datetime | None) -> Pending:
         self._submitted += 1
@@ -125,6 +131,7 @@ def _start_worker(service_pid: int, blobs: BlobStore, profile: Profile) -> None:
     global _worker_state
     _die_with(service_pid)
     _worker_state = (blobs, profile)
+    ocr_worker.keep_warm(profile.limits)  # a worker judges message after message: the OCR models stay loaded
     stagetimes.taken()  # what the service had counted before the fork is the service's
     stagetimes.time_the_judge()
 
@@ -133,7 +140,7 @@ def _die_with(service_pid: int) -> None:
     """A killed service must not leave workers behind, holding its output pipes open (Linux).
 
     The worker's parent is the service, or the fork server that dies with it (service/forkserver.py)."""
-    forkserver.die_with_parent()
+    children.die_with_parent()
     if not _alive(service_pid):
         os._exit(1)
 
