@@ -4,8 +4,10 @@
 
 Prints a table:
 - probing a 6-minute 1080p MP4 (25 fps, low bit rate; made once with ffmpeg and cached in
-  $INTAKE_BENCH_CACHE or the temp folder): `parsers.media.probe_media`, temporary file and
-  ffprobe included. Target (issue 4): under 150 ms median.
+  $INTAKE_BENCH_CACHE or the temp folder): `parsers.media.probe_media`, which reads a sound
+  MP4's own boxes (parsers/mp4_boxes.py); then the same file through ffprobe, as every video
+  was read before and an unsound one still is (temporary file and process included). Target
+  (issue 4): under 150 ms median.
 - judging one message with a .docx form, a write-up and 5 camera-like 4000×3000 JPEGs
   (high-entropy: gradient, shapes and random grain, about 5 MB each): `service.judge.judge`
   in a fresh process, so that its peak memory is the judge's own. Target: under 1.5 s, peak
@@ -69,10 +71,26 @@ def _time_probe(path: Path, runs: int) -> list[float]:
     attachment = FileData(path.name, data, sniff(data, path.name))
     probe = probe_media(attachment, Limits())
     assert probe.decodable and probe.format == "mp4" and probe.width == 1920, probe
+    return _timed(lambda: probe_media(attachment, Limits()), runs)
+
+
+def _time_ffprobe(path: Path, runs: int) -> list[float]:
+    """The same video through ffprobe (the fallback for an MP4 whose boxes are not sound)."""
+    from campaigns.limits import Limits
+    from parsers import video
+
+    data = path.read_bytes()
+    container, brands = video.container_of(data)
+    base = dict(filename=path.name, kind="video", bytes=len(data), brands=brands)
+    assert video.probe_with_ffprobe(data, base, container, Limits()).decodable
+    return _timed(lambda: video.probe_with_ffprobe(data, base, container, Limits()), runs)
+
+
+def _timed(work, runs: int) -> list[float]:
     timings = []
     for _ in range(runs):
         started = time.perf_counter()
-        probe_media(attachment, Limits())
+        work()
         timings.append(time.perf_counter() - started)
     return timings
 
@@ -127,6 +145,7 @@ def main() -> None:
     cache = cache_folder()
     video, eml = _video(cache), _message(cache)
     probe_timings = _time_probe(video, args.runs)
+    ffprobe_timings = _time_ffprobe(video, args.runs)
     runs = max(3, args.runs // 4)
     child = subprocess.run([sys.executable, "-m", "bench.media_speed", "--judge-child", str(eml), "--runs", str(runs)],
                            check=True, capture_output=True, text=True)
@@ -134,7 +153,9 @@ def main() -> None:
     assert result["status"] == "accepted" and result["photos"] == PHOTOS and result["decoded"], result
     peak = result["own_mb"] + result["child_mb"]
     print(f"{'what':<58} {'median ms':>9} {'p95 ms':>9} {'runs':>5}  target")
-    print(_row(f"probe: 6-min 1080p MP4 ({video.stat().st_size / 1e6:.1f} MB)", probe_timings, "< 150 ms median"))
+    print(_row(f"probe: 6-min 1080p MP4 ({video.stat().st_size / 1e6:.1f} MB), from its boxes", probe_timings,
+               "< 150 ms median"))
+    print(_row("the same MP4 through ffprobe (the fallback)", ffprobe_timings, "< 150 ms median"))
     print(_row(f"judge: form + write-up + {PHOTOS} × 4000×3000 JPEG ({result['bytes'] / 1e6:.0f} MB mail)",
                result["timings"], "< 1500 ms"))
     print(f"{'judge, first run in a fresh process (cold)':<58} {result['first'] * 1000:>9.1f}")

@@ -8,16 +8,24 @@ Peak memory: VmHWM of the command and of its largest descendant, sampled from /p
 it was forked from, so the command would be charged with this benchmark's own memory, and
 every ffprobe with the service's. A forked child's figure counts the pages it still
 shares with the service.
+
+`run_until` is for a command that does not end by itself (`intake run`): it is measured from
+its start until `done` says the work is over, then stopped with SIGTERM. Its CPU at that
+moment is read from /proc (the service's own and that of the children it has reaped, plus any
+descendant still running), since rusage only comes at the exit; the time it then takes to stop
+is reported apart, not counted in the wall time.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 SAMPLE_SECONDS = 0.02
 
@@ -51,6 +59,82 @@ def run_measured(command: list[str], env: dict[str, str] | None = None, output: 
     cpu = usage.ru_utime + usage.ru_stime
     return TreeUsage(wall, cpu, busy_since(before), sampler.main_peak_kb / 1024, sampler.child_peak_kb / 1024,
                      process.returncode, sampler.child_peak_what)
+
+
+@dataclass(frozen=True)
+class StoppedUsage(TreeUsage):
+    """A long-running command's figures up to `done` (see `run_until`), and its stop."""
+
+    stop_seconds: float = 0.0  # from SIGTERM to the exit
+    cpu_to_exit: float = 0.0  # user+sys of the tree over its whole life, shutdown included (rusage)
+
+
+def run_until(command: list[str], done: Callable[[float], bool], *, timeout: float, env: dict[str, str] | None = None,
+              output: Path | None = None, check_seconds: float = 0.05, stop_timeout: float = 120) -> StoppedUsage:
+    """Start `command`, ask `done(seconds since the start)` every `check_seconds`, and when it says
+    yes take the figures and stop the command with SIGTERM (SIGKILL after `stop_timeout`). `wall`
+    is from the start until `done` first said yes. TimeoutError if the command exits before, or
+    `timeout` passes."""
+    before = core_times()
+    started = time.perf_counter()
+    with open(output or os.devnull, "wb") as sink:
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    sampler = _Sampler(process.pid)
+    sampler.start()
+    finished, ended = False, None
+    try:
+        while not (finished := done(time.perf_counter() - started)):
+            if (ended := _exited(process.pid)) or time.perf_counter() - started > timeout:
+                break
+            time.sleep(check_seconds)
+        wall = time.perf_counter() - started
+        busy, cpu = busy_since(before), _tree_cpu(process.pid)
+    finally:
+        stopping, exited_early = time.perf_counter(), ended is not None
+        if ended is None:
+            process.send_signal(signal.SIGTERM)
+            ended = _reap(process.pid, stop_timeout)
+        stop_seconds = time.perf_counter() - stopping
+        sampler.stop()
+    status, usage = ended
+    process.returncode = status
+    if not finished:
+        raise TimeoutError(f"{' '.join(command)}: " + (f"exited with {status} before it was done" if exited_early
+                                                         else f"not done after {timeout:.0f} s"))
+    return StoppedUsage(wall, cpu, busy, sampler.main_peak_kb / 1024, sampler.child_peak_kb / 1024, status,
+                        sampler.child_peak_what, stop_seconds, usage.ru_utime + usage.ru_stime)
+
+
+def _exited(pid: int):
+    """(exit code, rusage) if the process has ended (and is now reaped), else None."""
+    reaped, status, usage = os.wait4(pid, os.WNOHANG)
+    return (os.waitstatus_to_exitcode(status), usage) if reaped else None
+
+
+def _reap(pid: int, timeout: float):
+    """Wait for the exit, SIGKILL after `timeout`: (exit code, rusage)."""
+    deadline = time.monotonic() + timeout
+    while (ended := _exited(pid)) is None:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            deadline = float("inf")
+        time.sleep(0.02)
+    return ended
+
+
+def _tree_cpu(root: int) -> float:
+    """CPU seconds so far of `root` with the children it reaped, and of its live descendants."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(_cpu_ticks(pid) for pid in (root, *_descendants(root))) / ticks
+
+
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime + cutime + cstime: its own CPU and that of the children it waited for."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+    except (OSError, IndexError):
+        return 0
+    return sum(int(value) for value in fields[11:15])  # counted from the state field
 
 
 def core_times() -> list[tuple[int, int]]:

@@ -30,6 +30,10 @@ class Limits(BaseModel):
 
     # videos: ffprobe reads the container (not every frame) in a subprocess
     probe_seconds: float = Field(20.0, gt=0, description="wall time of ffprobe on one video before it is killed")
+    # MP4/MOV read from their own boxes (parsers/mp4_boxes.py) before ffprobe is asked
+    video_boxes_max: int = Field(100_000, gt=0, description="top-level boxes of an MP4/MOV walked, 16 bytes read each")
+    video_index_max_bytes: int = Field(
+        16 * MB, gt=0, description="a moov box (the index) read whole; a larger one is left to ffprobe")
 
     # all the photos and videos of one message together: past either, the rest are not read and the
     # message is refused (ATTACHMENT_UNSAFE), as a bomb is: forty small HEIC files that each decode
@@ -45,6 +49,8 @@ class Limits(BaseModel):
     ocr_seconds_per_page: float = Field(30.0, gt=0, description="wall time to read one scanned page with OCR")
     ocr_memory_bytes: int = Field(
         3072 * MB, gt=0, description="address space of the process reading a scan with OCR (the ONNX runtime maps a lot)")
+    ocr_pages_per_process: int = Field(
+        200, gt=0, description="pages a warm OCR process reads before a fresh one replaces it (parsers/ocr_worker.py)")
     convert_seconds: float = Field(60.0, gt=0, description="wall time of LibreOffice converting one .doc/.wps, killed after")
 
     # a message itself

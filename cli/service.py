@@ -99,7 +99,7 @@ def run(config_file: Path | None) -> None:
     import campaigns
     from core.settings import ConfigError
     from scheduler import Service
-    from service import logs
+    from service import forkserver, logs
     from service.config_words import unknown_campaign
     from service.runtime import config_path, keep_temporary_files_inside, open_installation
     from storage.db import DatabaseUnusable
@@ -113,6 +113,7 @@ def run(config_file: Path | None) -> None:
         raise SystemExit(1) from None
     logs.setup_from(runtimes[0].config, service=True)
     keep_temporary_files_inside(runtimes[0])
+    forkserver.start()  # judging workers come from it: started from this thread, before the scheduler's
     Service(runtimes, _companions(runtimes[0])).run()
 
 

@@ -23,6 +23,7 @@ time is up.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
@@ -30,6 +31,8 @@ import tempfile
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
+
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class ChildFailed(Exception):
@@ -147,3 +150,17 @@ def _failure(exc: BaseException) -> bytes:
         return pickle.dumps(("error", _Failure(exc, traceback.format_exc())))
     except Exception:  # noqa: BLE001 - the exception itself would not pickle
         return pickle.dumps(("error", _Failure(None, traceback.format_exc())))
+
+
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent ends (Linux's PR_SET_PDEATHSIG), so a
+    long-lived helper (a judging worker, the fork server, a warm OCR process) never outlives
+    its owner; ended at once if the parent is gone already."""
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it ended before the line above took effect
+        os._exit(1)

@@ -15,6 +15,9 @@ downloaded at run time:
 - `tesseract` (Debian's tesseract-ocr with tesseract-ocr-chi-sim): kept for comparison
   (`bench/seal_eval.py` measures both) and as a fallback where the ONNX runtime is missing.
 
+The engines themselves are in parsers/ocr_engine.py; parsers/ocr_worker.py keeps one warm
+for a worker that reads scan after scan.
+
 Characters are placed in the cell that holds their centre; text outside the grid (the
 title, 推荐单位（盖章）：… under the table) becomes paragraphs. `parsers.fields.extract_fields`
 then reads the fields as from any document, and the nominee's fields carry the source "ocr"
@@ -25,11 +28,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
 
 # OpenBLAS (inside OpenCV's wheel) starts worker threads as it loads, and a forked reader that
 # calls it afterwards may crash: one thread, set before OpenCV loads
@@ -38,8 +36,11 @@ os.environ["OPENBLAS_NUM_THREADS"] = "1"
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from parsers.ocr_grid import Cell, grid_cells, prepared, without_rules
+from parsers.ocr_engine import Glyph, available_engines, default_engine, rapid_glyphs, tesseract_glyphs
+from parsers.ocr_grid import Cell, grid_cells, prepared
 from parsers.types import DocumentContent, DocumentUnreadable, ParsedDocument, Table
+
+__all__ = ["Glyph", "available_engines", "default_engine", "grid_cells", "prepared", "read_scan", "read_scans"]
 
 # OpenCV's own thread pool does not survive a fork (readers run in forked children, and a
 # process that used it once would hand them a broken one): one thread, pages are small
@@ -49,124 +50,9 @@ OCR_SIDE = 2000  # long side of the page given to the OCR engine (≈ 170 dpi fo
 # a 推荐表/申报表 is a ruled table of a dozen cells or more; a page without one is not read by
 # OCR at all (seconds saved on every scanned letter, certificate or newspaper cutting)
 FORM_MIN_CELLS = 12
-ENGINES = ("rapidocr", "tesseract")
 # a box in front of an option, read as the character 口 by OCR: ☐ when the line ticks an option too
 _BOXED_OPTION = re.compile(r"口(?=[\u4e00-\u9fff])")
 _TICKS = "■☑☒√✓✔▇◼●◉▣"
-
-
-@dataclass(frozen=True)
-class Glyph:
-    """One character read, and where (pixels of the straightened page)."""
-
-    text: str
-    box: tuple[float, float, float, float]  # x0, y0, x1, y1
-
-    @property
-    def centre(self) -> tuple[float, float]:
-        return (self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2
-
-    @property
-    def height(self) -> float:
-        return self.box[3] - self.box[1]
-
-
-# ---------------------------------------------------------------- engines
-
-
-def available_engines() -> list[str]:
-    """The OCR engines installed here, the preferred first (found, not loaded: the ONNX runtime
-    is loaded only in the child that reads a scan)."""
-    from importlib.util import find_spec
-
-    found = ["rapidocr"] if find_spec("rapidocr_onnxruntime") and find_spec("onnxruntime") else []
-    if shutil.which("tesseract") and _tesseract_has_chinese():
-        found.append("tesseract")
-    return found
-
-
-def _tesseract_has_chinese() -> bool:
-    try:
-        listed = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return "chi_sim" in listed.stdout.split()
-
-
-def default_engine() -> str | None:
-    from importlib.util import find_spec
-
-    if find_spec("rapidocr_onnxruntime") and find_spec("onnxruntime"):
-        return "rapidocr"
-    engines = available_engines()
-    return engines[0] if engines else None
-
-
-_RAPID = None
-_RAPID_PID = None
-
-
-def _rapid():
-    """The ONNX models, loaded once per process (in the sandboxed child that reads the scan).
-
-    Never one inherited through fork: the ONNX runtime's thread pools do not survive it."""
-    global _RAPID, _RAPID_PID
-    if _RAPID is None or _RAPID_PID != os.getpid():
-        _RAPID_PID = os.getpid()
-        import logging
-
-        from rapidocr_onnxruntime import RapidOCR
-
-        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
-        # with limit type "max" RapidOCR 1.4 picks the detection size itself from the picture's
-        # long side (960, 1500 or 2000): an OCR_SIDE page is detected at 2000, which is where
-        # the child's ~800 MB peak comes from (measured: 435 MB at 1000 px, 502 at 1400)
-        _RAPID = RapidOCR(intra_op_num_threads=2, inter_op_num_threads=1, det_limit_side_len=1280,
-                          det_limit_type="max")
-    return _RAPID
-
-
-def rapid_glyphs(page: np.ndarray) -> list[Glyph]:
-    result, _ = _rapid()(page, use_cls=False, return_word_box=True)
-    glyphs: list[Glyph] = []
-    for item in result or []:
-        box, text = item[0], item[1]
-        words = item[3] if len(item) > 3 else None
-        if words and len(words) == len(text):
-            for char, quad in zip(text, words):
-                xs, ys = [p[0] for p in quad], [p[1] for p in quad]
-                glyphs.append(Glyph(char, (min(xs), min(ys), max(xs), max(ys))))
-        else:  # the engine grouped letters or digits: spread the box over its characters
-            xs, ys = [p[0] for p in box], [p[1] for p in box]
-            glyphs.extend(_spread(text, (min(xs), min(ys), max(xs), max(ys))))
-    return glyphs
-
-
-def tesseract_glyphs(page: np.ndarray) -> list[Glyph]:
-    """Tesseract's characters with their boxes (the `makebox` output), on the page less its rules."""
-    height = page.shape[0]
-    with tempfile.TemporaryDirectory(prefix="intake-ocr-") as folder:
-        source = Path(folder) / "page.png"
-        cv2.imwrite(str(source), without_rules(page))
-        done = subprocess.run(["tesseract", str(source), str(Path(folder) / "out"), "-l", "chi_sim", "--psm", "6",
-                               "makebox"], capture_output=True, timeout=120)
-        if done.returncode != 0:
-            raise DocumentUnreadable("corrupt", f"tesseract failed: {done.stderr[-200:]!r}")
-        lines = (Path(folder) / "out.box").read_text(encoding="utf-8", errors="replace").splitlines()
-    glyphs = []
-    for line in lines:
-        parts = line.rsplit(" ", 5)
-        if len(parts) != 6 or not parts[0].strip():
-            continue
-        char, left, bottom, right, top = parts[0], *map(int, parts[1:5])
-        glyphs.append(Glyph(char, (left, height - top, right, height - bottom)))
-    return glyphs
-
-
-def _spread(text: str, box: tuple[float, float, float, float]) -> list[Glyph]:
-    x0, y0, x1, y1 = box
-    step = (x1 - x0) / max(len(text), 1)
-    return [Glyph(char, (x0 + k * step, y0, x0 + (k + 1) * step, y1)) for k, char in enumerate(text)]
 
 
 def glyphs_of(page: np.ndarray, engine: str) -> list[Glyph]:
@@ -336,19 +222,31 @@ def read_scans(files: list[tuple[bytes, str]], form_keywords: tuple[str, ...], l
 
     The child is spawned, not forked like the other readers' (core/children.py): the ONNX
     runtime's threads do not survive a fork, and a process that has run it once (a test, a
-    benchmark) would hand a broken runtime to every forked child."""
+    benchmark) would hand a broken runtime to every forked child. A judging worker keeps one
+    such process warm across messages instead (parsers/ocr_worker.py), under the same limits."""
     engine = engine or default_engine()
     if engine is None or not files:
         return [None] * len(files)
-    pages = min(limits.pdf_max_pages, 4)  # a form is one or two pages; more is not a form
+    pages = scan_pages(limits)
     from core import children
+    from parsers import ocr_worker
 
+    if (warm := ocr_worker.warm_reader(limits, engine)) is not None:
+        try:
+            return warm.read(files, form_keywords, pages)
+        except ocr_worker.OcrFailed:
+            return [None] * len(files)
     try:
         return children.run(read_scans_here, files, form_keywords, limits.image_max_pixels, pages, engine,
                             seconds=limits.ocr_seconds_per_page * pages * len(files) + 15,
                             memory_bytes=limits.ocr_memory_bytes, fresh=True)
     except Exception:  # noqa: BLE001 - the runtime died or the time ran out
         return [None] * len(files)
+
+
+def scan_pages(limits) -> int:
+    """The pages of one scan read by OCR: a form is one or two pages; more is not a form."""
+    return min(limits.pdf_max_pages, 4)
 
 
 def read_scan(data: bytes, filename: str, form_keywords: tuple[str, ...], limits, engine: str | None = None

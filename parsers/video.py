@@ -2,10 +2,13 @@
 
 The container is named from the bytes (CONTRACT §3: MP4 is an ISO-BMFF file whose major or
 a compatible brand is isom, iso2–iso6, mp41, mp42, avc1 or M4V; QuickTime `qt  `, 3GP, AVI,
-ASF/WMV, FLV and MPEG-PS are not), never from the extension. ffprobe runs as a subprocess
-on a temporary file (an MP4 whose moov comes last cannot be read from a pipe), under a
-time limit after which it is killed, and under the memory limit through prlimit(1).
-Full decoding is not needed: a video is good when ffprobe reads it and its index is there.
+ASF/WMV, FLV and MPEG-PS are not), never from the extension. An MP4/MOV/3GP whose boxes
+are sound gives its duration and streams from them (parsers/mp4_boxes.py: what ffprobe
+would print, without its process start); any other, and every other container, is read by
+ffprobe as a subprocess on a temporary file (an MP4 whose moov comes last cannot be read
+from a pipe), under a time limit after which it is killed, and under the memory limit
+through prlimit(1). Full decoding is not needed: a video is good when its container is read,
+its index is there and it holds a video stream.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
-from campaigns.limits import Limits
+from campaigns.limits import DEFAULT_LIMITS, Limits
+from parsers import mp4_boxes
 from parsers.media import Budget, MediaProbe
 
 MP4_BRANDS = frozenset({"isom", "iso2", "iso3", "iso4", "iso5", "iso6", "mp41", "mp42", "avc1", "M4V "})
@@ -33,7 +37,7 @@ _SIGNATURES = (
 # ffprobe's format_name → our container name, for what the bytes alone did not tell
 _FFPROBE_FORMATS = {"avi": "avi", "asf": "asf", "flv": "flv", "mpeg": "mpeg-ps", "mpegts": "mpeg-ts",
                     "matroska,webm": "mkv", "mpegvideo": "mpeg-es", "rm": "rm", "swf": "swf"}
-_MAX_BOXES = 100_000  # top-level ISO-BMFF boxes walked before giving up on finding the index
+_ISO_BMFF = ("mp4", "mov", "3gp", "iso-bmff")
 
 
 def container_of(data: bytes) -> tuple[str, tuple[str, ...]]:
@@ -70,12 +74,12 @@ def ftyp_brands(data: bytes) -> tuple[str, ...]:
     return (major, *compatible)
 
 
-def top_level_boxes(data: bytes) -> tuple[str, ...] | None:
+def top_level_boxes(data: bytes, max_boxes: int = DEFAULT_LIMITS.video_boxes_max) -> tuple[str, ...] | None:
     """The types of the top-level ISO-BMFF boxes in order; None if there are too many to walk."""
     boxes: list[str] = []
     offset = 0
     while offset + 8 <= len(data):
-        if len(boxes) >= _MAX_BOXES:
+        if len(boxes) >= max_boxes:
             return None
         size = struct.unpack_from(">I", data, offset)[0]
         boxes.append(data[offset + 4 : offset + 8].decode("latin-1"))
@@ -101,24 +105,42 @@ def probe_videos(items: list[tuple[str, bytes, str]], limits: Limits, workers: i
 
 
 def probe_video(path: str, data: bytes, filename: str, limits: Limits, budget: Budget | None = None) -> MediaProbe:
-    """One video: its container from the bytes, its index, then duration and streams from ffprobe."""
+    """One video: its container from the bytes, its index, then duration and streams from its
+    boxes where they are sound, else from ffprobe."""
     if not data:
         return MediaProbe(path, "video", problem="empty", explanation="zero bytes")
     if budget is not None and (refused := budget.refusal(path, "video", len(data))) is not None:
         return refused
     container, brands = container_of(data)
     base = dict(filename=path, kind="video", bytes=len(data), brands=brands)
-    if container in ("mp4", "mov", "3gp", "iso-bmff"):
-        boxes = top_level_boxes(data)
+    if container in _ISO_BMFF:
+        boxes = top_level_boxes(data, limits.video_boxes_max)
         if boxes is not None and "moov" not in boxes:
             return MediaProbe(**base, format=container, problem="no_index",
                               explanation=f"no moov atom among the top-level boxes {list(boxes)[:8]}")
+        try:
+            return from_boxes(mp4_boxes.read_index(data, limits), base, container)
+        except mp4_boxes.Unsound:
+            pass  # ffprobe decides, as it did for every video before
+    return probe_with_ffprobe(data, base, container, limits, budget)
+
+
+def from_boxes(index: mp4_boxes.Index, base: dict, container: str) -> MediaProbe:
+    """The probe ffprobe would have given, from a sound index (it holds a video track)."""
+    first = next(stream for stream in index.streams if stream.kind == "video")
+    return MediaProbe(**base, format=container, width=first.width, height=first.height, seconds=index.seconds,
+                      codecs=tuple(stream.codec for stream in index.streams), decodable=True)
+
+
+def probe_with_ffprobe(data: bytes, base: dict, container: str, limits: Limits,
+                       budget: Budget | None = None) -> MediaProbe:
+    """Duration and streams as ffprobe reads them; `base` holds the file's name, size and brands."""
     seconds = min(limits.probe_seconds, budget.left()) if budget is not None else limits.probe_seconds
     try:
         report = _ffprobe(data, limits, seconds)
     except subprocess.TimeoutExpired:
         if budget is not None and seconds < limits.probe_seconds:  # the message's time ran out, not the file's
-            return budget.refusal(path, "video", len(data)) or MediaProbe(**base, format=container, problem="timeout")
+            return budget.refusal(base["filename"], "video", len(data)) or MediaProbe(**base, format=container, problem="timeout")
         return MediaProbe(**base, format=container, problem="timeout",
                           explanation=f"ffprobe took longer than {limits.probe_seconds} s and was killed")
     except _ProbeFailed as failed:

@@ -5,9 +5,9 @@ The order of steps is what makes it crash-safe:
    the folder's cursor moves past the message: from here on the ledger owns it;
 2. the message is judged and filed, with its reply in the outbox, in one transaction;
 3. only then is it moved (or flagged) on the server.
-Under `intake poll --once` judging runs on both cores (service/judging.py) while this process
-takes the next messages in and files the verdicts, always in the order the mail arrived; under
-`intake run` it runs in this process, one message after the other (see service/judging.py).
+Judging runs on both cores (service/judging.py: workers forked from `intake poll --once`, or
+from a fork server under `intake run`) while this process takes the next messages in and files
+the verdicts, always in the order the mail arrived.
 A crash between any two steps is repaired by the next run: ledger rows still `fetched` or
 `failed` are judged again from their stored bytes, filed rows not yet moved are moved.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -33,7 +34,6 @@ from replies.policy import sender_check
 from replies.queue import queue_reply
 from service import followup, stagetimes
 from service.config import Config
-from service.judge import judge
 from service.judging import Judging, Pending
 from storage.blobs import BlobStore, BlobStoreFull, open_blobs
 from storage.db import DatabaseFull
@@ -61,8 +61,12 @@ class PollReport:
 
 class Intake:
     def __init__(self, config: Config, profile: Profile, engine: Engine, source: MailSource,
-                 clock: Callable[[], datetime] = utcnow, blobs: BlobStore | None = None):
+                 clock: Callable[[], datetime] = utcnow, blobs: BlobStore | None = None,
+                 judging: Judging | None = None):
+        """`judging`: workers kept from poll to poll by a long-running service (their warm OCR with
+        them); without it each poll starts its own and ends them."""
         self.config = config
+        self.judging = judging
         self.profile = profile
         self.engine = engine
         self.source = source
@@ -89,7 +93,7 @@ class Intake:
             log.warning("邮箱文件夹 %s 的 UIDVALIDITY 已变化（%s → %s），重新核对全部邮件，已登记的不会重复处理",
                         cursor.folder, cursor.uidvalidity, batch.uidvalidity)
         every_mail_taken = False
-        with Judging(self.blobs, self.profile) as judging:
+        with self._judging() as judging:
             awaited: deque[tuple[MessageRow, FetchedMail, Pending]] = deque()
             mails = iter(batch.mails)
             while (mail := _next_mail(mails)) is not None:
@@ -111,6 +115,9 @@ class Intake:
         self._touch_cursor(batch.uidvalidity, error_over=every_mail_taken)
         stagetimes.write()
         return report
+
+    def _judging(self) -> AbstractContextManager[Judging]:
+        return nullcontext(self.judging) if self.judging is not None else Judging(self.blobs, self.profile)
 
     def _file_judged(self, awaited: deque, judging: Judging, report: PollReport, keep: int) -> None:
         """File, oldest first, the verdicts that are in, and wait for them while more than `keep` are out."""
@@ -201,11 +208,6 @@ class Intake:
         return same
 
     # --- judging and filing --------------------------------------------------------------
-
-    def _judge_and_file(self, row: MessageRow, raw: bytes, mail: FetchedMail | None, report: PollReport) -> None:
-        received_at = self._received_at(row)
-        self._file_verdict(row, mail, lambda: judge(raw, self.profile, received_at=received_at,
-                                                    received_at_source="imap"), report)
 
     @staticmethod
     def _received_at(row: MessageRow) -> datetime | None:
@@ -305,13 +307,17 @@ class Intake:
             due = session.exec(select(MessageRow).where(
                 MessageRow.campaign_id == self.profile.id, MessageRow.state.in_(("fetched", "failed")))
                 .order_by(MessageRow.id)).all()
-        for row in due:
-            if row.next_attempt_at is None or aware(row.next_attempt_at) <= now:
+        due = [row for row in due if row.next_attempt_at is None or aware(row.next_attempt_at) <= now]
+        if not due:
+            return
+        with Judging(self.blobs, self.profile, workers=1) as judging:  # one at a time: each failed before
+            for row in due:
                 # only this source's own mail is set aside by it: a row of another account (a district's
                 # forward filed inside the installation, an earlier mailbox) is filed and left alone
                 mail = FetchedMail(row.account, row.folder, row.uidvalidity, row.uid, b"", None) \
                     if row.account == self.source.account else None
-                self._judge_and_file(row, self.blobs.get(row.raw_sha256), mail, report)
+                pending = judging.submit(row.raw_sha256, self.blobs.get(row.raw_sha256), self._received_at(row))
+                self._file_verdict(row, mail, partial(judging.verdict, pending), report)
 
     # --- the mailbox ---------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from service import logs
 from service.daylog import write_day
 from service.digest import queue_digest
 from service.intake import Intake
+from service.judging import Judging
 from service.lock import Busy, exclusive, poll_lock, send_lock, send_scope
 from service.runtime import Runtime
 from storage.db import session as new_session
@@ -70,6 +71,7 @@ class MailboxJobs:
         self._source = None
         self._transport = None
         self._standing_by = False
+        self._judging: Judging | None = None  # its workers and their warm OCR kept from poll to poll
 
     def job_id(self, base: str) -> str:
         """poll, send… for one mailbox (as before); poll:<campaign>… for several."""
@@ -99,10 +101,15 @@ class MailboxJobs:
 
     def _poll_in_hand(self, held) -> None:
         runtime = self.runtime
-        intake = Intake(runtime.config, runtime.profile, runtime.engine, self._source, blobs=runtime.blobs)
+        if self._judging is None:
+            self._judging = Judging(runtime.blobs, runtime.profile)
+        intake = Intake(runtime.config, runtime.profile, runtime.engine, self._source, blobs=runtime.blobs,
+                        judging=self._judging)
         report = intake.poll_once(should_stop=lambda: self.stopping.is_set() or held.lost())
         if report.fetched or report.filed or report.failed:
             log.info("本次收取 %s 封，登记 %s 封，失败 %s 封", report.fetched, len(report.filed), len(report.failed))
+        if report.filed:
+            self.wake(self.job_id("send"))  # the sender hears back now, not at the send timer's next turn
 
     def _standing_by_for(self, busy: Busy) -> None:
         if not self._standing_by:
@@ -237,6 +244,9 @@ class MailboxJobs:
 
     def close(self) -> None:
         self._close_source()
+        if self._judging is not None:
+            self._judging.close()
+            self._judging = None
 
     def _close_source(self) -> None:
         if self._source is not None:

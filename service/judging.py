@@ -4,40 +4,43 @@ The service takes each message into the ledger (bytes first), hands its judging 
 files the verdicts strictly in the order the mail arrived, so every message still goes
 raw bytes → ledger row → judged → filed → moved (service/intake.py). A worker reads the
 message from the blob store rather than through a pipe, so a big message is not copied
-three times on its way. Workers are forked: they start in milliseconds with everything
-imported, and they never touch the service's database or mail connection.
+three times on its way. Workers never touch the service's database or mail connection.
 
-The first message of a poll is judged in the service's own process: most polls bring one
-message or none, and they should not pay for workers.
+Where workers come from depends on the process asking:
+- one thread (`intake poll --once`, the staff commands): forked from it, in milliseconds, with
+  everything imported; the first message of a poll is judged in the process itself (most
+  polls bring one message or none, and they should not pay for workers);
+- several threads (`intake run`: the scheduler's, IMAP IDLE, the web companion): forked from
+  Python's fork server instead, a process started fresh (not forked) the first time it is
+  needed, which imports the judging code once and stays single-threaded. A fork copies
+  whatever locks the other threads hold at that instant, so forking the service itself
+  could leave a worker waiting on one for ever (seen once in CI's kill rounds). Every
+  message is then judged in a worker, so the per-document sandboxes (core/children.py) are
+  forked from a worker's single thread too, never from the service.
 
-Workers are forked only from a process with a single thread (`intake poll --once`). Under
-`intake run` the poll runs in a scheduler thread beside others (the scheduler's, IMAP IDLE),
-and a fork copies whatever locks those threads hold at that instant: a worker could wait on
-one for ever and the poll with it (seen once in CI's kill rounds). There, messages are judged
-in the service's process, one after the other, as before.
+A worker dies with the process it was forked from (PR_SET_PDEATHSIG), and the fork server
+with the service (service/forkserver.py): a killed service leaves no worker behind.
 """
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import os
-import signal
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
 from campaigns.schema import Profile
-from service import stagetimes
+from core import children
+from parsers import ocr_worker
+from service import forkserver, stagetimes
 from service.judge import judge
 from storage.blobs import BlobStore
 from validators.evaluate import Verdict
 
 WORKERS = min(2, os.cpu_count() or 1)
-PR_SET_PDEATHSIG = 1  # prctl(2)
 
 _worker_state: tuple[BlobStore, Profile] | None = None
 
@@ -56,7 +59,7 @@ class Judging:
     def __init__(self, blobs: BlobStore, profile: Profile, workers: int = WORKERS):
         self.blobs = blobs
         self.profile = profile
-        self.workers = workers if threading.active_count() == 1 else 1  # see the module's docstring
+        self.workers = workers
         self.ahead = 2 * workers  # verdicts awaited at once: keeps workers busy, bounds memory
         self._pool: ProcessPoolExecutor | None = None
         self._generation = 0
@@ -68,9 +71,14 @@ class Judging:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    @property
+    def threaded(self) -> bool:
+        """Asked each time: a Judging kept by the service outlives the moment it was made (see the module's docstring)."""
+        return threading.active_count() > 1
+
     def submit(self, sha256: str, raw: bytes, received_at: datetime | None) -> Pending:
         self._submitted += 1
-        if self._submitted == 1 or self.workers < 2:
+        if not self.threaded and (self._submitted == 1 or self.workers < 2):
             return Pending(sha256, received_at, self._judged_here(raw, received_at), self._generation)
         return Pending(sha256, received_at, self._running_pool().submit(_judge_stored, sha256, received_at),
                        self._generation)
@@ -103,7 +111,7 @@ class Judging:
 
     def _running_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"),
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=_context(self.threaded),
                                              initializer=_start_worker,
                                              initargs=(os.getpid(), self.blobs, self.profile))
         return self._pool
@@ -115,20 +123,36 @@ class Judging:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _context(threaded: bool) -> multiprocessing.context.BaseContext:
+    return forkserver.context() if threaded else multiprocessing.get_context("fork")
+
+
 def _start_worker(service_pid: int, blobs: BlobStore, profile: Profile) -> None:
     global _worker_state
     _die_with(service_pid)
     _worker_state = (blobs, profile)
+    ocr_worker.keep_warm(profile.limits)  # a worker judges message after message: the OCR models stay loaded
     stagetimes.taken()  # what the service had counted before the fork is the service's
     stagetimes.time_the_judge()
 
 
 def _die_with(service_pid: int) -> None:
-    """A killed service must not leave workers behind, holding its output pipes open (Linux)."""
-    with suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != service_pid:  # it died before the line above took effect
+    """A killed service must not leave workers behind, holding its output pipes open (Linux).
+
+    The worker's parent is the service, or the fork server that dies with it (service/forkserver.py)."""
+    children.die_with_parent()
+    if not _alive(service_pid):
         os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _judge_stored(sha256: str, received_at: datetime | None) -> tuple[Verdict, dict[str, float]]:

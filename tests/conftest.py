@@ -21,7 +21,7 @@ MODULE_TIERS = {
     "test_service": "live", "test_staff_review": "live", "test_staff_campaign": "live", "test_forward": "live",
     "test_replies_smtp": "live",  # aiosmtpd and raw sockets
     "test_legacy_convert": "live", "test_staff_template": "live",  # LibreOffice
-    "test_ocr_scan": "live", "test_seal_pipeline": "live",  # RapidOCR and Tesseract
+    "test_ocr_scan": "live", "test_ocr_warm": "live", "test_seal_pipeline": "live",  # RapidOCR and Tesseract
     "test_web_browser": "live",  # Chromium, `intake web` and `intake poll` as processes
     # `intake` run as a process against Dovecot, aiosmtpd, PostgreSQL; systemd-analyze
     "test_service_run": "live", "test_doctor": "live", "test_backup": "live", "test_installation": "live",

@@ -43,6 +43,46 @@ def video(seconds: float, container: str = "mp4", size: tuple[int, int] = (64, 4
         return path.read_bytes()
 
 
+# ffmpeg arguments of the MP4/MOV variants a reader of boxes must get right or hand to ffprobe
+_VARIANTS = {
+    "faststart": ("-movflags", "+faststart"),  # moov before mdat, as phones and web tools write it
+    "fragmented": ("-movflags", "frag_keyframe+empty_moov"),  # moof boxes, mvhd without the duration
+    "aac": ("-f", "lavfi", "-i", "sine=d={seconds}", "-c:a", "aac"),
+    "mp3": ("-f", "lavfi", "-i", "sine=d={seconds}", "-c:a", "libmp3lame"),
+    "hevc": ("-c:v", "libx265", "-x265-params", "log-level=error", "-tag:v", "hvc1"),
+    "subtitles": ("-f", "srt", "-i", "{srt}", "-c:s", "mov_text"),  # a text track: ffprobe lists it
+}
+
+
+@lru_cache(maxsize=None)
+def video_variant(variant: str, seconds: float = 300, container: str = "mp4", fps: int = 1) -> bytes:
+    """A small video in one of the _VARIANTS above (the picture as `video` makes it)."""
+    with tempfile.TemporaryDirectory() as folder:
+        srt = Path(folder) / "s.srt"
+        srt.write_text("1\n00:00:00,000 --> 00:00:01,000\n张三\n", encoding="utf-8")
+        path = Path(folder) / f"v.{container}"
+        extra = [part.format(seconds=seconds, srt=srt) for part in _VARIANTS[variant]]
+        inputs = extra if "-i" in extra else []
+        command = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=c=0x3366aa:s=64x48:d={seconds}:r={fps}",
+                   *inputs, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+                   *([] if inputs else extra), "-r", str(fps), "-f", container, str(path)]
+        subprocess.run(command, check=True, capture_output=True)
+        return path.read_bytes()
+
+
+@lru_cache(maxsize=None)
+def video_with_cover(seconds: float = 300) -> bytes:
+    """An MP4 with cover art (a covr picture in its metadata), which ffprobe lists as a stream."""
+    with tempfile.TemporaryDirectory() as folder:
+        cover, path = Path(folder) / "cover.png", Path(folder) / "v.mp4"
+        Image.new("RGB", (64, 48), (200, 30, 30)).save(cover)
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", f"color=c=0x3366aa:s=64x48:d={seconds}:r=1",
+                        "-i", str(cover), "-map", "0", "-map", "1", "-c:v:0", "libx264", "-preset", "ultrafast",
+                        "-pix_fmt", "yuv420p", "-c:v:1", "png", "-disposition:v:1", "attached_pic", str(path)],
+                       check=True, capture_output=True)
+        return path.read_bytes()
+
+
 def truncated_mp4(seconds: int = 300) -> bytes:
     """An MP4 cut short as a failed upload is: ffmpeg writes moov last, so the index is gone."""
     data = video(seconds, "mp4", (64, 48), 5)

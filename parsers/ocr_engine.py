@@ -1,0 +1,191 @@
+"""The OCR engines: which are installed, RapidOCR's models loaded once per process, the characters each reads.
+
+- `rapidocr` (rapidocr-onnxruntime: PaddleOCR's PP-OCRv4 Chinese detection and recognition
+  models converted to ONNX, shipped inside the wheel), the default: text lines are found at
+  DET_SIDE, then read from the full page;
+- `tesseract` (Debian's tesseract-ocr with tesseract-ocr-chi-sim), the fallback.
+
+Nothing is downloaded at run time. parsers/ocr.py turns the characters into the form;
+parsers/ocr_worker.py keeps one engine warm across scans and counts its pages.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+# OpenBLAS (inside OpenCV's wheel) starts worker threads as it loads, and a forked reader that
+# calls it afterwards may crash: one thread, set before OpenCV loads
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from parsers.ocr_grid import without_rules  # noqa: E402
+from parsers.types import DocumentUnreadable  # noqa: E402
+
+# the long side text lines are looked for at (bench/ocr_speed.py: fields read, time, peak memory)
+DET_SIDE = 1280
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """One character read, and where (pixels of the straightened page)."""
+
+    text: str
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+
+# ---------------------------------------------------------------- engines
+
+
+def available_engines() -> list[str]:
+    """The OCR engines installed here, the preferred first (found, not loaded: the ONNX runtime
+    is loaded only in the child that reads a scan)."""
+    from importlib.util import find_spec
+
+    found = ["rapidocr"] if find_spec("rapidocr_onnxruntime") and find_spec("onnxruntime") else []
+    if shutil.which("tesseract") and _tesseract_has_chinese():
+        found.append("tesseract")
+    return found
+
+
+def _tesseract_has_chinese() -> bool:
+    try:
+        listed = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "chi_sim" in listed.stdout.split()
+
+
+def default_engine() -> str | None:
+    from importlib.util import find_spec
+
+    if find_spec("rapidocr_onnxruntime") and find_spec("onnxruntime"):
+        return "rapidocr"
+    engines = available_engines()
+    return engines[0] if engines else None
+
+
+_RAPID = None
+_RAPID_PID = None
+_PAGES_READ = 0  # pages given to an engine in this process, for a worker that recycles itself
+
+
+def _rapid():
+    """The ONNX models, loaded once per process (in the child or worker that reads scans).
+
+    Never one inherited through fork: the ONNX runtime's thread pools do not survive it."""
+    global _RAPID, _RAPID_PID
+    if _RAPID is None or _RAPID_PID != os.getpid():
+        _RAPID_PID = os.getpid()
+        import logging
+
+        from rapidocr_onnxruntime import RapidOCR
+
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        engine = RapidOCR(intra_op_num_threads=2, inter_op_num_threads=1)
+        _detect_at(engine, DET_SIDE)
+        _RAPID = engine
+    return _RAPID
+
+
+def load_rapid() -> None:
+    """Load RapidOCR's models now, so that the first page does not wait for them."""
+    _rapid()
+
+
+def _detect_at(engine, side: int) -> None:
+    """Text found on the page made at most `side` pixels long (the characters are then read from
+    the page itself, at its full OCR_SIDE). RapidOCR 1.4 ignores its det_limit_side_len under
+    limit type "max" and picks 960, 1500 or 2000 from the picture's long side: a 2000-pixel page
+    was detected at 2000, the OCR process's ~850 MB peak. Its choice is replaced by ours; 0
+    keeps the library's (for bench/ocr_speed.py)."""
+    if not side:
+        return
+    from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+    detector = engine.text_det
+    detector.get_preprocess = lambda longest: DetPreProcess(side, "max", detector.mean, detector.std)
+
+
+def pages_read() -> int:
+    """How many pages this process has given to an OCR engine."""
+    return _PAGES_READ
+
+
+def _counted() -> None:
+    global _PAGES_READ
+    _PAGES_READ += 1
+
+
+def give_back_memory() -> None:
+    """Hand the memory freed so far back to the system. glibc keeps freed heap for reuse, so the
+    page's decoding, then the detector's buffers, then the next page's would stack up into the
+    process's peak (measured on 12 scans: 717 MB without, 530 with, for a few milliseconds)."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to hand back this way
+        pass
+
+
+def rapid_glyphs(page: np.ndarray) -> list[Glyph]:
+    _counted()
+    give_back_memory()
+    try:
+        result, _ = _rapid()(page, use_cls=False, return_word_box=True)
+    finally:
+        give_back_memory()
+    glyphs: list[Glyph] = []
+    for item in result or []:
+        box, text = item[0], item[1]
+        words = item[3] if len(item) > 3 else None
+        if words and len(words) == len(text):
+            for char, quad in zip(text, words):
+                xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+                glyphs.append(Glyph(char, (min(xs), min(ys), max(xs), max(ys))))
+        else:  # the engine grouped letters or digits: spread the box over its characters
+            xs, ys = [p[0] for p in box], [p[1] for p in box]
+            glyphs.extend(_spread(text, (min(xs), min(ys), max(xs), max(ys))))
+    return glyphs
+
+
+def tesseract_glyphs(page: np.ndarray) -> list[Glyph]:
+    """Tesseract's characters with their boxes (the `makebox` output), on the page less its rules."""
+    _counted()
+    height = page.shape[0]
+    with tempfile.TemporaryDirectory(prefix="intake-ocr-") as folder:
+        source = Path(folder) / "page.png"
+        cv2.imwrite(str(source), without_rules(page))
+        done = subprocess.run(["tesseract", str(source), str(Path(folder) / "out"), "-l", "chi_sim", "--psm", "6",
+                               "makebox"], capture_output=True, timeout=120)
+        if done.returncode != 0:
+            raise DocumentUnreadable("corrupt", f"tesseract failed: {done.stderr[-200:]!r}")
+        lines = (Path(folder) / "out.box").read_text(encoding="utf-8", errors="replace").splitlines()
+    glyphs = []
+    for line in lines:
+        parts = line.rsplit(" ", 5)
+        if len(parts) != 6 or not parts[0].strip():
+            continue
+        char, left, bottom, right, top = parts[0], *map(int, parts[1:5])
+        glyphs.append(Glyph(char, (left, height - top, right, height - bottom)))
+    return glyphs
+
+
+def _spread(text: str, box: tuple[float, float, float, float]) -> list[Glyph]:
+    x0, y0, x1, y1 = box
+    step = (x1 - x0) / max(len(text), 1)
+    return [Glyph(char, (x0 + k * step, y0, x0 + (k + 1) * step, y1)) for k, char in enumerate(text)]
