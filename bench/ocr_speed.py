@@ -7,8 +7,8 @@ on (testing/builders/seals.py ocr_scan, seeds 40000 on, as bench/seal_eval.py: h
 image-only PDFs at JPEG quality 60, half phone photos, turned, blurred, unevenly lit), then
 for each detection size (parsers/ocr_engine.py DET_SIDE; 0 is RapidOCR's own choice, which
 was 2000 for our 2000-pixel pages, what ran before) starts a fresh interpreter that loads one
-warm engine (parsers/ocr_worker.py WarmOcr) and reads them all one after the other, as a
-worker does. Prints per size: the share of the 14 fields read exactly, the fields misread,
+warm engine and reads them all one after the other, as the warm OCR process of a judging
+worker does (parsers/ocr_worker.py). Prints per size: the share of the 14 fields read exactly, the fields misread,
 the mean time per page, the peak resident memory of that process (VmHWM) after loading
 and after reading, and its resident memory after the first and the last scan (whether a
 warm worker grows).
@@ -35,21 +35,20 @@ def status(key):
 
 
 from campaigns.limits import DEFAULT_LIMITS
-from parsers import ocr_engine
-from parsers.ocr_worker import WarmOcr
+from parsers import ocr, ocr_engine
 
 ocr_engine.DET_SIDE = int(sys.argv[2])
-worker = WarmOcr(DEFAULT_LIMITS, "rapidocr")
-worker.load()
+ocr_engine.load_rapid()  # as parsers/ocr_worker.py's warm process does before its first request
 loaded = status("VmHWM")
 rows, resident = [], []
 for path in sorted(Path(sys.argv[1]).glob("*.scan")):
     started = time.perf_counter()
-    [document] = worker.read([(path.read_bytes(), path.stem)], ("巴渝工匠", "推荐表"))
+    [document] = ocr.read_scans_here([(path.read_bytes(), path.stem)], ("巴渝工匠", "推荐表"),
+                                     DEFAULT_LIMITS.image_max_pixels, ocr.scan_pages(DEFAULT_LIMITS), "rapidocr")
     rows.append({"name": path.name, "fields": document.fields if document else {},
                  "seconds": time.perf_counter() - started})
     resident.append(status("VmRSS"))
-print(json.dumps({"rows": rows, "pages": worker.pages, "loaded": loaded, "peak": status("VmHWM"),
+print(json.dumps({"rows": rows, "pages": ocr_engine.pages_read(), "loaded": loaded, "peak": status("VmHWM"),
                   "first": resident[0], "last": resident[-1]}))
 """
 
