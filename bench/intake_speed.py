@@ -26,7 +26,7 @@ Prints messages/s of both and their ratio (without video, with video, overall); 
 of each stage (summed over the service and its judging workers, so it can exceed the wall
 time); CPU of each run's process tree over its wall time and how busy each core was
 (/proc/stat, the whole machine); peak memory of the service and of its largest child.
-Targets (issue 7) at N=500 on 2 cores: intake within 2.0× the raw fetch on messages without
+Targets (issues 7 and 17) at N=500 on 2 cores: intake within 2.0× the raw fetch on messages without
 video, both cores busy, peak memory under 500 MB; run N=100 too to see it does not grow.
 """
 
@@ -273,8 +273,8 @@ def _report(count: int, parts: dict[str, list[BuiltMail]], raw: dict[str, RawRun
     for stage in STAGES:
         print(f"{stage:<10} {stages.get(stage, 0.0):>17.2f} {stages.get(stage, 0.0) / count * 1000:>11.1f}")
     if command == "run":
-        print("(file includes reply; under `intake run` judging runs in the service's process unless "
-              "service/judging.py forks workers there; the replies' send is not timed under run)")
+        print("(file includes reply; parse…rules run in the judging workers forked from the fork server, "
+              "the rest in the service; the replies' send is not timed under run)")
     else:
         print("(file includes reply; parse…rules run in the judging workers, the rest in the service)")
 
