@@ -247,6 +247,15 @@ def test_a_letterhead_form_stamped_in_its_body_keeps_its_seal():
     assert shown["nominees"][0]["seal"]["present"] is True
 
 
+@pytest.mark.parametrize("stamped", [False, True])
+def test_a_letterhead_logo_at_the_top_of_a_pdf_page_is_no_seal_and_a_stamp_in_the_body_still_is(stamped):
+    values = FormValues(id_number=id_number())
+    form = forms.form_pdf(values, stamped=stamped, letterhead="重庆长安汽车股份有限公司")
+    verdict, shown = judged(nomination_mail([("附件1.pdf", form), *PHOTOS]))
+    assert shown["nominees"][0]["seal"]["present"] is stamped
+    assert codes(shown) == ([] if stamped else ["SEAL_MISSING"])
+
+
 def test_a_districts_unnamed_stamped_scans_go_to_the_people_they_name():
     from testing.builders import seals
 

@@ -424,10 +424,20 @@ def _pdf():
     return pdf
 
 
-def form_pdf(values: FormValues = FormValues(), title: str = "2017年度“巴渝工匠”推荐表", stamped: bool | None = None) -> bytes:
+def form_pdf(values: FormValues = FormValues(), title: str = "2017年度“巴渝工匠”推荐表", stamped: bool | None = None,
+             letterhead: str | None = None) -> bytes:
     """The form printed to PDF: a ruled table pdfplumber can find. The font has no ☑, so the
-    chosen option is marked ■ and the others □, as such PDFs usually are."""
+    chosen option is marked ■ and the others □, as such PDFs usually are. `letterhead`: the
+    company's name in red beside its round red emblem (the name around a star, as many state
+    companies' emblems are) at the top of the page, as Word prints a page header."""
     pdf = _pdf()
+    if letterhead:  # the emblem round, red and with the name around it: a seal in all but its place
+        pdf.image(io.BytesIO(stamp_png(letterhead)), x=pdf.l_margin, y=1, w=19)
+        pdf.set_text_color(210, 30, 35)
+        pdf.set_xy(pdf.l_margin + 22, 7)
+        pdf.cell(0, 8, letterhead)
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_y(24)
     pdf.set_font_size(16)
     pdf.cell(0, 12, title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font_size(11)
