@@ -159,9 +159,11 @@ def _record_lines(shown) -> list[str]:
                  f"主题《{plain(message.subject)}》，邮件结论 {words.word(words.STATUS, message.status)}")
     lines.append(f"纸质件：{minute(row.paper_copy_received_at) + ' 收到' if row.paper_copy_received_at else '未收到'}")
     lines.append("推荐表内容：" + ("" if row.fields else "（未能读取，请打开下列文件核对）"))
+    inferred = row.field_sources or {}
     for name, label in FORM_LABELS.items():
         if value := (row.fields or {}).get(name):
-            lines.append(f"  {label}：{one_line(masked_value(name, value))[:200]}")
+            note = f"（{words.INFERRED_NOTE}）" if name in inferred else ""
+            lines.append(f"  {label}：{one_line(masked_value(name, value))[:200]}{note}")
     lines.append("问题：" + ("无" if not (shown.findings or shown.message_findings) else ""))
     lines += finding_lines(shown.findings) + finding_lines(shown.message_findings, "  邮件 ")
     for found in shown.findings:

@@ -48,6 +48,9 @@ OUTBOX_KIND: dict[str, str] = {"reply": "回复", "answer": "工作人员答复"
 STAFF_ROLE: dict[str, str] = {"clerk": "办事员", "reviewer": "审核人", "admin": "管理员"}
 EXPORT_STATE: dict[str, str] = {"running": "正在打包", "done": "已完成", "failed": "失败"}
 
+# a field not written in its own cell but read from another (nominees/assemble.py INFERRED)
+INFERRED_NOTE = "推断：表中本栏未填，取自推荐单位意见等内容，请核对"
+
 # where a table above misses a state of its Literal, a test fails (tests/test_words.py)
 VOCABULARY = {Status: STATUS, MessageState: MESSAGE_STATE, ReplyState: REPLY_STATE, HoldReason: HOLD_REASON,
               Decision: DECISION, Role: ROLE, ForwardState: FORWARD_STATE, StaffState: STAFF_STATE,

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from campaigns.schema import Profile
+from nominees.assemble import INFERRED
 from storage.models import AttachmentRow, AuditRow, CampaignRow, FindingRow, MessageRow, NomineeRow
 from validators.evaluate import Verdict
 from validators.findings import Finding
@@ -140,6 +141,13 @@ def _as_json(value) -> dict | None:
     return json.loads(json.dumps(value, default=str))
 
 
+def _inferred_only(sources: dict[str, str]) -> dict[str, str] | None:
+    """The fields staff must be told were not written in their own cell (the others' sources are
+    the file's kind, which the record's files say already)."""
+    inferred = {name: source for name, source in sources.items() if source == INFERRED}
+    return inferred or None
+
+
 def _file_nominee(session: Session, message_row: MessageRow, nominee_verdict, profile: Profile,
                   earlier: EarlierNominee | None) -> FiledNominee:
     nominee = nominee_verdict.nominee
@@ -157,7 +165,8 @@ def _file_nominee(session: Session, message_row: MessageRow, nominee_verdict, pr
         campaign_id=profile.id, message_id=message_row.id, position=nominee.index, intake_number=None,
         identity_key=key, name=fields.get("name", ""), employer=fields.get("employer", ""),
         channel=fields.get("channel"), recommending_unit=fields.get("recommending_unit"),
-        fields=dict(fields), status=nominee_verdict.status, writeup_chars=nominee.writeup_chars,
+        fields=dict(fields), field_sources=_inferred_only(nominee.field_sources),
+        status=nominee_verdict.status, writeup_chars=nominee.writeup_chars,
         seal=nominee_verdict.seal,
     )
     session.add(row)

@@ -106,6 +106,9 @@ class NomineeRow(SQLModel, table=True):
     channel: Optional[str] = None
     recommending_unit: Optional[str] = None
     fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    # where a field was not written in its own cell: {"recommending_unit": "inferred"} (read from
+    # 推荐单位意见), so that staff are told to check it; None for records filed before 0008
+    field_sources: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))
     status: NomineeStatus = Field(sa_type=String)
     writeup_chars: Optional[int] = None
     seal: Optional[dict[str, Any]] = Field(default=None, sa_column=Column(JSON))

@@ -206,6 +206,23 @@ def test_chongqing_report_groups_nominees_by_their_recommending_unit(tmp_path):
     assert units == {SHAPINGBA: 2, "重庆市九龙坡区总工会": 1}
 
 
+def test_staff_are_told_that_a_unit_read_from_the_opinion_was_inferred(tmp_path):
+    from core import words
+    from testing.service import intake
+
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    values = FormValues(name="张三", id_number=id_number(sequence="111"))
+    (mail / "1.eml").write_bytes(nomination_mail([("附件1.docx", forms.chongqing_form_docx(values)), *PHOTOS]))
+    config = tmp_path / "intake.toml"
+    config.write_text(f'campaign = "chongqing-bayu-2017"\ndata_path = "{tmp_path / "data"}"\n'
+                      f'[mailbox]\npath = "{mail}"\n', encoding="utf-8")
+    intake(config, "poll", "--once")
+    shown = intake(config, "review", "show", "张三").stdout
+    assert f"推荐单位：{SHAPINGBA}（{words.INFERRED_NOTE}）" in shown
+    assert f"工作单位：{values.employer}\n" in shown  # a field in its own cell carries no note
+
+
 # --- the seal must be on the form: a stamped cover letter or envelope is not ----------------------------
 
 

@@ -226,3 +226,20 @@ def test_users_command_asks_twice_and_refuses_a_mismatch(tmp_path):
     assert "wang" in listed and "已停用" in listed and "li" not in listed
     runtime = open_runtime(tmp_path / "intake.toml")
     assert accounts.authenticate(runtime.engine, "wang", "long enough pass") is None  # disabled
+
+
+def test_a_field_read_from_another_is_marked_inferred_on_the_nominee_page(runtime, client):
+    from core import words
+
+    with new_session(runtime.engine) as session:
+        row = session.get(NomineeRow, 1)
+        row.fields = {**row.fields, "recommending_unit": "重庆市沙坪坝区总工会"}
+        row.field_sources = {"recommending_unit": "inferred"}
+        session.add(row)
+        session.commit()
+    console.logged_in(client, "clara", PASSWORD)
+    page = client.get("/nominees/1").text
+    unit_row = next(line for line in page.splitlines() if "<th>推荐单位</th>" in line)
+    assert "推断" in unit_row and words.INFERRED_NOTE in unit_row
+    employer_row = next(line for line in page.splitlines() if "<th>工作单位</th>" in line)
+    assert "推断" not in employer_row

@@ -28,6 +28,7 @@ class FormField:
     label: str
     value: str
     ocr: bool  # read by OCR from a scan: may be misread
+    inferred: bool = False  # not written in its own cell but read from another (core/words.py INFERRED_NOTE)
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,11 @@ def _what(record: AttachmentRow) -> str:
 def _form_fields(profile: Profile, row: NomineeRow, findings: list[FindingRow],
                  records: list[AttachmentRow]) -> list[FormField]:
     """The form's values in the form's order; a field is marked as OCR's where the form came only as
-    a scan, or where a finding says OCR read it."""
+    a scan, or where a finding says OCR read it, and as inferred where it was not in its own cell."""
     scan_only = any(r.role == "form_scan" for r in records) and not any(r.role == "form" for r in records)
     by_ocr = {f.detail.get("field") for f in findings if f.detail.get("source") == "ocr"}
-    values = row.fields or {}
-    return [FormField(name, label, field_value(profile, row, name), scan_only or name in by_ocr)
+    values, inferred = row.fields or {}, row.field_sources or {}
+    return [FormField(name, label, field_value(profile, row, name), scan_only or name in by_ocr, name in inferred)
             for name, label in FORM_LABELS.items() if values.get(name)]
 
 
