@@ -197,7 +197,9 @@ def _file_lines(shown) -> list[str]:
         lines.append(f"更正：{FORM_LABELS.get(fix.field_name, fix.field_name)} {masked_value(fix.field_name, fix.old_value)}"
                      f" → {masked_value(fix.field_name, fix.new_value)}（{fix.actor}，{minute(fix.at)}）")
     for entry in shown.history:
-        lines.append(f"记录：{minute(entry.at)} {entry.actor} {entry.action} {entry.before or ''}→{entry.after or ''}"
+        moved = f" {words.audit_state(entry.entity, entry.before)}→{words.audit_state(entry.entity, entry.after)}" \
+            if entry.before or entry.after else ""
+        lines.append(f"记录：{minute(entry.at)} {entry.actor} {words.audit_action(entry.action)}{moved}"
                      f" {plain(entry.note)}".rstrip())
     return lines
 

@@ -48,6 +48,29 @@ OUTBOX_KIND: dict[str, str] = {"reply": "回复", "answer": "工作人员答复"
 STAFF_ROLE: dict[str, str] = {"clerk": "办事员", "reviewer": "审核人", "admin": "管理员"}
 EXPORT_STATE: dict[str, str] = {"running": "正在打包", "done": "已完成", "failed": "失败"}
 
+# what the audit trail records, in words (the states an act moves between are the tables above)
+AUDIT_ACTION: dict[str, str] = {
+    "filed": "登记", "superseded": "被新提交替代", "accepted_by_staff": "人工受理", "rejected_by_staff": "人工退回",
+    "kept_earlier": "保留此前材料", "kept_later": "以本次材料替代", "corrected": "更正字段",
+    "files_written_out": "文件写出查看", "paper_copy_received": "纸质件收到", "paper_copy_undone": "撤销纸质件收到",
+    "personal_data_shown": "显示完整身份证号和电话", "reprocessed": "重新处理", "answered": "已答复来信",
+    "done": "来信已处理", "no_reply": "决定不回复", "reviewed": "已人工核对", "queued": "回复排队",
+    "attempt": "尝试发送", "released": "放行回复", "downloaded": "下载文件", "exported": "导出",
+    "purged": "清除", "ranked": "排名", "forwarded": "报送市级", "added": "新增账户", "enabled": "启用账户",
+    "disabled": "停用账户", "logged_in": "登录", "password_changed": "修改密码",
+}
+_AUDIT_STATES = {"nominee": STATUS, "message": MESSAGE_STATE, "reply": REPLY_STATE}
+
+
+def audit_action(action: str) -> str:
+    """An act of the audit trail in words; a state reached (a reply sent) in the state's word."""
+    return AUDIT_ACTION.get(action) or REPLY_STATE.get(action) or MESSAGE_STATE.get(action) or action
+
+
+def audit_state(entity: str, state: str | None) -> str:
+    return word(_AUDIT_STATES.get(entity, {}), state, "")
+
+
 # a field not written in its own cell but read from another (nominees/assemble.py INFERRED)
 INFERRED_NOTE = "推断：表中本栏未填，取自推荐单位意见等内容，请核对"
 

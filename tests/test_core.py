@@ -23,6 +23,23 @@ def test_every_state_has_its_one_word():
         assert set(words.states(literal)) == set(table), literal
 
 
+def test_every_act_the_audit_trail_records_has_its_words():
+    """Staff read the history (review show, the console's nominee page): no act in code words."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    acts = set()
+    for path in root.glob("*/**/*.py"):
+        if path.parts[len(root.parts)] in ("tests", "testing", "bench", ".venv"):
+            continue
+        for call in re.finditer(r'audit\(session,\s*"\w+",[^,]+,\s*([^,]+?),', path.read_text(encoding="utf-8")):
+            acts |= set(re.findall(r'(?<!== )"(\w+)"', call.group(1)))  # not what a condition compares
+    assert len(acts) > 20 and all(words.audit_action(act) != act for act in acts), \
+        sorted(act for act in acts if words.audit_action(act) == act)
+    assert words.audit_action("sent") == "已发送" and words.audit_state("nominee", "needs_review") == "待人工核对"
+
+
 def test_a_state_no_table_knows_is_shown_as_it_is():
     assert words.word(words.REPLY_STATE, "held") == "已暂扣"
     assert words.word(words.REPLY_STATE, "reprocessed") == "reprocessed"

@@ -145,6 +145,8 @@ def test_a_clerk_cannot_decide_but_records_paper_copies(runtime, client):
     with new_session(runtime.engine) as session:
         trail = session.exec(select(AuditRow).where(AuditRow.entity == "nominee", AuditRow.entity_id == 4)).all()
     assert [(a.actor, a.action) for a in trail] == [("clara", "paper_copy_received")]
+    history = client.get("/nominees/4").text.split('id="history"')[1]
+    assert "纸质件收到" in history and "paper_copy_received" not in history  # the trail in words
     assert client.get("/users").status_code == 403
 
 
