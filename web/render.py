@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse
 from core import inert, words
 from core.times import minute
 from nominees.masking import mask_numbers_in
+from staff.form_template import FORM_LABELS
 from web.security import csrf_token
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -62,7 +63,8 @@ def environment() -> Environment:
                        staff_role=lambda s: words.word(words.STAFF_ROLE, s),
                        forward_state=lambda s: words.word(words.FORWARD_STATE, s),
                        export_state=lambda s: words.word(words.EXPORT_STATE, s),
-                       sender_check=lambda s: words.word(words.SENDER_CHECK, s))
+                       sender_check=lambda s: words.word(words.SENDER_CHECK, s),
+                       field_label=lambda name: FORM_LABELS.get(name, name))
     env.globals.update(words=words, navigation=NAVIGATION)
     return env
 
