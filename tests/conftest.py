@@ -70,3 +70,23 @@ def pytest_collection_modifyitems(items):
             tiers.add("live")
         for tier in tiers - {None}:
             item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture(autouse=True)
+def _temporary_folder_as_it_was():
+    """A command run in process (click's CliRunner) points TMPDIR and `tempfile` at its data folder's
+    scratch (service/scratch.py): put them back, or every later test's Dovecot, Chromium and
+    sockets would live under a path too long for a Unix socket (found by a shuffled run)."""
+    import os
+    import tempfile
+
+    names = ("TMPDIR", "TEMP", "TMP")
+    saved = {name: os.environ.get(name) for name in names}
+    saved_tempdir = tempfile.tempdir
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    tempfile.tempdir = saved_tempdir
