@@ -58,7 +58,7 @@ def backup(data_path: Path, engine: Engine, into: Path) -> BackupReport:
     folder = private_folder(Path(into) / f"craftsman-intake-{stamp}")
     state = schema_state(engine)
     if engine.dialect.name == "sqlite":
-        _sqlite_backup(Path(engine.url.database), folder / SQLITE_FILE)
+        _sqlite_copy(Path(engine.url.database), folder / SQLITE_FILE)
         database = SQLITE_FILE
     else:
         _pg_dump(engine, folder / PG_DUMP_FILE)
@@ -107,8 +107,16 @@ def restore(data_path: Path, engine: Engine, source: Path, replace: bool,
 # --- SQLite ------------------------------------------------------------------------------------
 
 
-def _sqlite_backup(database: Path, target: Path) -> None:
-    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+def _sqlite_restore(backup_file: Path, database: Path) -> None:
+    database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for leftover in (database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    _sqlite_copy(backup_file, database)
+
+
+def _sqlite_copy(source_file: Path, target: Path) -> None:
+    """SQLite's online backup API: consistent while another process writes the source."""
+    source = sqlite3.connect(f"file:{source_file}?mode=ro", uri=True)
     destination = sqlite3.connect(target)
     try:
         with destination:
@@ -117,21 +125,6 @@ def _sqlite_backup(database: Path, target: Path) -> None:
         destination.close()
         source.close()
     os.chmod(target, 0o600)
-
-
-def _sqlite_restore(backup_file: Path, database: Path) -> None:
-    database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for leftover in (database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
-        leftover.unlink(missing_ok=True)
-    source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
-    destination = sqlite3.connect(database)
-    try:
-        with destination:
-            source.backup(destination)
-    finally:
-        destination.close()
-        source.close()
-    os.chmod(database, 0o600)
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------
