@@ -70,7 +70,8 @@ class Dossier:
     replaced_by: NomineeRow | None
 
 
-def _what(record: AttachmentRow) -> str:
+def what_shown(record: AttachmentRow) -> str:
+    """Which pictures of the file the page shows: "pages" (p1, p2 …), "photo" (thumb, large), "video" (poster)."""
     if record.role in ("form", "form_scan"):
         return "pages"
     if record.role == "video" or record.media_type.startswith("video/"):
@@ -134,10 +135,10 @@ def _history(session: Session, row: NomineeRow) -> list[AuditRow]:
 
 
 def _shown(records: list[tuple[AttachmentRow, bytes | None]], previews: Previews) -> list[ShownFile]:
-    wanted = [(r.sha256, _what(r), data, r.path, (r.probe or {}).get("seconds"))
-              for r, data in records if _what(r)]
+    wanted = [(r.sha256, what_shown(r), data, r.path, (r.probe or {}).get("seconds"))
+              for r, data in records if what_shown(r)]
     made = previews.prepare(wanted)
-    return [ShownFile(r, _what(r), made.get(r.sha256 + _what(r)) if _what(r) else None, data is not None)
+    return [ShownFile(r, what_shown(r), made.get(r.sha256 + what_shown(r)) if what_shown(r) else None, data is not None)
             for r, data in records]
 
 

@@ -13,7 +13,7 @@ from storage.db import session as new_session
 from storage.filing import audit
 from storage.models import AttachmentRow, MessageRow, NomineeRow
 from storage.stored import Shelf
-from web.dossier import gather
+from web.dossier import gather, what_shown
 from web.downloads import attachment_response
 from web.previews import Previews
 from web.render import page
@@ -97,19 +97,23 @@ def download(request: Request) -> Response:
     return attachment_response(data, record.filename or "附件", record.media_type)
 
 
+_PICTURES = {"photo": lambda name: name in ("thumb", "large"), "video": lambda name: name == "poster",
+             "pages": lambda name: name[:1] == "p" and name[1:].isdigit(), "": lambda name: False}
+
+
 @staff()
 def picture(request: Request) -> Response:
     """A picture we made of the file (thumb, large, p1…, poster): JPEG from our own encoder."""
     name = request.path_params["name"]
-    if name not in ("thumb", "large", "poster") and not (name[:1] == "p" and name[1:].isdigit()):
-        raise Refused(404, "没有这张图。")
     record = _record(request)
-    if name[:1] == "p" and name[1:].isdigit() and not revealed(request, record.nominee_id):
+    what = what_shown(record)  # from the file's record, never from the name asked for: a form is pages
+    if not _PICTURES[what](name):
+        raise Refused(404, "没有这张图。")
+    if what == "pages" and not revealed(request, record.nominee_id):
         raise Refused(403, "推荐表页面含完整身份证号和电话：请先在被推荐人页面点“显示”。")
     previews = previews_of(request)
     path = previews.picture(record.sha256, name)
     if path is None:
-        what = "photo" if name in ("thumb", "large") else "video" if name == "poster" else "pages"
         previews.prepare([(record.sha256, what, _bytes(request, record), record.path,
                            (record.probe or {}).get("seconds"))])
         path = previews.picture(record.sha256, name)
