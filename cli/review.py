@@ -18,11 +18,10 @@ from core.times import minute
 
 
 def plain(value: str | None, width: int | None = None) -> str:
-    """A value from mail as a terminal line shows it: one line, no escape sequence or bidi override,
-    personal numbers masked."""
-    from nominees.masking import mask_numbers_in
+    """A value from mail as a terminal line shows it (nominees/masking.py masked_line)."""
+    from nominees.masking import masked_line
 
-    return mask_numbers_in(one_line(value)[:width])
+    return masked_line(value, width)
 
 
 def echo_lines(lines: list[str]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from core.inert import one_line
+
 _LONG_NUMBER = re.compile(r"\d{7,}")
 _ID_NUMBER = re.compile(r"\d{17}[\dXx]")
 
@@ -27,3 +29,9 @@ def mask_numbers_in(text: str) -> str:
     """Every ID number and every run of 7+ digits in free text, masked."""
     text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
     return _LONG_NUMBER.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+def masked_line(text: str | None, width: int | None = None) -> str:
+    """Text from mail as one line shows it wherever people read it (a terminal, a log, a reply):
+    inert (core/inert.py), cut to `width`, personal numbers masked (CONTRACT §5)."""
+    return mask_numbers_in(one_line(text)[:width])

@@ -25,7 +25,7 @@ from campaigns.schema import Profile
 from core import inert
 from core.times import beijing
 from ingest.types import Attachment, Message
-from nominees.masking import mask_numbers_in
+from nominees.masking import mask_numbers_in, masked_line
 from replies.addressing import addressing
 from validators.evaluate import Verdict
 from validators.findings import Finding
@@ -151,9 +151,7 @@ def _file_line(attachment: Attachment, role: str) -> FileLine:
     return FileLine(_echoed(attachment.path), role, _size(attachment.size), attachment.kept_from is not None)
 
 
-def _echoed(text: str | None) -> str:
-    """Text from the mail as a reply repeats it: one line, inert, personal numbers masked."""
-    return mask_numbers_in(inert.one_line(text))
+_echoed = masked_line  # text from the mail as a reply repeats it
 
 
 def _other_files(verdict: Verdict, claimed: set[int]) -> tuple[FileLine, ...]:
@@ -206,7 +204,8 @@ def _nominee_views(verdict: Verdict, intake_numbers: list[str | None], profile: 
     return tuple(views)
 
 
-def _original_subject(subject: str) -> str:
+def original_subject(subject: str) -> str:
+    """The sender's subject without Re:/回复: prefixes, on one line, controls gone, numbers masked."""
     return _echoed(_SUBJECT_PREFIX.sub("", inert.one_line(subject)))
 
 
@@ -223,7 +222,7 @@ def reply_view(verdict: Verdict, profile: Profile, intake_numbers: list[str | No
     return ReplyView(
         status=verdict.status,
         campaign_title=profile.title,
-        subject=_original_subject(verdict.message.subject),
+        subject=original_subject(verdict.message.subject),
         received_at=_shown_time(verdict.message.received_at),
         sent_on=_shown_date(now),
         late=late,

@@ -6,7 +6,6 @@ A notice (the daily digest) goes to the office's own addresses only, never to a 
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -16,9 +15,7 @@ from email.utils import format_datetime, make_msgid
 from campaigns.schema import Profile
 from core.times import beijing
 from ingest.types import Message
-from replies.compose import threaded
-
-_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|回复|答复)\s*[:：]\s*)+", re.I)
+from replies.compose import original_subject, threaded
 
 
 def _signature(profile: Profile, now: datetime) -> str:
@@ -28,7 +25,7 @@ def _signature(profile: Profile, now: datetime) -> str:
 
 def compose_answer(question: Message, text: str, profile: Profile, *, from_addr: str, now: datetime) -> EmailMessage:
     """Staff's plain answer to a question, in its thread, signed by the campaign's office."""
-    subject = "回复：" + (_SUBJECT_PREFIX.sub("", question.subject or "").strip() or f"{profile.title}咨询")
+    subject = "回复：" + (original_subject(question.subject or "") or f"{profile.title}咨询")
     email = threaded(question, profile, from_addr=from_addr, now=now, subject=subject)
     email["Content-Language"] = "zh-CN"
     email.set_content(f"{text.strip()}\n\n{_signature(profile, now)}\n", charset="utf-8", cte="base64")

@@ -17,14 +17,11 @@ from sqlmodel import select
 from core import inert, words
 from core.files import private_folder, write_private
 from core.times import day_bounds, minute
-from nominees.masking import mask_numbers_in
+from nominees.masking import masked_line
 from storage.db import session as new_session
 from storage.models import FindingRow, MessageRow, NomineeRow, ReplyRow
 
-
-def shown(text: str | None) -> str:
-    """A value from mail as a log line may show it: one line, inert, personal numbers masked."""
-    return mask_numbers_in(inert.one_line(text))
+shown = masked_line  # a value from mail as a log line may show it
 
 
 def _status(row: MessageRow) -> str:

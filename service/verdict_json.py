@@ -18,7 +18,7 @@ def _finding(item: Finding, with_nominee: bool) -> dict[str, Any]:
     data: dict[str, Any] = {"code": item.code, "severity": item.severity}
     if with_nominee:
         data["nominee"] = item.nominee
-    data["message"] = item.message
+    data["message"] = mask_numbers_in(item.message)
     data["detail"] = dict(item.detail)
     return data
 
@@ -61,7 +61,7 @@ def verdict_json(verdict: Verdict, profile_id: str, filename: str | None = None)
         {
             "message_id": message.message_id,
             "from": message.from_addr,
-            "subject": message.subject,
+            "subject": mask_numbers_in(message.subject),
             "received_at": message.received_at.astimezone(SHANGHAI).isoformat(),
             "campaign": profile_id,
             "status": verdict.status,

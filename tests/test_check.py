@@ -384,3 +384,15 @@ def test_an_oversized_mail_is_refused_out_loud_not_dropped():
     [finding] = verdict.findings
     assert finding.code == "ATTACHMENT_UNSAFE" and finding.detail["reason"] == "message_too_large"
     assert "MB" in finding.message and "超过处理上限" in finding.message
+
+
+def test_personal_numbers_in_a_subject_are_masked_in_both_outputs(tmp_path):
+    """CONTRACT §5: command output shows ID and phone numbers masked, whatever part of the mail held them."""
+    raw = complete_nomination(subject=f"推荐张三 电话13812345678 身份证{VALID_ID}")
+    verdict = one(tmp_path, raw)
+    assert VALID_ID not in json.dumps(verdict, ensure_ascii=False) and "13812345678" not in verdict["subject"]
+    assert "138****5678" in verdict["subject"] and VALID_ID[:6] + "********" in verdict["subject"]
+    (tmp_path / "mail.eml").write_bytes(raw)
+    text = CliRunner().invoke(main, ["check", str(tmp_path / "mail.eml"), "--campaign", "chongqing-bayu-2017",
+                                     "--format", "text"]).output
+    assert "138****5678" in text and VALID_ID not in text and "13812345678" not in text

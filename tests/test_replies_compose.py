@@ -369,3 +369,20 @@ def test_a_finding_that_quotes_the_mail_is_repeated_inert():
     said = problem(quoted, BAYU)
     assert "\u202e" not in said.message and "\x1b" not in said.message
     assert "照片gpj.exe[2J" in said.message
+
+
+def test_an_answer_to_a_question_repeats_its_subject_on_one_line_with_numbers_masked():
+    from email.header import Header
+
+    from ingest.mime import parse_message
+    from replies.notices import compose_answer
+
+    number = id_number()
+    subject = Header(f"请问盖章\r\n身份证{number}", "utf-8").encode()  # an encoded word may hold a line break
+    raw = (f"From: a@unit.example.cn\r\nTo: bygj@cqgh.org\r\nSubject: {subject}\r\nMessage-ID: <q@unit.example.cn>\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\nquestion\r\n").encode()
+    answer = compose_answer(parse_message(raw), "不需要。", BAYU, from_addr="bygj@cqgh.org",
+                            now=datetime(2017, 4, 10, tzinfo=ZoneInfo("Asia/Shanghai")))
+    shown = str(make_header(decode_header(answer["Subject"])))
+    assert shown.startswith("回复：请问盖章") and "\n" not in shown and number not in shown
+    assert mask_id_number(number) in shown
