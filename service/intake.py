@@ -310,7 +310,7 @@ class Intake:
         due = [row for row in due if row.next_attempt_at is None or aware(row.next_attempt_at) <= now]
         if not due:
             return
-        with Judging(self.blobs, self.profile, workers=1) as judging:  # one at a time: each failed before
+        with self._judging() as judging:  # one at a time (each verdict awaited): each failed before
             for row in due:
                 # only this source's own mail is set aside by it: a row of another account (a district's
                 # forward filed inside the installation, an earlier mailbox) is filed and left alone

@@ -76,30 +76,50 @@ def _is_scan(attachment: Attachment, document: ParsedDocument | None, probe: Med
     return probe.page_like or any(word in attachment.filename for word in FORM_FILE_WORDS)
 
 
-def with_seals(submission: Submission, profile: Profile) -> Submission:
+class SealReadings:
+    """Each file's seal reading, made once per message: the seal pass runs again after a second
+    look, over the files it read already, and the second look reads photos the pass reads again
+    once they turn out to be the form (each reading is a sandboxed child and a page rendered)."""
+
+    def __init__(self, profile: Profile):
+        self.limits = profile.limits
+        self._read: dict[int, object] = {}
+
+    def of(self, attachment: Attachment):
+        if id(attachment) not in self._read:  # the message holds its attachments: ids stay theirs
+            from parsers.seal import read_seal
+
+            self._read[id(attachment)] = read_seal(attachment.data, attachment.path, self.limits)
+        return self._read[id(attachment)]
+
+
+def with_seals(submission: Submission, profile: Profile, seals: SealReadings | None = None) -> Submission:
     """Each nominee's form material looked at for the seal (parsers/seal.py) where their channel
     needs one or the campaign records seals; photos never are."""
-    from parsers.seal import combine, read_seal
+    from parsers.seal import combine
 
+    seals = seals or SealReadings(profile)
     nominees = []
     for nominee in submission.nominees:
         files = seal_material(nominee)
         wanted = profile.seal_required(nominee.fields.get("channel")) or profile.seal.record_when_seen
         if wanted and files:
-            readings = [read_seal(f.attachment.data, f.attachment.path, profile.limits) for f in files]
+            readings = [seals.of(f.attachment) for f in files]
             nominee = replace(nominee, seal=combine(readings))
         nominees.append(nominee)
     return replace(submission, nominees=tuple(nominees))
 
 
 def second_look(message: Message, probes: dict[int, MediaProbe], scans: dict[int, ParsedDocument],
-                submission: Submission, profile: Profile) -> dict[int, ParsedDocument]:
+                submission: Submission, profile: Profile, seals: SealReadings | None = None
+                ) -> dict[int, ParsedDocument]:
     """Pictures that may be the form after all, read by OCR. A phone photo of the stamped form
     called IMG_2034.jpg is neither page-like to the prober (a desk around it, the page at a slant)
     nor named as the form; it is found by what it holds: where the message has no readable form
     at all, every picture is tried (OCR gives up at once on a page without the form's ruled grid);
     where a nominee's channel needs a seal that none of its form files shows, its pictures that
     show one are tried, so that the stamped page is found and checked."""
+    seals = seals or SealReadings(profile)
     candidates: list[int] = []
     if not any(n.readable_forms for n in submission.nominees):
         candidates = [i for i, probe in probes.items() if probe.kind == "photo" and probe.decodable]
@@ -108,7 +128,7 @@ def second_look(message: Message, probes: dict[int, MediaProbe], scans: dict[int
         for nominee in submission.nominees:
             if profile.seal_required(nominee.fields.get("channel")) and not (nominee.seal and nominee.seal.present):
                 candidates += [index_of[id(f.attachment)] for f in nominee.files_with_role("photo")
-                               if _shows_a_seal(f.attachment, profile)]
+                               if _shows_a_seal(seals.of(f.attachment), profile)]
     wanted = [i for i in dict.fromkeys(candidates) if i not in scans][:MAX_SCANS]
     if not wanted:
         return {}
@@ -119,10 +139,7 @@ def second_look(message: Message, probes: dict[int, MediaProbe], scans: dict[int
     return {i: document for i, document in read.items() if document is not None and document.kind == "form"}
 
 
-def _shows_a_seal(attachment: Attachment, profile: Profile) -> bool:
-    from parsers.seal import read_seal
-
-    reading = read_seal(attachment.data, attachment.path, profile.limits)
+def _shows_a_seal(reading, profile: Profile) -> bool:
     return reading.present or reading.confidence >= profile.seal.uncertain_low
 
 
@@ -130,9 +147,10 @@ def judge_message(message: Message, profile: Profile) -> Verdict:
     documents = read_documents(message, profile)
     probes = probe_media_files(message, profile)
     scans = read_scans(message, documents, probes, profile)
-    submission = with_seals(assemble(message, documents, profile, probes, scans), profile)
-    if more := second_look(message, probes, scans, submission, profile):
-        submission = with_seals(assemble(message, documents, profile, probes, {**scans, **more}), profile)
+    seals = SealReadings(profile)
+    submission = with_seals(assemble(message, documents, profile, probes, scans), profile, seals)
+    if more := second_look(message, probes, scans, submission, profile, seals):
+        submission = with_seals(assemble(message, documents, profile, probes, {**scans, **more}), profile, seals)
     return evaluate(submission, profile)
 
 

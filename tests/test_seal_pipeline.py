@@ -50,3 +50,17 @@ def test_without_a_stamp_anywhere_the_unit_nomination_is_still_seal_missing():
     files = [("王五推荐表.docx", forms.bayu_form_docx(WANG, stamped=False)), WRITEUP, *PHOTOS]
     (nominee,) = _judged(files)["nominees"]
     assert [f["code"] for f in nominee["findings"]] == ["SEAL_MISSING"]
+
+
+def test_each_file_is_read_for_its_seal_once_though_the_second_look_judges_the_seal_again(monkeypatch):
+    """The docx, then the photos the second look tries, then the docx and the stamped photo again as the
+    form's material: each file read once."""
+    import parsers.seal
+
+    read = []
+    real = parsers.seal.read_seal
+    monkeypatch.setattr(parsers.seal, "read_seal", lambda data, path, limits: read.append(path) or real(data, path, limits))
+    docx = ("推荐表.docx", forms.bayu_form_docx(WANG, stamped=False))
+    result = _judged([docx, ("IMG_2034.jpg", _stamped_photo()), WRITEUP, *PHOTOS])
+    assert result["nominees"][0]["seal"]["present"] is True
+    assert {"IMG_2034.jpg", "推荐表.docx"} <= set(read) and len(read) == len(set(read)), read
