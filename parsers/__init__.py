@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import os
-import zipfile
-from typing import Callable
 
-from lxml import etree
+# OpenBLAS (numpy's, and the copy inside OpenCV's wheel) starts worker threads as it loads, and the
+# readers run in forked children: one thread, set here because this package is imported before
+# any of its modules loads numpy or OpenCV (the modules that use them repeat it for bench scripts)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from campaigns.limits import Limits
-from core import children, filekinds
-from parsers.classify import classify
-from parsers.fields import extract_fields
-from parsers.types import DocumentContent, DocumentUnreadable, FileData, ParsedDocument
+import zipfile  # noqa: E402
+from typing import Callable  # noqa: E402
+
+from lxml import etree  # noqa: E402
+
+from campaigns.limits import Limits  # noqa: E402
+from core import children, filekinds  # noqa: E402
+from parsers.classify import classify  # noqa: E402
+from parsers.fields import extract_fields  # noqa: E402
+from parsers.types import DocumentContent, DocumentUnreadable, FileData, ParsedDocument  # noqa: E402
 
 __all__ = ["parse_document", "DocumentUnreadable", "FileData", "ParsedDocument"]
 

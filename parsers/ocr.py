@@ -238,7 +238,7 @@ def read_scans(files: list[tuple[bytes, str]], form_keywords: tuple[str, ...], l
             return [None] * len(files)
     try:
         return children.run(read_scans_here, files, form_keywords, limits.image_max_pixels, pages, engine,
-                            seconds=limits.ocr_seconds_per_page * pages * len(files) + 15,
+                            seconds=ocr_worker.time_allowed(limits, pages, len(files), starting=True),
                             memory_bytes=limits.ocr_memory_bytes, fresh=True)
     except Exception:  # noqa: BLE001 - the runtime died or the time ran out
         return [None] * len(files)

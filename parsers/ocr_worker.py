@@ -21,6 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import tempfile
 from dataclasses import dataclass
 
 from campaigns.limits import Limits
@@ -30,6 +31,11 @@ STARTUP_SECONDS = 15.0  # the interpreter and the models, on the first request o
 
 _kept: WarmOcr | None = None
 _wanted: Limits | None = None
+
+
+def time_allowed(limits: Limits, pages: int, scans: int, starting: bool) -> float:
+    """The wall time reading `scans` scans of at most `pages` pages may take, with the process's start."""
+    return limits.ocr_seconds_per_page * pages * scans + (STARTUP_SECONDS if starting else 0.0)
 
 
 class OcrFailed(Exception):
@@ -76,8 +82,12 @@ class WarmOcr:
     def __init__(self, limits: Limits, engine: str):
         self.limits, self.engine = limits, engine
         context = multiprocessing.get_context("spawn")
+        # its own temporary folder, gone when it stops: the ONNX runtime leaves files in TMPDIR, and a
+        # process killed on its time limit removes nothing (core/children.py's fresh child does the same)
+        self._scratch = tempfile.TemporaryDirectory(prefix="intake-ocr-")
         self._pipe, theirs = context.Pipe()
-        self._process = context.Process(target=_serve, args=(theirs, engine, limits.ocr_memory_bytes),
+        self._process = context.Process(target=_serve, args=(theirs, engine, limits.ocr_memory_bytes,
+                                                             self._scratch.name),
                                         name="intake-ocr", daemon=True)
         self._process.start()
         theirs.close()
@@ -91,8 +101,7 @@ class WarmOcr:
     def read(self, files: list[tuple[bytes, str]], form_keywords: tuple[str, ...], max_pages: int
              ) -> list[ParsedDocument | None]:
         """As parsers.ocr.read_scans_here would read them; OcrFailed when the process overran or died."""
-        seconds = self.limits.ocr_seconds_per_page * max_pages * len(files)
-        seconds += STARTUP_SECONDS if self._served == 0 else 0
+        seconds = time_allowed(self.limits, max_pages, len(files), starting=self._served == 0)
         try:
             self._pipe.send(_Request(files, form_keywords, self.limits.image_max_pixels, max_pages))
             if not self._pipe.poll(seconds):
@@ -122,14 +131,17 @@ class WarmOcr:
             self._process.kill()
         self._process.join(5)
         self._pipe.close()
+        self._scratch.cleanup()
 
 
-def _serve(pipe, engine: str, memory_bytes: int) -> None:
+def _serve(pipe, engine: str, memory_bytes: int, scratch: str) -> None:
     """The warm process: capped, tied to its parent, reading requests until the pipe closes."""
     from core.children import die_with_parent
     from parsers import ocr, ocr_engine
 
     die_with_parent()
+    os.environ.update(TMPDIR=scratch, TEMP=scratch, TMP=scratch)
+    tempfile.tempdir = scratch
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     if engine == "rapidocr":
         ocr_engine.load_rapid()
