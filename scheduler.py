@@ -54,22 +54,6 @@ class Service:
         if self.scheduler.state == STATE_RUNNING and not self.stopping.is_set():
             self.scheduler.modify_job(job_id, next_run_time=datetime.now(SHANGHAI))
 
-    # --- for tests and the command line: the first mailbox's jobs, as before ------------------
-
-    def poll(self) -> None:
-        self.mailboxes[0].poll()
-
-    def send(self) -> None:
-        self.mailboxes[0].send()
-
-    def daily_log(self, day=None) -> None:
-        self.mailboxes[0].daily_log(day)
-
-    def digest(self, day=None, after_deadline: bool = False) -> None:
-        self.mailboxes[0].digest(day, after_deadline)
-
-    # --- lifecycle -----------------------------------------------------------------------
-
     def stop(self, signum=None, _frame=None) -> None:
         """The first SIGTERM/SIGINT: the poll jobs see the flag and end after their message. The
         scheduler is shut down from a thread of its own: the handler runs inside whatever the main

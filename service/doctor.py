@@ -176,7 +176,7 @@ def run_checks(config_file: Path) -> list[Check]:
         lambda: _program("bsdtar", "rar解压", "读取.rar压缩包", optional=True),
         lambda: _program("soffice", "LibreOffice", "读取.doc/.wps旧版文档", optional=True),
     ]
-    if config.database.startswith("postgresql"):
+    if config.database_url.startswith("postgresql"):  # the scheme alone: reading the URL needs the password
         steps.append(lambda: _program("pg_dump", "pg_dump", "intake backup 备份 PostgreSQL", optional=True))
     checks += [step() for step in steps]
     for each in found:

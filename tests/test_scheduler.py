@@ -45,3 +45,13 @@ def test_no_digest_job_without_an_office_address(tmp_path):
     service = Service(_runtime(tmp_path))
     service._add_jobs()
     assert {job.id for job in service.scheduler.get_jobs()} == {"poll", "send", "daily_log"}
+
+
+def test_a_failing_job_waits_longer_each_time_up_to_its_cap():
+    from service.jobs import BACKOFF_INTERVALS, Backoff
+
+    backoff = Backoff(0.2)
+    pauses = [backoff.failed() for _ in range(7)]
+    assert pauses[:4] == [0.2, 0.4, 0.8, 1.6]
+    assert max(pauses) == pauses[-1] == 0.2 * BACKOFF_INTERVALS  # never longer than ten intervals
+    assert backoff.worked() and backoff.failed() == 0.2  # a success starts it over
