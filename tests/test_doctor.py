@@ -6,6 +6,7 @@ login refused), against a real Dovecot and real sockets; and it creates nothing.
 from __future__ import annotations
 
 import os
+import re
 import socket
 from pathlib import Path
 
@@ -158,3 +159,14 @@ def test_speaks_tls_tells_a_tls_port_from_a_plain_one(dovecot_tls):
     with socket.socket() as idle:
         idle.bind(("127.0.0.1", 0))
         assert not speaks_tls("127.0.0.1", idle.getsockname()[1], seconds=1)
+
+
+def test_a_missing_database_password_file_is_a_line_of_the_report_not_a_traceback(tmp_path, mailbox, smtp_server):
+    from testing.service import intake
+
+    config = write_config(tmp_path, mailbox, smtp_server)
+    text = re.sub(r'(?m)^database_url = .*$', f'database_url = "postgresql+psycopg://intake@127.0.0.1:5432/intake"\n'
+                  f'database_password_file = "{tmp_path / "db-password"}"', config.read_text(encoding="utf-8"))
+    config.write_text(text, encoding="utf-8")
+    done = intake(config, "doctor", check=False)
+    assert "Traceback" not in done.stderr and "✗ 数据库" in done.stdout, done.stdout + done.stderr
