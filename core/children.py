@@ -152,15 +152,17 @@ def _failure(exc: BaseException) -> bytes:
         return pickle.dumps(("error", _Failure(None, traceback.format_exc())))
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int | None = None) -> None:
     """Have the kernel SIGKILL this process when its parent ends (Linux's PR_SET_PDEATHSIG), so a
     long-lived helper (a judging worker, the fork server, a warm OCR process) never outlives
-    its owner; ended at once if the parent is gone already."""
+    its owner. `parent`: the pid that started it, where the starter passed it: a parent that ended
+    before this call (a helper still starting when its owner was killed) is noticed too, and this
+    process ends at once."""
     import ctypes
     import signal
 
-    parent = os.getppid()
+    expected = parent if parent is not None else os.getppid()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # it ended before the line above took effect
+    if os.getppid() != expected:  # it ended before the line above took effect
         os._exit(1)

@@ -87,7 +87,7 @@ class WarmOcr:
         self._scratch = tempfile.TemporaryDirectory(prefix="intake-ocr-")
         self._pipe, theirs = context.Pipe()
         self._process = context.Process(target=_serve, args=(theirs, engine, limits.ocr_memory_bytes,
-                                                             self._scratch.name),
+                                                             self._scratch.name, os.getpid()),
                                         name="intake-ocr", daemon=True)
         self._process.start()
         theirs.close()
@@ -134,12 +134,13 @@ class WarmOcr:
         self._scratch.cleanup()
 
 
-def _serve(pipe, engine: str, memory_bytes: int, scratch: str) -> None:
-    """The warm process: capped, tied to its parent, reading requests until the pipe closes."""
+def _serve(pipe, engine: str, memory_bytes: int, scratch: str, owner: int) -> None:
+    """The warm process: capped, tied to the worker that started it, reading requests until the pipe closes."""
     from core.children import die_with_parent
+
+    die_with_parent(owner)  # before loading anything: a worker killed while this one started is noticed
     from parsers import ocr, ocr_engine
 
-    die_with_parent()
     os.environ.update(TMPDIR=scratch, TEMP=scratch, TMP=scratch)
     tempfile.tempdir = scratch
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))

@@ -61,4 +61,4 @@ def _in_the_fork_server() -> bool:
 
 
 if _in_the_fork_server():
-    die_with_parent()
+    die_with_parent(int(os.environ[PARENT_VARIABLE]))

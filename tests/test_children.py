@@ -99,3 +99,16 @@ def test_a_fresh_childs_temporary_files_go_with_it():
     scratch = run(_leave_a_file, seconds=30, memory_bytes=2000 * MB, fresh=True)
     assert scratch != tempfile.gettempdir()
     assert not os.path.exists(scratch)
+
+
+def test_a_helper_whose_owner_is_gone_before_it_is_tied_to_it_ends_at_once():
+    """A warm OCR process still starting when its worker was killed: its parent is no longer the pid
+    that started it, and it must not go on loading models for nobody."""
+    import subprocess
+    import sys
+
+    started_by = 1  # as a reparented orphan sees it: not the pid that started it
+    done = subprocess.run([sys.executable, "-c", f"from core.children import die_with_parent; "
+                           f"die_with_parent({started_by}); print('went on')"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 1 and "went on" not in done.stdout
