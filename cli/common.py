@@ -73,14 +73,11 @@ def campaign_runtime(config_file: Path | None, campaign_id: str | None):
 
 def send_now(runtime) -> str:
     """Send the outbox at once, as the service's send job would; the service sends it otherwise."""
-    from core.times import utcnow
-    from replies.outbox import send_due
-    from service.lock import Busy, exclusive, send_lock, send_scope
+    from service.lock import Busy
+    from service.sending import send_outbox
 
     try:
-        with exclusive(runtime.config.data_path, runtime.engine, send_lock(runtime)):
-            report = send_due(runtime.engine, runtime.transport(), runtime.config.replies, utcnow,
-                              campaigns=send_scope(runtime))
+        report = send_outbox(runtime)
     except Busy:
         return "服务正在发送，回复将随之发出"
     except Exception as exc:  # noqa: BLE001 - the reply is queued and safe; the service retries

@@ -361,9 +361,8 @@ def _without_bytes(mail: FetchedMail) -> FetchedMail:
 
 def poll_and_send(runtime, progress: Callable[[PollReport], None] = lambda report: None):
     """One poll and one send, each under its cross-process lock: what `intake poll --once` does."""
-    from core.times import utcnow
-    from replies.outbox import send_due
-    from service.lock import exclusive, poll_lock, send_lock, send_scope
+    from service.lock import exclusive, poll_lock
+    from service.sending import send_outbox
 
     source = runtime.source()
     try:
@@ -372,9 +371,8 @@ def poll_and_send(runtime, progress: Callable[[PollReport], None] = lambda repor
             report = intake.poll_once(should_stop=held.lost, progress=progress)
     finally:
         source.close()
-    with exclusive(runtime.config.data_path, runtime.engine, send_lock(runtime)), stagetimes.stage("send"):
-        sent = send_due(runtime.engine, runtime.transport(), runtime.config.replies, utcnow,
-                        campaigns=send_scope(runtime))
+    with stagetimes.stage("send"):
+        sent = send_outbox(runtime)
     stagetimes.write()
     return report, sent
 

@@ -17,14 +17,14 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from core.times import second, utcnow
-from replies.outbox import send_due
 from service import logs
 from service.daylog import write_day
 from service.digest import queue_digest
 from service.intake import Intake
 from service.judging import Judging
-from service.lock import Busy, exclusive, poll_lock, send_lock, send_scope
+from service.lock import Busy, exclusive, poll_lock
 from service.runtime import Runtime
+from service.sending import send_outbox
 from storage.db import session as new_session
 from storage.models import JobStateRow, MailboxState
 
@@ -129,11 +129,9 @@ class MailboxJobs:
                 return
             runtime = self.runtime
             try:
-                with exclusive(runtime.config.data_path, runtime.engine, send_lock(runtime)):
-                    if self._transport is None:
-                        self._transport = runtime.transport()
-                    report = send_due(runtime.engine, self._transport, runtime.config.replies, utcnow,
-                                      campaigns=send_scope(runtime))
+                if self._transport is None:
+                    self._transport = runtime.transport()
+                report = send_outbox(runtime, self._transport)
                 if report.configuration_error:
                     raise SendSetupError(report.configuration_error) from report.configuration_exception
             except Busy as exc:

@@ -17,10 +17,9 @@ from dataclasses import dataclass, replace
 from email import policy
 from typing import Any, Callable
 
-from core.times import utcnow
-from replies.outbox import send_due
-from service.lock import Busy, exclusive
+from service.lock import Busy
 from service.runtime import Runtime
+from service.sending import send_outbox
 from staff.answer import Answering
 from staff.lookup import Cancelled
 from storage.models import ReplyRow
@@ -104,8 +103,7 @@ def send_soon(runtime: Runtime) -> None:
 
     def send() -> None:
         try:
-            with exclusive(runtime.config.data_path, runtime.engine, "send"):
-                send_due(runtime.engine, runtime.transport(), runtime.config.replies, utcnow)
+            send_outbox(runtime)
         except Busy:
             pass  # the service is sending: the reply goes with it
         except Exception as exc:  # noqa: BLE001 - the reply is queued and safe; the send job retries it
