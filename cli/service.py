@@ -74,8 +74,8 @@ def poll(config_file: Path | None, once: bool) -> None:
 
 def _poll_one(runtime) -> None:
     from ingest.sources.errors import SourceError
-    from service.intake import poll_and_send
     from service.lock import Busy
+    from service.sending import poll_and_send
     from storage.blobs import BlobStoreFull
     from storage.db import DatabaseFull
 

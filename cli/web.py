@@ -14,9 +14,11 @@ from cli.common import config_option, runtime_from
 def web(config_file: Path | None) -> None:
     """Serve the web console ([web] in the config: host, port, session key) until SIGTERM/SIGINT."""
     from core.settings import ConfigError
+    from service import forkserver
     from web.server import serve
 
     runtime = runtime_from(config_file)
+    forkserver.start()  # a correction judges the mail again: its sandboxes come from it, not the threaded server
     settings = runtime.config.web
     click.echo(f"工作台：http://{settings.host}:{settings.port}/（账号：intake users add 姓名 --role admin）", err=True)
     try:

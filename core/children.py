@@ -5,8 +5,11 @@ claims gigapixels) must cost one finding, never the service. Two ways to start t
 
 - forked (the default): it starts in milliseconds with every module already imported. Only
   safe from a process with one thread: a fork copies whatever locks other threads hold at
-  that instant, and a child could wait on one for ever. A caller in a threaded process (the
-  running service) passes `fresh=True`, or works inside a single-threaded worker.
+  that instant, and a child could wait on one for ever. So where the caller has threads (the
+  running service's filing, the web console's corrections), the child is forked from Python's
+  fork server instead, a single-threaded process started fresh that has the judging code
+  imported (service/forkserver.py ties it to the service's life): tens of milliseconds, not a
+  second.
 - fresh (`fresh=True`): a spawned interpreter, about a second of imports. Needed where a
   library's threads do not survive a fork (ONNX Runtime for OCR), where the parent's native
   state may be what crashed a forked child, and from threaded processes. It gets a temporary
@@ -28,6 +31,7 @@ import multiprocessing
 import os
 import pickle
 import tempfile
+import threading
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -66,9 +70,9 @@ def run(func: Callable, *args: Any, seconds: float, memory_bytes: int, fresh: bo
     without answering. `func`, its arguments and its result must pickle; with `fresh`, `func`
     must also be importable by name.
     """
-    if fresh:
+    if fresh or threading.active_count() > 1:
         with tempfile.TemporaryDirectory(prefix="intake-child-") as scratch:
-            return _run("spawn", func, args, seconds, memory_bytes, scratch)
+            return _run("spawn" if fresh else "forkserver", func, args, seconds, memory_bytes, scratch)
     return _run("fork", func, args, seconds, memory_bytes, None)
 
 
@@ -80,7 +84,8 @@ def _run(method: str, func: Callable, args: tuple, seconds: float, memory_bytes:
         with open(work, "wb") as handle:
             pickle.dump((func, args), handle, protocol=pickle.HIGHEST_PROTOCOL)
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, work, memory_bytes, scratch), daemon=True)
+    process = context.Process(target=_child, args=(sender, work, memory_bytes, scratch, method != "spawn"),
+                              daemon=True)
     process.start()
     sender.close()
     try:
@@ -108,14 +113,17 @@ def _outcome(status: str, value: Any, memory_bytes: int) -> Any:
     raise ChildCrashed(value.text)
 
 
-def _child(sender, work: Any, memory_bytes: int, scratch: str | None) -> None:
+def _child(sender, work: Any, memory_bytes: int, scratch: str | None, inherits_maps: bool) -> None:
+    """`inherits_maps`: forked (from the caller or the fork server), the child starts with its
+    parent's mappings, which count against RLIMIT_AS; a spawned one starts empty."""
     import resource
 
+    die_with_parent()  # a child whose caller was killed has no one to give its answer to
     if scratch is not None:
         os.environ.update(TMPDIR=scratch, TEMP=scratch, TMP=scratch)
         tempfile.tempdir = scratch
     try:
-        room = memory_bytes if scratch is not None else _mapped() + memory_bytes
+        room = _mapped() + memory_bytes if inherits_maps else memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (room, room))
         if scratch is not None:
             with open(work, "rb") as handle:

@@ -32,7 +32,6 @@ from sqlmodel import Session, select
 
 from campaigns.schema import Profile
 from ingest.types import Attachment, Message
-from service.judge import judge_message
 from storage.models import AttachmentRow, FindingRow, MessageRow, NomineeRow, ReplyRow
 from storage.stored import Shelf
 from validators.evaluate import Verdict
@@ -43,6 +42,19 @@ from validators.status import message_status
 OPEN = ("rejected", "needs_review")
 # what a sender writes when sending the rest of a nomination
 SUPPLEMENT_WORDS = ("补充", "补发", "补交", "补传", "补正", "补齐", "更正", "重新发送", "重发")
+
+
+class LinkChanged(Exception):
+    """The nominee a follow-up completes changed between its judging and its filing (a staff
+    decision in between): the message is filed on a later try."""
+
+
+@dataclass(frozen=True)
+class Together:
+    """A follow-up judged with the files of the nominee it completes."""
+
+    completes: int  # the nominee's record id
+    verdict: Verdict
 
 
 @dataclass(frozen=True)
@@ -171,11 +183,12 @@ def nothing_new(session: Session, row: MessageRow, verdict: Verdict) -> bool:
     return files <= seen_files and links <= seen_links
 
 
-# --- judging together --------------------------------------------------------------------------
+# --- the files judged together ---------------------------------------------------------------
 
 
-def judge_together(shelf: Shelf, earlier: NomineeRow, followup: Verdict, profile: Profile) -> Verdict:
-    """The follow-up judged with the files it does not replace of the nominee it completes."""
+def with_kept_files(shelf: Shelf, earlier: NomineeRow, followup: Verdict, profile: Profile) -> Message:
+    """The follow-up's mail with the files it does not replace of the nominee it completes, to be
+    judged as one (by a judging worker: service/judging.py)."""
     new_roles = {f.role for f in followup.submission.all_files()}
     new_hashes = {a.sha256 for a in followup.message.attachments}
     full_photo_set = sum(1 for f in followup.submission.all_files() if f.role == "photo") >= profile.media.photos_min
@@ -184,7 +197,7 @@ def judge_together(shelf: Shelf, earlier: NomineeRow, followup: Verdict, profile
         if attachment is not None and not _replaced(record, new_roles, new_hashes, full_photo_set):
             kept.append(replace(attachment, kept_from=record.message_id))
     message = followup.message
-    return judge_message(replace(message, attachments=tuple(kept) + message.attachments), profile)
+    return replace(message, attachments=tuple(kept) + message.attachments)
 
 
 def _replaced(record: AttachmentRow, new_roles: set[str], new_hashes: set[str], full_photo_set: bool) -> bool:

@@ -1,4 +1,5 @@
-"""The fork server that judging workers come from under `intake run`, tied to the service's life.
+"""The fork server that judging workers come from under `intake run`, tied to the service's life
+(and the sandboxes of any judging a threaded process does itself: core/children.py).
 
 Python's fork server is started fresh (not forked) by the service, imports the judging code
 once, and forks a worker whenever the service asks for one (service/judging.py says why the

@@ -123,7 +123,7 @@ class Intake:
         """File, oldest first, the verdicts that are in, and wait for them while more than `keep` are out."""
         while awaited and (len(awaited) > keep or awaited[0][2].future.done()):
             row, mail, pending = awaited.popleft()
-            self._file_verdict(row, mail, partial(judging.verdict, pending), report)
+            self._file_verdict(row, mail, partial(judging.verdict, pending), judging, report)
 
     def _cursor(self) -> Cursor:
         folder = self.config.mailbox.folder
@@ -214,13 +214,14 @@ class Intake:
         return received_at_of(row)
 
     def _file_verdict(self, row: MessageRow, mail: FetchedMail | None, verdict_of: Callable[[], object],
-                      report: PollReport) -> None:
+                      judging: Judging, report: PollReport) -> None:
         try:
             failpoints.fail_here("fail_judging")
             verdict = verdict_of()
+            together = self._judged_together(row, verdict, judging)
             with stagetimes.stage("file"), new_session(self.engine) as session:
                 current = session.get(MessageRow, row.id)
-                filed = self._file(session, current, verdict)
+                filed, verdict = self._file(session, current, verdict, together)
                 session.commit()
         except (BlobStoreFull, DatabaseFull):
             raise  # the disk, not the message: the poll stops, the row stays `fetched` for the next one
@@ -238,19 +239,34 @@ class Intake:
                 self._set_aside(mail, row.id)
             report.set_aside += 1
 
-    def _file(self, session: Session, row: MessageRow, verdict) -> list:
-        """File the verdict and queue its reply; the nominees filed (record id, intake number)."""
+    def _judged_together(self, row: MessageRow, verdict, judging: Judging) -> followup.Together | None:
+        """A follow-up judged with the files of the nominee it completes, before the filing's
+        transaction and by a worker: judging takes seconds, which the database's writers (staff,
+        the console) should not wait, and forks sandboxes, which the threaded service must not."""
+        with new_session(self.engine) as session, session.no_autoflush:
+            current = session.get(MessageRow, row.id)
+            _identify(current, verdict, self.config.replies.authserv_ids)
+            if find_duplicate(session, current) is not None:
+                return None
+            completes = followup.link(session, current, verdict).completes
+            if completes is None:
+                return None
+            shelf = Shelf(session, self.blobs, self.profile.limits)
+            nominee_id, message = completes.id, followup.with_kept_files(shelf, completes, verdict, self.profile)
+        return followup.Together(nominee_id, judging.judge_parsed(message))
+
+    def _file(self, session: Session, row: MessageRow, verdict, together: followup.Together | None):
+        """File the verdict and queue its reply; the nominees filed (record id, intake number) and
+        the verdict filed (a follow-up's, judged with the files it completes)."""
         now = self.clock()
-        message = verdict.message
-        row.message_id, row.from_addr = message.message_id, message.from_addr
-        row.sender_check = sender_check(message, self.config.replies.authserv_ids)
+        _identify(row, verdict, self.config.replies.authserv_ids)
         duplicate_of = find_duplicate(session, row)
         hold = None
         if duplicate_of is not None:
             verdict = as_duplicate(verdict, duplicate_of)
             row.duplicate_of = duplicate_of
         else:
-            verdict, hold = self._as_followup(session, row, verdict)
+            verdict, hold = self._as_followup(session, row, verdict, together)
         earlier = earlier_nominees(session, verdict, self.profile.id, shown)
         if row.completes is not None:
             earlier = {index: replace(e, completed=True) for index, e in earlier.items()}
@@ -261,20 +277,22 @@ class Intake:
         if followup.nothing_new(session, row, verdict):
             log.info("邮件 M%s 回复我们的回执，却没有新的材料（可能是自动回复）：不再回复", row.id)
             audit(session, "message", row.id, "no_reply", note="an answer to our reply with nothing new")
-            return filed
+            return filed, verdict
         with stagetimes.stage("reply"):
             queue_reply(session, row, verdict, filed, self.profile, self.config.replies, now, hold=hold)
-        return filed
+        return filed, verdict
 
-    def _as_followup(self, session: Session, row: MessageRow, verdict):
-        """The verdict as a follow-up: judged with the nominee it completes, or alone with staff told
-        why not (and the reply held where another sender would take over someone's nomination)."""
+    def _as_followup(self, session: Session, row: MessageRow, verdict, together: followup.Together | None):
+        """The verdict as a follow-up: the one judged with the nominee it completes, or alone with
+        staff told why not (and the reply held where another sender would take over someone's
+        nomination)."""
         found = followup.link(session, row, verdict)
         if found.completes is not None:
-            shelf = Shelf(session, self.blobs, self.profile.limits)
+            if together is None or together.completes != found.completes.id:
+                raise followup.LinkChanged(f"邮件 M{row.id} 所补充的被推荐人在审核期间有了变化，稍后重新处理")
             row.completes = found.completes.message_id
             log.info("邮件 M%s 是对被推荐人 #%s（M%s）的补充，合并审核", row.id, found.completes.id, row.completes)
-            return followup.judge_together(shelf, found.completes, verdict, self.profile), None
+            return together.verdict, None
         if found.doubtful:
             log.warning("邮件 M%s 可能是对此前报送的补充，未合并，转工作人员核对", row.id)
             return followup.with_doubt(verdict, found), "other_sender" if found.other_sender else None
@@ -317,7 +335,7 @@ class Intake:
                 mail = FetchedMail(row.account, row.folder, row.uidvalidity, row.uid, b"", None) \
                     if row.account == self.source.account else None
                 pending = judging.submit(row.raw_sha256, self.blobs.get(row.raw_sha256), self._received_at(row))
-                self._file_verdict(row, mail, partial(judging.verdict, pending), report)
+                self._file_verdict(row, mail, partial(judging.verdict, pending), judging, report)
 
     # --- the mailbox ---------------------------------------------------------------------
 
@@ -348,6 +366,13 @@ class Intake:
             report.set_aside += 1
 
 
+def _identify(row: MessageRow, verdict, authserv_ids) -> None:
+    """What the ledger row learns from the mail's headers once it is judged."""
+    message = verdict.message
+    row.message_id, row.from_addr = message.message_id, message.from_addr
+    row.sender_check = sender_check(message, authserv_ids)
+
+
 def _next_mail(mails: Iterator[FetchedMail]) -> FetchedMail | None:
     """The source's next mail (None at the end), its fetching counted as a stage of its own."""
     with stagetimes.stage("fetch"):
@@ -357,24 +382,6 @@ def _next_mail(mails: Iterator[FetchedMail]) -> FetchedMail | None:
 def _without_bytes(mail: FetchedMail) -> FetchedMail:
     """The ledger key alone, for setting the mail aside later: its bytes are in the blob store."""
     return replace(mail, raw=b"")
-
-
-def poll_and_send(runtime, progress: Callable[[PollReport], None] = lambda report: None):
-    """One poll and one send, each under its cross-process lock: what `intake poll --once` does."""
-    from service.lock import exclusive, poll_lock
-    from service.sending import send_outbox
-
-    source = runtime.source()
-    try:
-        with exclusive(runtime.config.data_path, runtime.engine, poll_lock(runtime.config, source.account)) as held:
-            intake = Intake(runtime.config, runtime.profile, runtime.engine, source, blobs=runtime.blobs)
-            report = intake.poll_once(should_stop=held.lost, progress=progress)
-    finally:
-        source.close()
-    with stagetimes.stage("send"):
-        sent = send_outbox(runtime)
-    stagetimes.write()
-    return report, sent
 
 
 def must_be_read(verdict) -> bool:

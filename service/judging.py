@@ -34,9 +34,10 @@ from datetime import datetime
 
 from campaigns.schema import Profile
 from core import children
+from ingest.types import Message
 from parsers import ocr_worker
 from service import forkserver, stagetimes
-from service.judge import judge
+from service.judge import judge, judge_message
 from storage.blobs import BlobStore
 from validators.evaluate import Verdict
 
@@ -93,6 +94,22 @@ class Judging:
                 raise
             # judged alongside the message that crashed the pool: judged again by the new one
             verdict, totals = self._running_pool().submit(_judge_stored, pending.sha256, pending.received_at).result()
+        stagetimes.add(totals)
+        return verdict
+
+    def judge_parsed(self, message: Message) -> Verdict:
+        """A message the service put together (a follow-up with the files it keeps of the nominee it
+        completes) judged as a worker judges: in a worker where the service has threads, so its
+        sandboxes are never forked from the service. A crashed worker fails this message (retried
+        later), as it fails a stored one."""
+        if not self.threaded:
+            return judge_message(message, self.profile)
+        future = self._running_pool().submit(_judge_parsed, message)
+        try:
+            verdict, totals = future.result()
+        except BrokenProcessPool:
+            self._discard_pool()
+            raise
         stagetimes.add(totals)
         return verdict
 
@@ -159,3 +176,8 @@ def _judge_stored(sha256: str, received_at: datetime | None) -> tuple[Verdict, d
     blobs, profile = _worker_state
     verdict = judge(blobs.get(sha256), profile, received_at=received_at, received_at_source="imap")
     return verdict, stagetimes.taken()
+
+
+def _judge_parsed(message: Message) -> tuple[Verdict, dict[str, float]]:
+    _, profile = _worker_state
+    return judge_message(message, profile), stagetimes.taken()

@@ -1,10 +1,12 @@
 """Work in a child process under a time and memory limit: a hostile file costs a finding, not the process.
 
-Both ways of starting the child (forked, and a fresh interpreter) keep the same promises.
+Both ways of starting the child (forked, and a fresh interpreter) keep the same promises, and a
+caller with threads gets its child from the fork server.
 """
 
 import os
 import tempfile
+import threading
 import time
 
 import pytest
@@ -15,8 +17,15 @@ MB = 1_000_000
 MODES = [pytest.param(False, id="forked"), pytest.param(True, id="fresh")]
 
 
-
-
+@pytest.fixture
+def another_thread():
+    """The caller is threaded, as the running service (scheduler, IDLE, web console) is."""
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join()
 
 def _add(a, b):
     return a + b
@@ -112,3 +121,20 @@ def test_a_helper_whose_owner_is_gone_before_it_is_tied_to_it_ends_at_once():
                            f"die_with_parent({started_by}); print('went on')"], capture_output=True, text=True,
                           timeout=60)
     assert done.returncode == 1 and "went on" not in done.stdout
+
+
+def test_a_caller_with_threads_never_forks_itself(another_thread):
+    """A fork copies whatever locks the other threads hold at that instant, and the child could wait
+    on one for ever: the child comes from the single-threaded fork server instead."""
+    assert run(os.getppid, seconds=30, memory_bytes=2000 * MB) != os.getpid()
+    assert run(_add, 2, 3, seconds=30, memory_bytes=2000 * MB) == 5
+
+
+def test_a_threaded_callers_child_keeps_its_limits(another_thread):
+    with pytest.raises(LimitExceeded) as slow:
+        run(_sleep_forever, seconds=2, memory_bytes=2000 * MB)
+    with pytest.raises(LimitExceeded) as greedy:
+        run(_eat_memory, seconds=20, memory_bytes=600 * MB)
+    assert (slow.value.kind, greedy.value.kind) == ("timeout", "memory")
+    with pytest.raises(ValueError, match="bad input"):
+        run(_refuse, seconds=30, memory_bytes=2000 * MB)

@@ -10,12 +10,19 @@ import email
 import os
 import stat
 import subprocess
+import threading
 from datetime import datetime
 from email import policy
 from pathlib import Path
 
 from sqlmodel import select
 
+import service.followup
+import service.judge
+import service.judging
+from service.intake import Intake
+from service.judging import Judging
+from service.runtime import open_runtime
 from storage.db import make_engine
 from storage.db import session as new_session
 from storage.models import AttachmentRow, FindingRow, NomineeRow
@@ -99,6 +106,40 @@ def test_photos_that_could_complete_either_of_two_people_are_judged_alone_and_st
     assert "可能是补充材料、未能归属的来信：1" in waiting and f"M{third.id}" in waiting
     text = reply_texts(smtp_server)["<more@factory.example.cn>"]
     assert "无法确定是对" in text and "回复我们就原报送发出的回执邮件" in text
+
+
+def test_a_followup_under_the_running_service_is_judged_by_a_worker_not_in_the_service(tmp_path, mailbox,
+                                                                                       smtp_server, monkeypatch):
+    """`intake run` has threads (the scheduler's, IDLE, the console): judged in the service itself, a
+    follow-up with the earlier mail's files would fork its sandboxes from a threaded process (a child
+    can wait for ever on a lock copied mid-use) while the filing held the database's write lock."""
+    mailbox.append(nomination(ZHANG, 2, 10, "zhang"), internaldate=ARRIVED)
+    config = write_config(tmp_path, mailbox, smtp_server)
+    intake(config, "poll", "--once")
+    mailbox.append(nomination_mail(photos("张三补发照片", 4, 40), subject="张三补发照片", sender=UNIT,
+                                   message_id="<more@factory.example.cn>"), internaldate=ARRIVED)
+
+    def judged_in_the_service(*args):
+        raise AssertionError("a message was judged in the service's own process")
+
+    for module in (service.judge, service.judging, service.followup):
+        monkeypatch.setattr(module, "judge_message", judged_in_the_service, raising=False)
+    runtime = open_runtime(config, None)
+    source, stop = runtime.source(), threading.Event()
+    threading.Thread(target=stop.wait, daemon=True).start()  # as the scheduler's threads are there
+    try:
+        with Judging(runtime.blobs, runtime.profile) as judging:
+            Intake(runtime.config, runtime.profile, runtime.engine, source, blobs=runtime.blobs,
+                   judging=judging).poll_once()
+    finally:
+        stop.set()
+        source.close()
+        runtime.engine.dispose()
+
+    messages, nominees, _ = records(config)
+    assert [m.state for m in messages] == ["filed", "filed"] and messages[1].last_error is None
+    assert messages[1].completes == messages[0].id and messages[1].status == "accepted"
+    assert nominees[0].superseded_by == nominees[-1].id
 
 
 def test_a_followup_completed_nominee_is_exported_and_forwarded_with_every_file(tmp_path, dovecot):
