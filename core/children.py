@@ -63,6 +63,19 @@ class _Failure:
     text: str
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """One piece of work's result, or what stopped it (its exception, LimitExceeded, ChildCrashed)."""
+
+    value: Any = None
+    error: BaseException | None = None
+
+    def get(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
 def run(func: Callable, *args: Any, seconds: float, memory_bytes: int, fresh: bool = False) -> Any:
     """`func(*args)` in a child; its result, or the exception it raised, re-raised here.
 
@@ -70,50 +83,73 @@ def run(func: Callable, *args: Any, seconds: float, memory_bytes: int, fresh: bo
     without answering. `func`, its arguments and its result must pickle; with `fresh`, `func`
     must also be importable by name.
     """
+    return _in_one_child(func, [args], seconds, memory_bytes, fresh)[0].get()
+
+
+def run_each(func: Callable, work: list[tuple], *, seconds: float, memory_bytes: int) -> list[Outcome]:
+    """`func(*args)` for each `args` of `work`, one after the other in one child while they go well
+    (a message's documents: one fork, not one each), each under its own limits: the child that
+    runs out of time or memory, or dies, on one piece is ended, that piece fails as it would
+    alone, and the rest go on in a new child. One Outcome per piece, in order."""
+    outcomes: list[Outcome] = []
+    while len(outcomes) < len(work):
+        outcomes += _in_one_child(func, work[len(outcomes):], seconds, memory_bytes, fresh=False)
+    return outcomes
+
+
+def _in_one_child(func: Callable, work: list[tuple], seconds: float, memory_bytes: int,
+                  fresh: bool) -> list[Outcome]:
+    """The outcomes of a child that takes `work` in order, up to and including the first that ends it."""
     if fresh or threading.active_count() > 1:
         with tempfile.TemporaryDirectory(prefix="intake-child-") as scratch:
-            return _run("spawn" if fresh else "forkserver", func, args, seconds, memory_bytes, scratch)
-    return _run("fork", func, args, seconds, memory_bytes, None)
+            return _run("spawn" if fresh else "forkserver", func, work, seconds, memory_bytes, scratch)
+    return _run("fork", func, work, seconds, memory_bytes, None)
 
 
-def _run(method: str, func: Callable, args: tuple, seconds: float, memory_bytes: int, scratch: str | None) -> Any:
+def _run(method: str, func: Callable, work: list[tuple], seconds: float, memory_bytes: int,
+         scratch: str | None) -> list[Outcome]:
     context = multiprocessing.get_context(method)
-    work: Any = (func, args)
+    given: Any = (func, work)
     if scratch is not None:
-        work = os.path.join(scratch, "arguments.pickle")
-        with open(work, "wb") as handle:
-            pickle.dump((func, args), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        given = os.path.join(scratch, "arguments.pickle")
+        with open(given, "wb") as handle:
+            pickle.dump((func, work), handle, protocol=pickle.HIGHEST_PROTOCOL)
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, work, memory_bytes, scratch, method != "spawn"),
+    process = context.Process(target=_child, args=(sender, given, memory_bytes, scratch, method != "spawn"),
                               daemon=True)
     process.start()
     sender.close()
+    outcomes: list[Outcome] = []
     try:
-        if not receiver.poll(seconds):
-            raise LimitExceeded("timeout", seconds)
-        try:
-            status, value = pickle.loads(receiver.recv_bytes())
-        except EOFError:
-            raise ChildCrashed(f"exit code {process.exitcode}") from None
+        while len(outcomes) < len(work):
+            outcomes.append(_next_outcome(receiver, process, seconds, memory_bytes))
+            if outcomes[-1].error is not None and isinstance(outcomes[-1].error, ChildFailed):
+                break
     finally:
         receiver.close()
         if process.is_alive():
             process.kill()
         process.join()
-    return _outcome(status, value, memory_bytes)
+    return outcomes
 
 
-def _outcome(status: str, value: Any, memory_bytes: int) -> Any:
+def _next_outcome(receiver, process, seconds: float, memory_bytes: int) -> Outcome:
+    """The next piece's outcome, waited for at most `seconds` (each piece has its own time)."""
+    if not receiver.poll(seconds):
+        return Outcome(error=LimitExceeded("timeout", seconds))
+    try:
+        status, value = pickle.loads(receiver.recv_bytes())
+    except EOFError:
+        process.join(1)  # its exit code, where it has one
+        return Outcome(error=ChildCrashed(f"exit code {process.exitcode}"))
     if status == "ok":
-        return value
+        return Outcome(value)
     if status == "memory":
-        raise LimitExceeded("memory", memory_bytes)
-    if value.exception is not None:
-        raise value.exception
-    raise ChildCrashed(value.text)
+        return Outcome(error=LimitExceeded("memory", memory_bytes))
+    return Outcome(error=value.exception if value.exception is not None else ChildCrashed(value.text))
 
 
-def _child(sender, work: Any, memory_bytes: int, scratch: str | None, inherits_maps: bool) -> None:
+def _child(sender, given: Any, memory_bytes: int, scratch: str | None, inherits_maps: bool) -> None:
     """`inherits_maps`: forked (from the caller or the fork server), the child starts with its
     parent's mappings, which count against RLIMIT_AS; a spawned one starts empty."""
     import resource
@@ -126,22 +162,41 @@ def _child(sender, work: Any, memory_bytes: int, scratch: str | None, inherits_m
         room = _mapped() + memory_bytes if inherits_maps else memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (room, room))
         if scratch is not None:
-            with open(work, "rb") as handle:
-                work = pickle.load(handle)
-        func, args = work
-        payload = pickle.dumps(("ok", func(*args)), protocol=pickle.HIGHEST_PROTOCOL)
+            with open(given, "rb") as handle:
+                given = pickle.load(handle)
+        func, work = given
     except MemoryError:
-        payload = pickle.dumps(("memory", None))
+        _send(sender, pickle.dumps(("memory", None)))
+        work = []
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which re-raises it
-        payload = _failure(exc)
+        _send(sender, _failure(exc))
+        work = []
+    for args in work:
+        status, payload = _done(func, args)
+        if not _send(sender, payload) or status == "memory":
+            break  # out of memory: what the child holds now is not to be trusted with the next piece
+    sender.close()
+    if scratch is None:
+        os._exit(0)  # a forked child skips the atexit handlers and buffers it inherited
+
+
+def _done(func: Callable, args: tuple) -> tuple[str, bytes]:
+    try:
+        return "ok", pickle.dumps(("ok", func(*args)), protocol=pickle.HIGHEST_PROTOCOL)
+    except MemoryError:
+        return "memory", pickle.dumps(("memory", None))
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which re-raises it
+        return "error", _failure(exc)
+
+
+def _send(sender, payload: bytes) -> bool:
+    """Hand one outcome over; False where sending it ran out of memory (the parent is told so)."""
     try:
         sender.send_bytes(payload)
     except MemoryError:
         sender.send_bytes(pickle.dumps(("memory", None)))
-    finally:
-        sender.close()
-        if scratch is None:
-            os._exit(0)  # a forked child skips the atexit handlers and buffers it inherited
+        return False
+    return True
 
 
 def _mapped() -> int:

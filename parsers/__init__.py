@@ -10,6 +10,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import zipfile  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from typing import Callable  # noqa: E402
 
 from lxml import etree  # noqa: E402
@@ -20,7 +21,7 @@ from parsers.classify import classify  # noqa: E402
 from parsers.fields import extract_fields  # noqa: E402
 from parsers.types import DocumentContent, DocumentUnreadable, FileData, ParsedDocument  # noqa: E402
 
-__all__ = ["parse_document", "DocumentUnreadable", "FileData", "ParsedDocument"]
+__all__ = ["parse_document", "parse_documents", "DocumentUnreadable", "FileData", "ParsedDocument"]
 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")  # stream name in an encrypted OOXML
@@ -30,18 +31,33 @@ _PARSERS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 def parse_document(file: FileData, form_keywords: tuple[str, ...], limits: Limits) -> ParsedDocument:
     """Read one file; never raises for a bad file (see ParsedDocument.unreadable)."""
-    filename = file.filename
-    route = _route(file)
+    return parse_documents([file], form_keywords, limits)[0]
+
+
+def parse_documents(files: list[FileData], form_keywords: tuple[str, ...], limits: Limits) -> list[ParsedDocument]:
+    """Read a message's files, in order: the .docx and PDF readers of them all in one child
+    process (one fork a message, not one a file), each file under its own time and memory limit
+    (core/children.run_each: a file that exhausts them costs its own reading only)."""
+    routes = [_route(file) for file in files]
+    steps = [_first_step(route, file.data, limits) for route, file in zip(routes, files)]
+    sandboxed = [index for index, step in enumerate(steps) if isinstance(step, _InChild)]
+    if sandboxed:
+        outcomes = children.run_each(_guarded, [(steps[i].reader, steps[i].args) for i in sandboxed],
+                                     seconds=limits.file_parse_seconds, memory_bytes=limits.file_parse_memory_bytes)
+        for index, outcome in zip(sandboxed, outcomes):
+            steps[index] = _content_or_why(outcome)
+    return [_parsed(file, route, step, form_keywords) for file, route, step in zip(files, routes, steps)]
+
+
+def _parsed(file: FileData, route: str, step, form_keywords: tuple[str, ...]) -> ParsedDocument:
     if route in ("other", "summary"):
-        return ParsedDocument(filename, route, None)
-    try:
-        content = _read(route, file.data, limits)
-    except DocumentUnreadable as unreadable:
-        kind, score = classify(filename, None, {}, form_keywords)
-        return ParsedDocument(filename, kind, None, {}, score, unreadable)
-    fields = extract_fields(content)
-    kind, score = classify(filename, content, fields, form_keywords)
-    return ParsedDocument(filename, kind, content, fields if kind == "form" else {}, score)
+        return ParsedDocument(file.filename, route, None)
+    if isinstance(step, DocumentUnreadable):
+        kind, score = classify(file.filename, None, {}, form_keywords)
+        return ParsedDocument(file.filename, kind, None, {}, score, step)
+    fields = extract_fields(step)
+    kind, score = classify(file.filename, step, fields, form_keywords)
+    return ParsedDocument(file.filename, kind, step, fields if kind == "form" else {}, score)
 
 
 def _route(file: FileData) -> str:
@@ -55,7 +71,26 @@ def _route(file: FileData) -> str:
     return route
 
 
-def _read(route: str, data: bytes, limits: Limits) -> DocumentContent:
+@dataclass(frozen=True)
+class _InChild:
+    """A reader still to run, in the sandbox."""
+
+    reader: Callable
+    args: tuple
+
+
+def _first_step(route: str, data: bytes, limits: Limits) -> DocumentContent | DocumentUnreadable | _InChild | None:
+    """What can be known without the sandbox: the content of plain text, why a file cannot be read,
+    or the reader to run on it in the child (None for what is no document)."""
+    if route in ("other", "summary"):
+        return None
+    try:
+        return _without_sandbox(route, data, limits)
+    except DocumentUnreadable as unreadable:
+        return unreadable
+
+
+def _without_sandbox(route: str, data: bytes, limits: Limits) -> DocumentContent | _InChild:
     if route == "empty":
         raise DocumentUnreadable("empty", "the file has zero bytes")
     if route == "encrypted":
@@ -68,14 +103,18 @@ def _read(route: str, data: bytes, limits: Limits) -> DocumentContent:
         from parsers.text import read_text  # trivial and safe: no child process needed
 
         return read_text(data)
-    reader, args = _reader(route, data, limits)
+    return _InChild(*_reader(route, data, limits))
+
+
+def _content_or_why(outcome: children.Outcome) -> DocumentContent | DocumentUnreadable:
     try:
-        return children.run(_guarded, reader, args, seconds=limits.file_parse_seconds,
-                            memory_bytes=limits.file_parse_memory_bytes)
+        return outcome.get()
+    except DocumentUnreadable as unreadable:
+        return unreadable
     except children.LimitExceeded as exceeded:
-        raise DocumentUnreadable(exceeded.kind, str(exceeded)) from None
+        return DocumentUnreadable(exceeded.kind, str(exceeded))
     except children.ChildCrashed as crashed:  # a C library died on the file's bytes
-        raise DocumentUnreadable("corrupt", f"the reader crashed: {crashed}"[:300]) from None
+        return DocumentUnreadable("corrupt", f"the reader crashed: {crashed}"[:300])
 
 
 def _reader(route: str, data: bytes, limits: Limits) -> tuple[Callable, tuple]:

@@ -11,7 +11,7 @@ from ingest.mime import parse_message
 from ingest.types import Attachment, Message
 from nominees.assemble import FORM_FILE_WORDS, assemble, is_signature_image
 from nominees.types import Submission
-from parsers import parse_document
+from parsers import parse_documents
 from parsers.media import MediaProbe, media_kind, probe_many
 from parsers.types import FileData, ParsedDocument
 from validators.evaluate import Verdict, evaluate
@@ -27,11 +27,9 @@ def file_data(attachment: Attachment) -> FileData:
 
 def read_documents(message: Message, profile: Profile) -> dict[int, ParsedDocument]:
     """Every document-like attachment read, keyed by its index in the message."""
-    return {
-        index: parse_document(file_data(attachment), profile.form.title_keywords, profile.limits)
-        for index, attachment in enumerate(message.attachments)
-        if is_read_as_document(attachment.media_type, attachment.filename)
-    }
+    wanted = {index: file_data(attachment) for index, attachment in enumerate(message.attachments)
+              if is_read_as_document(attachment.media_type, attachment.filename)}
+    return dict(zip(wanted, parse_documents(list(wanted.values()), profile.form.title_keywords, profile.limits)))
 
 
 def probe_media_files(message: Message, profile: Profile) -> dict[int, MediaProbe]:

@@ -156,19 +156,19 @@ _ALLOWED_ENV, _REPORT_ENV = "HOSTILE_AUDIT_ALLOWED", "HOSTILE_AUDIT_REPORT"
 _CHILD = children._child  # the runner's own child, before the guard puts `spawned_child` in its place
 
 
-def spawned_child(sender, work, memory_bytes, scratch) -> None:
-    """core.children's child, audited when it is a fresh interpreter: that inherits no hook, only
-    the environment, so the guard's folders travel there (the spawn pickles this by name). A
-    forked child has the hook already."""
+def spawned_child(sender, work, memory_bytes, scratch, inherits_maps) -> None:
+    """core.children's child, audited when it is a fresh interpreter or comes from the fork server:
+    those inherit no hook, only the environment, so the guard's folders travel there (the spawn
+    pickles this by name). A child forked from the caller has the hook already."""
     if scratch is None:
-        _CHILD(sender, work, memory_bytes, scratch)
+        _CHILD(sender, work, memory_bytes, scratch, inherits_maps)
         return
     AUDIT.allowed = tuple(os.environ[_ALLOWED_ENV].split(os.pathsep))
     AUDIT.report_fd = os.open(os.environ[_REPORT_ENV], os.O_WRONLY | os.O_APPEND)
     AUDIT.owner = -1  # everything seen here goes to the report
     AUDIT.install()
     AUDIT.armed = True
-    _CHILD(sender, work, memory_bytes, scratch)
+    _CHILD(sender, work, memory_bytes, scratch, inherits_maps)
 
 
 class _InternalErrors:
@@ -200,28 +200,38 @@ class _InternalErrors:
 
     def _watched(self, original):
         def run(func, *args, fresh: bool = False, **kwargs):
-            name = getattr(func, "__name__", str(func))
             try:
                 return original(func, *args, fresh=fresh, **kwargs)
-            except children.ChildCrashed as crashed:
-                if "Traceback" in str(crashed) or fresh:
-                    AUDIT._say(f"internal error in a child reported as a crash: {crashed}")
-                raise
-            except children.LimitExceeded as exceeded:
-                if exceeded.kind == "timeout" and self.timeouts is not None:
-                    self.timeouts[name] += 1
-                elif exceeded.kind == "timeout":
-                    AUDIT._say(f"{name} hit the sandbox's time limit ({exceeded.limit} s)")
-                raise
             except Exception as failure:
-                if fresh:  # the callers (parsers/ocr.py) take any failure for an unreadable scan
-                    AUDIT._say(f"{name} failed in a fresh child: {failure}")
+                self._look_at(getattr(func, "__name__", str(func)), failure, fresh)
                 raise
         return run
+
+    def _watched_each(self, original):
+        def run_each(func, work, **kwargs):
+            outcomes = original(func, work, **kwargs)
+            for outcome in outcomes:
+                if outcome.error is not None:
+                    self._look_at(getattr(func, "__name__", str(func)), outcome.error, False)
+            return outcomes
+        return run_each
+
+    def _look_at(self, name: str, failure: Exception, fresh: bool) -> None:
+        if isinstance(failure, children.ChildCrashed):
+            if "Traceback" in str(failure) or fresh:
+                AUDIT._say(f"internal error in a child reported as a crash: {failure}")
+        elif isinstance(failure, children.LimitExceeded):
+            if failure.kind == "timeout" and self.timeouts is not None:
+                self.timeouts[name] += 1
+            elif failure.kind == "timeout":
+                AUDIT._say(f"{name} hit the sandbox's time limit ({failure.limit} s)")
+        elif fresh:  # the callers (parsers/ocr.py) take any failure for an unreadable scan
+            AUDIT._say(f"{name} failed in a fresh child: {failure}")
 
     def patch(self, monkeypatch) -> None:
         monkeypatch.setattr(children, "_child", spawned_child)
         monkeypatch.setattr(children, "run", self._watched(children.run))
+        monkeypatch.setattr(children, "run_each", self._watched_each(children.run_each))
         monkeypatch.setattr(ingest.archives, "_reason", self.reason)
 
 

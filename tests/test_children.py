@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from core.children import ChildCrashed, LimitExceeded, run
+from core.children import ChildCrashed, LimitExceeded, run, run_each
 
 MB = 1_000_000
 MODES = [pytest.param(False, id="forked"), pytest.param(True, id="fresh")]
@@ -138,3 +138,30 @@ def test_a_threaded_callers_child_keeps_its_limits(another_thread):
     assert (slow.value.kind, greedy.value.kind) == ("timeout", "memory")
     with pytest.raises(ValueError, match="bad input"):
         run(_refuse, seconds=30, memory_bytes=2000 * MB)
+
+
+def _call(func, *args):
+    return func(*args)
+
+
+def _kinds(outcomes) -> list:
+    return [o.value if o.error is None else (type(o.error).__name__, getattr(o.error, "kind", "")) for o in outcomes]
+
+
+def test_several_pieces_of_work_go_to_one_child():
+    """A message's documents: one fork, not one each."""
+    pids = run_each(os.getpid, [(), (), ()], seconds=30, memory_bytes=2000 * MB)
+    assert len({o.value for o in pids}) == 1 and pids[0].value != os.getpid()
+
+
+def test_a_piece_that_exhausts_its_limits_fails_alone_and_the_rest_go_on():
+    work = [(_add, 1, 2), (_sleep_forever,), (_add, 3, 4), (_eat_memory,), (_die,), (_refuse,), (_add, 5, 6)]
+    outcomes = run_each(_call, work, seconds=2, memory_bytes=600 * MB)
+    assert _kinds(outcomes) == [3, ("LimitExceeded", "timeout"), 7, ("LimitExceeded", "memory"),
+                                ("ChildCrashed", ""), ("ValueError", ""), 11]
+
+
+def test_each_piece_has_its_own_time():
+    """Three pieces of 0.8 s under a limit of 1.5 s: each within its time, though not all together."""
+    outcomes = run_each(_call, [(time.sleep, 0.8)] * 3, seconds=1.5, memory_bytes=2000 * MB)
+    assert [o.error for o in outcomes] == [None, None, None]

@@ -7,7 +7,7 @@ import pytest
 
 from campaigns.limits import Limits
 from ingest.sniff import sniff
-from parsers import _guarded, parse_document
+from parsers import _guarded, parse_document, parse_documents
 from parsers.docx import read_docx
 from parsers.fields import extract_fields
 from parsers.pdf import read_pdf
@@ -113,6 +113,20 @@ def test_memory_limit_on_a_docx_that_inflates():
     assert parsed.unreadable.reason == "memory"
     ample = parse("推荐表.docx", bomb, Limits(file_parse_memory_bytes=2_000_000_000))
     assert ample.unreadable is None and len(ample.content.blocks) == 8_000
+
+
+def test_a_messages_documents_are_each_read_under_their_own_limits():
+    """One child reads them all; the bomb among them costs its own reading, not its neighbours'."""
+    files = [FileData(name, data, sniff(data, name)) for name, data in (
+        ("推荐表.docx", forms.bayu_form_docx()), ("附件.docx", forms.inflating_docx(8_000)),
+        ("事迹材料.pdf", forms.writeup_pdf(900)),
+        ("说明.txt", "补充说明".encode()), ("空.docx", b""))]
+    parsed = parse_documents(files, BAYU, Limits(file_parse_memory_bytes=60_000_000))
+    assert parsed[0].kind == "form" and parsed[0].fields["name"] == "张三"
+    assert parsed[1].unreadable.reason == "memory"
+    assert parsed[2].unreadable is None and parsed[2].content.text.strip()
+    assert parsed[3].unreadable is None and "补充说明" in parsed[3].content.text
+    assert parsed[4].unreadable.reason == "empty"
 
 
 def test_library_errors_are_corrupt_but_our_own_bugs_are_not_hidden():
