@@ -32,6 +32,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from testing.programs import missing
+
 HOST = "127.0.0.1"
 
 
@@ -175,7 +177,7 @@ def _make_ca(folder: Path, name: str, common_name: str) -> None:
 def make_test_ca(folder: Path) -> TestCA:
     """Run `openssl` to make the CAs and the server certificate in `folder`."""
     if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is not installed (Debian package openssl)")
+        missing("the openssl command is not installed (Debian package openssl)")
     _make_ca(folder, "ca", "Intake Test CA")
     _make_ca(folder, "other-ca", "Unrelated Test CA")
     _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key",

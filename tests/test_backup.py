@@ -10,12 +10,12 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 from alembic import command
 from sqlalchemy import text
 
 from storage.db import _alembic, make_engine
 from storage.schema import head_revision
+from testing.programs import missing
 from testing.service import intake, nomination, records
 
 _databases = itertools.count(1)
@@ -104,7 +104,7 @@ def test_a_damaged_backup_is_refused_before_anything_changes(tmp_path):
 
 def test_postgresql_backup_restored_into_another_database_has_the_same_records_and_mail(tmp_path, postgres_url):
     if shutil.which("pg_dump") is None:
-        pytest.skip("pg_dump is not installed (Debian package postgresql-client; ./dev test installs it)")
+        missing("pg_dump is not installed (Debian package postgresql-client; ./dev test installs it)")
     mail = _mail(tmp_path / "mail", 2)
     source = _new_database(postgres_url).replace("postgresql+psycopg://", "postgres://")  # as hosting panels write it
     first = _config(tmp_path / "first", mail, source)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from testing.programs import missing
+
 ROOT = Path(__file__).parent.parent
 UNIT = ROOT / "deploy" / "craftsman-intake.service"
 
@@ -34,7 +36,7 @@ def _unit_here(tmp_path: Path) -> Path:
     """The unit with ExecStart pointing at this checkout's `intake` (verify checks the program exists)."""
     intake = ROOT / ".venv" / "bin" / "intake"
     if not intake.exists():
-        pytest.skip("no .venv/bin/intake in this checkout (./dev test makes it)")
+        missing("no .venv/bin/intake in this checkout (./dev test makes it)")
     text = UNIT.read_text(encoding="utf-8").replace("/opt/craftsman-intake/.venv/bin/intake", str(intake))
     copy = tmp_path / UNIT.name
     copy.write_text(text, encoding="utf-8")
@@ -44,7 +46,7 @@ def _unit_here(tmp_path: Path) -> Path:
 def _systemd_analyze() -> str:
     found = shutil.which("systemd-analyze")
     if found is None:
-        pytest.skip("systemd-analyze is not installed (Debian package systemd; ./dev test installs it)")
+        missing("systemd-analyze is not installed (Debian package systemd; ./dev test installs it)")
     return found
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,10 +9,11 @@ import pytest
 from campaigns.limits import DEFAULT_LIMITS
 from parsers import ocr, ocr_worker
 from testing.builders import seals
+from testing.programs import everything_installed
 
 KEYWORDS = ("巴渝工匠", "推荐表")
 # under CI an engine that is missing is a failed install, not a reason to skip (as tests/test_ocr_scan.py)
-pytestmark = pytest.mark.skipif("rapidocr" not in ocr.available_engines() and os.environ.get("CI") != "true",
+pytestmark = pytest.mark.skipif("rapidocr" not in ocr.available_engines() and not everything_installed(),
                                 reason="rapidocr-onnxruntime missing")
 
 

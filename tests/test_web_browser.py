@@ -31,10 +31,14 @@ from testing.builders.forms import FormValues
 from testing.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
 from testing.dovecot import free_port
 from testing.idcards import id_number
+from testing.programs import missing
 from testing.service import INTAKE, database_of, intake, write_config
 from testing.smtp_server import SmtpServer
 
-playwright = pytest.importorskip("playwright.sync_api")
+try:
+    import playwright.sync_api as playwright
+except ImportError:
+    missing("Playwright is not installed (the test extra: ./dev test installs it)", allow_module_level=True)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
