@@ -146,6 +146,7 @@ def probe_photo(path: str, data: bytes, max_pixels: int,
     if not data:
         return MediaProbe(path, "photo", problem="empty", explanation="zero bytes")
     size = len(data)
+    width = height = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DecompressionBombWarning, broken EXIF: judged below
@@ -168,7 +169,10 @@ def probe_photo(path: str, data: bytes, max_pixels: int,
     except MemoryError:
         raise
     except Exception as exc:  # noqa: BLE001 - Pillow and its plugins raise anything on hostile bytes
-        return MediaProbe(path, "photo", bytes=size, problem="corrupt", explanation=f"{type(exc).__name__}: {exc}"[:300])
+        # the size its header declared stays on the probe: decoding up to the damage cost those
+        # pixels, and the message's budget counts them (Budget.after)
+        return MediaProbe(path, "photo", width=width, height=height, bytes=size, problem="corrupt",
+                          explanation=f"{type(exc).__name__}: {exc}"[:300])
     orientation = _orientation(image)
     if orientation in (5, 6, 7, 8):  # a quarter turn: the photo stands the other way up
         width, height = height, width

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlmodel import select
 
 from campaigns.limits import DEFAULT_LIMITS, Limits
-from parsers.media import probe_many
+from parsers.media import Budget, probe_many
 from parsers.types import FileData
 from storage.db import make_engine
 from storage.db import session as new_session
@@ -78,3 +78,13 @@ def test_the_time_budget_stops_photos_and_videos_alike():
     assert [(p.kind, p.problem) for p in probes] == [("photo", "media_seconds_budget"), ("video", "media_seconds_budget")]
     assert all(p.unsafe and p.figure is not None for p in probes)
     assert [p.decodable for p in probe_many(files, Limits())] == [True, True]  # the same files, in time
+
+
+def test_a_damaged_photo_counts_against_the_budget_with_the_pixels_its_header_declares():
+    """Decoding a cut-off photo costs its pixels up to the damage: photos read one by one (after a
+    batch ran out of memory) must not get the budget those pixels took back."""
+    whole = media.jpeg(3, (1000, 1000))
+    cut = whole[: len(whole) // 2]
+    damaged = probe_many(_files([("坏图.jpg", cut, "image/jpeg")]), Limits(), workers=1)[0]
+    assert (damaged.problem, damaged.pixels) == ("corrupt", 1_000_000)
+    assert Budget.of(Limits(message_media_pixels=2_500_000)).after([damaged]).spent == 1_000_000
