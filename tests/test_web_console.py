@@ -75,6 +75,20 @@ def test_logins_are_limited_per_address():
     assert throttle.blocked("fresh-name", "10.0.0.9") and not throttle.blocked("fresh-name", "10.0.0.10")
 
 
+def test_a_guessing_run_over_many_names_leaves_nothing_behind_once_its_window_has_passed():
+    """Names typed once each, from many addresses: the throttle forgets them after the window."""
+    now = [1000.0]
+    throttle = accounts.Throttle(clock=lambda: now[0])
+    for n in range(5000):
+        throttle.failed(f"guess{n}" + "x" * 1000, f"10.0.{n // 250}.{n % 250}")
+        throttle.blocked(f"never-failed-{n}", "10.9.9.9")  # a look-up alone keeps nothing
+    assert len(throttle.failures) == 5000 + 5000  # each name and each address
+    assert all(len(key) <= 5 + accounts.NAME_KEY_CHARS for key in throttle.failures)
+    now[0] += accounts.WINDOW_SECONDS + 1
+    throttle.failed("rita", "10.0.0.1")
+    assert set(throttle.failures) == {"name:rita", "addr:10.0.0.1"}
+
+
 def test_the_session_cookie_is_signed_httponly_samesite_and_secure_where_configured(runtime, tmp_path):
     with TestClient(create_app(runtime), base_url="http://127.0.0.1") as client:
         token = console.csrf_of(client.get("/login").text)
@@ -245,3 +259,20 @@ def test_a_field_read_from_another_is_marked_inferred_on_the_nominee_page(runtim
     assert "推断" in unit_row and words.INFERRED_NOTE in unit_row
     employer_row = next(line for line in page.splitlines() if "<th>工作单位</th>" in line)
     assert "推断" not in employer_row
+
+
+def test_a_failed_export_leaves_no_half_written_zip_of_nominees_files(runtime, monkeypatch):
+    from web import jobs
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(jobs, "named_files", broken)
+    exports = jobs.Exports(runtime)
+    job = exports.start("ada")
+    deadline = time.monotonic() + 30
+    while job.state == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.state == "failed" and "disk full" in job.problem
+    assert [j.token for j in exports.listed()] == [job.token]
+    assert list(exports.folder.iterdir()) == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +31,7 @@ MIN_PASSWORD = 10
 WINDOW_SECONDS = 15 * 60
 MAX_FAILURES_PER_NAME = 5
 MAX_FAILURES_PER_ADDRESS = 20
+NAME_KEY_CHARS = 200  # what the throttle keeps of a name typed at the login (any length can be typed)
 
 _hasher = PasswordHasher()  # Argon2id with the library's current parameters (RFC 9106's second choice)
 # verified when the name is unknown, so that a wrong name takes as long as a wrong password
@@ -142,28 +143,47 @@ class Throttle:
     def __init__(self, clock=time.monotonic):
         self.clock = clock
         self.lock = threading.Lock()
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
+        self.failures: dict[str, deque[float]] = {}
+        self._swept = clock()
 
     def _recent(self, key: str) -> int:
-        window = self.failures[key]
+        window = self.failures.get(key)
+        if window is None:
+            return 0
         while window and window[0] <= self.clock() - WINDOW_SECONDS:
             window.popleft()
+        if not window:
+            del self.failures[key]
         return len(window)
 
     def blocked(self, name: str, address: str) -> bool:
         with self.lock:
-            return (self._recent(f"name:{name.strip().lower()}") >= MAX_FAILURES_PER_NAME
+            return (self._recent(_name_key(name)) >= MAX_FAILURES_PER_NAME
                     or self._recent(f"addr:{address}") >= MAX_FAILURES_PER_ADDRESS)
 
     def failed(self, name: str, address: str) -> None:
         with self.lock:
             now = self.clock()
-            self.failures[f"name:{name.strip().lower()}"].append(now)
-            self.failures[f"addr:{address}"].append(now)
+            self._sweep(now)
+            for key in (_name_key(name), f"addr:{address}"):
+                self.failures.setdefault(key, deque()).append(now)
 
     def succeeded(self, name: str) -> None:
         with self.lock:
-            self.failures.pop(f"name:{name.strip().lower()}", None)
+            self.failures.pop(_name_key(name), None)
+
+    def _sweep(self, now: float) -> None:
+        """Windows with nothing left in them dropped, once a window's length: a run of guesses over
+        thousands of names typed once each must not pile up in the console's memory."""
+        if now - self._swept < WINDOW_SECONDS:
+            return
+        self._swept = now
+        for key in [k for k, window in self.failures.items() if window[-1] <= now - WINDOW_SECONDS]:
+            del self.failures[key]
+
+
+def _name_key(name: str) -> str:
+    return f"name:{name.strip().lower()[:NAME_KEY_CHARS]}"
 
 
 def authenticate(engine: Engine, name: str, password: str, now: datetime | None = None) -> Account | None:

@@ -72,8 +72,13 @@ class Exports:
         with self.lock:
             return self.jobs.get(token)
 
+    def listed(self) -> list[ExportJob]:
+        """The jobs as they stand now (another request may be starting one while the page lists them)."""
+        with self.lock:
+            return list(self.jobs.values())
+
     def _tidy(self) -> None:
-        for old in self.folder.glob("*.zip"):
+        for old in [*self.folder.glob("*.zip"), *self.folder.glob("*.part")]:
             if time.time() - old.stat().st_mtime > KEEP_SECONDS:
                 old.unlink(missing_ok=True)
 
@@ -85,6 +90,7 @@ class Exports:
             log.error("工作台打包导出失败：%s", exc)
             job.state, job.problem = "failed", f"{type(exc).__name__}: {exc}"[:300]
             job.path.unlink(missing_ok=True)
+            job.path.with_suffix(".part").unlink(missing_ok=True)  # half a zip of nominees' files: not kept
 
     def _build(self, job: ExportJob) -> None:
         runtime, profile = self.runtime, self.runtime.profile

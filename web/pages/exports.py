@@ -27,7 +27,7 @@ def _job(request: Request):
 @staff()
 def exports_page(request: Request) -> Response:
     account = request.state.account
-    mine = [job for job in _exports(request).jobs.values() if job.owner == account.name or account.may("admin")]
+    mine = [job for job in _exports(request).listed() if job.owner == account.name or account.may("admin")]
     return page(request, "exports.html", jobs=sorted(mine, key=lambda j: j.started, reverse=True))
 
 
