@@ -66,6 +66,20 @@ def runtime_from(config_file: Path | None, campaign: str | None = None, service:
     return runtime
 
 
+def database_runtime(config_file: Path | None):
+    """The runtime of the config's first mailbox, for what belongs to the installation's one
+    database rather than to a campaign (the console's accounts): no --campaign asked."""
+    from core.settings import ConfigError
+    from service.mailboxes import served
+    from service.runtime import config_path
+
+    try:
+        first = served(config_path(config_file))[0].campaign
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    return runtime_from(config_file, first or None)
+
+
 def campaign_runtime(config_file: Path | None, campaign_id: str | None):
     """The runtime, with the profile of --campaign when it names another campaign of this database."""
     return runtime_from(config_file, campaign_id)

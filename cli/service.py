@@ -114,18 +114,29 @@ def run(config_file: Path | None) -> None:
     logs.setup_from(runtimes[0].config, service=True)
     keep_temporary_files_inside(runtimes[0])
     forkserver.start()  # judging workers come from it: started from this thread, before the scheduler's
-    Service(runtimes, _companions(runtimes[0])).run()
+    Service(runtimes, _companions(runtimes)).run()
 
 
-def _companions(runtime) -> list:
-    """The web console beside the jobs, for the config's first mailbox (its campaign's records)."""
-    if not runtime.config.web.with_service:
-        return []
+def _companions(runtimes) -> list:
+    """The web console beside the jobs, for each mailbox whose [web] says with_service, each
+    campaign's records on its own port; where two would share a port, the first mailbox's is
+    served and the log says how to give the other its own."""
+    import logging
+
     from core.settings import ConfigError
     from web.server import Companion
 
+    by_port: dict[tuple[str, int], object] = {}
+    for runtime in (r for r in runtimes if r.config.web.with_service):
+        address = (runtime.config.web.host, runtime.config.web.port)
+        if address in by_port:
+            logging.getLogger("intake").warning(
+                "评选活动 %s 的工作台与 %s 用了同一端口 %s，未启动；请在 [mailboxes.名称.web] 中为它设置 port",
+                runtime.profile.id, by_port[address].profile.id, address[1])
+            continue
+        by_port[address] = runtime
     try:
-        return [Companion(runtime)]
+        return [Companion(runtime) for runtime in by_port.values()]
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 

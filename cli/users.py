@@ -1,5 +1,8 @@
 """`intake users`: the web console's accounts: add, passwd, disable, enable, list.
 
+Accounts belong to the installation's database: where one config serves a city and its
+districts, every campaign's console admits the same accounts, and no --campaign is asked.
+
 Passwords are asked twice and never taken from the command line (it would stay in the shell's
 history and in `ps`); they are stored as Argon2 hashes.
 """
@@ -10,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import actor_option, config_option, runtime_from
+from cli.common import actor_option, config_option, database_runtime
 from core.times import minute
 
 
@@ -44,7 +47,7 @@ def users_add(config_file: Path | None, name: str, role: str, actor: str) -> Non
     from core.words import STAFF_ROLE
     from web.accounts import add_user
 
-    runtime = runtime_from(config_file)
+    runtime = database_runtime(config_file)
     password = _password()
     _doing(lambda: add_user(runtime.engine, name, role, password, actor))
     click.echo(f"已添加用户 {name}（{STAFF_ROLE[role]}）")
@@ -58,7 +61,7 @@ def users_passwd(config_file: Path | None, name: str, actor: str) -> None:
     """Set a new password (asked twice); the account's sessions end."""
     from web.accounts import set_password
 
-    runtime = runtime_from(config_file)
+    runtime = database_runtime(config_file)
     password = _password()
     _doing(lambda: set_password(runtime.engine, name, password, actor))
     click.echo(f"用户 {name} 的密码已更改，其已登录的会话均已失效")
@@ -72,7 +75,7 @@ def users_disable(config_file: Path | None, name: str, actor: str) -> None:
     """Disable an account at once (its sessions end); records keep its name."""
     from web.accounts import set_active
 
-    _doing(lambda: set_active(runtime_from(config_file).engine, name, False, actor))
+    _doing(lambda: set_active(database_runtime(config_file).engine, name, False, actor))
     click.echo(f"用户 {name} 已停用")
 
 
@@ -84,7 +87,7 @@ def users_enable(config_file: Path | None, name: str, actor: str) -> None:
     """Enable a disabled account again."""
     from web.accounts import set_active
 
-    _doing(lambda: set_active(runtime_from(config_file).engine, name, True, actor))
+    _doing(lambda: set_active(database_runtime(config_file).engine, name, True, actor))
     click.echo(f"用户 {name} 已启用")
 
 
@@ -95,7 +98,7 @@ def users_list(config_file: Path | None) -> None:
     from core.words import STAFF_ROLE
     from web.accounts import list_users
 
-    rows = list_users(runtime_from(config_file).engine)
+    rows = list_users(database_runtime(config_file).engine)
     if not rows:
         click.echo("还没有用户：intake users add 姓名 --role admin")
     for row in rows:

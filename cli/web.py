@@ -6,13 +6,17 @@ from pathlib import Path
 
 import click
 
-from cli.common import config_option, runtime_from
+from cli.common import campaign_option, config_option, runtime_from
 
 
 @click.command()
 @config_option
+@campaign_option
 def web(config_file: Path | None) -> None:
-    """Serve the web console ([web] in the config: host, port, session key) until SIGTERM/SIGINT."""
+    """Serve the web console ([web] in the config: host, port, session key) until SIGTERM/SIGINT.
+
+    Where the config serves several campaigns, one console per campaign (--campaign), each on the
+    port of its mailbox's [mailboxes.NAME.web]."""
     from core.settings import ConfigError
     from service import forkserver
     from web.server import serve

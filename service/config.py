@@ -76,8 +76,8 @@ class LogConfig(Strict):
 
 class MailboxEntry(Strict):
     """`[mailboxes.<name>]`: one mailbox of an installation that serves several (a city and its
-    districts), each with its campaign; its `smtp`, `replies`, `notify` and `forward` tables are
-    laid key by key over the top-level ones (service/mailboxes.py)."""
+    districts), each with its campaign; its `smtp`, `replies`, `notify`, `forward` and `web`
+    tables are laid key by key over the top-level ones (service/mailboxes.py)."""
 
     campaign: str
     mailbox: MailboxConfig = MaildirConfig()
@@ -85,6 +85,7 @@ class MailboxEntry(Strict):
     replies: dict = {}
     notify: dict = {}
     forward: dict = {}
+    web: dict = {}  # its console's own port, where each campaign has one
 
 
 class Config(Strict):

@@ -16,7 +16,7 @@ or lists mailboxes:
     from_addr = "spbgh@example.cn"
 
 Each entry becomes a complete single-mailbox `Config`: the top level's `[smtp]`, `[replies]`,
-`[notify]` and `[forward]` with the entry's tables laid over them key by key, and the top
+`[notify]`, `[forward]` and `[web]` with the entry's tables laid over them key by key, and the top
 level's data folder, database, schedule and log, which the mailboxes share. Everything that
 works on one mailbox (the poll, the outbox, the daily log, the staff tools) then works on each
 unchanged; the scheduler runs each mailbox's jobs on its own (scheduler.py).
@@ -33,7 +33,7 @@ from core.settings import ConfigError
 from service.config import Config, _anchored, load_config, read_toml
 
 # the tables an entry may lay over the top level's; the rest is the installation's, shared
-OVERLAID = ("smtp", "replies", "notify", "forward")
+OVERLAID = ("smtp", "replies", "notify", "forward", "web")  # web: each campaign's console on its own port
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,18 @@ forward to the city is filed straight into the city's intake, with no mail on th
 from __future__ import annotations
 
 import email
+import subprocess
+import time
+import urllib.request
 from datetime import datetime
 from email import policy
 from pathlib import Path
 
 from testing.builders.submission import SHANGHAI
+from testing.dovecot import free_port
 from testing.faults import Service
 from testing.mailbox import PASSWORD
-from testing.service import intake, nomination, records
+from testing.service import INTAKE, intake, nomination, records
 
 CITY, SHAPINGBA, JIANGBEI = "chongqing-bayu-2017", "shapingba-bayu-2017", "jiangbei-bayu-2017"
 IN_TIME = datetime(2017, 4, 18, 10, 0, tzinfo=SHANGHAI)  # before every deadline (the districts' are 4-20)
@@ -167,3 +171,72 @@ def test_a_city_and_two_districts_in_one_installation(tmp_path, make_dovecot, sm
     again = intake(config, "forward", "--campaign", SHAPINGBA, clock="2017-04-25T10:00:00+08:00").stdout
     assert "没有新受理、尚未报送的推荐人选" in again  # filed once
     assert "报送上级（chongqing-bayu-2017）：邮件 已发送 1" in intake(config, "status", "--campaign", SHAPINGBA).stdout
+
+
+def _console_title(config: Path, campaign: str, port: int) -> str:
+    """The title of `intake web --campaign`'s login page, the server stopped after."""
+    server = subprocess.Popen([*INTAKE, "web", "--config", str(config), "--campaign", campaign],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2).read().decode()
+                return page[page.index("<title>") + 7:page.index("</title>")]
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, server.stderr.read().decode()
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _two_consoles(tmp_path: Path, city_port: int, district_port: int | None, with_service: bool = False) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    district_web = f"[mailboxes.shapingba.web]\nport = {district_port}\n" if district_port else ""
+    config = tmp_path / "intake.toml"
+    config.write_text(f"""
+data_path = "{tmp_path / 'data'}"
+[smtp]
+kind = "folder"
+outbox_path = "{tmp_path / 'outbox'}"
+[web]
+port = {city_port}
+secure_cookies = false
+with_service = {str(with_service).lower()}
+[mailboxes.city]
+campaign = "{CITY}"
+[mailboxes.city.mailbox]
+kind = "maildir"
+path = "{tmp_path / 'city'}"
+[mailboxes.shapingba]
+campaign = "{SHAPINGBA}"
+[mailboxes.shapingba.mailbox]
+kind = "maildir"
+path = "{tmp_path / 'spb'}"
+{district_web}""", encoding="utf-8")
+    return config
+
+
+def test_each_campaign_has_its_console_and_the_accounts_are_the_installations(tmp_path):
+    """A district served by the city's installation gets a console of its own records, on the port
+    of its mailbox's [web]; accounts are the one database's, so no --campaign is asked for them."""
+    city_port, district_port = free_port(), free_port()
+    config = _two_consoles(tmp_path, city_port, district_port)
+    secret = "office password 2017"
+    added = intake(config, "users", "add", "ada", "--role", "admin", answers=f"{secret}\n{secret}\n")
+    assert "已添加用户 ada" in added.stdout
+    assert "ada" in intake(config, "users", "list").stdout
+    assert "沙坪坝区推荐" in _console_title(config, SHAPINGBA, district_port)
+    assert "沙坪坝" not in _console_title(config, CITY, city_port)
+
+
+def test_the_service_runs_each_campaigns_console_on_its_own_port_and_says_when_two_share_one(tmp_path, caplog):
+    from cli.service import _companions
+    from service.runtime import open_installation
+
+    apart = open_installation(_two_consoles(tmp_path / "apart", free_port(), free_port(), with_service=True))
+    assert len(_companions(apart)) == 2
+    shared = open_installation(_two_consoles(tmp_path / "shared", free_port(), None, with_service=True))
+    assert len(_companions(shared)) == 1
+    assert f"评选活动 {SHAPINGBA} 的工作台与 {CITY} 用了同一端口" in caplog.text
