@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from sqlmodel import Session, select
 
 from storage.models import FindingRow, ForwardMessageRow, ForwardNomineeRow, ForwardRow, MessageRow, NomineeRow, ReplyRow
@@ -17,6 +19,36 @@ def message_findings_of(session: Session, message_id: int) -> list[FindingRow]:
     return list(session.exec(select(FindingRow).where(FindingRow.message_id == message_id,
                                                       FindingRow.nominee_id.is_(None))
                              .order_by(FindingRow.id)).all())
+
+
+IN_CHUNK = 900  # ids in one IN (…): under SQLite's oldest limit of 999 bound values
+
+
+def _chunks(ids: list) -> list[list]:
+    return [ids[k:k + IN_CHUNK] for k in range(0, len(ids), IN_CHUNK)]
+
+
+def rows_by_id(session: Session, model, ids) -> dict:
+    """The rows of `model` with these ids, by id, in a query per 900."""
+    found = {}
+    for chunk in _chunks(sorted(set(ids))):
+        found.update({row.id: row for row in session.exec(select(model).where(model.id.in_(chunk))).all()})
+    return found
+
+
+def findings_by_nominee(session: Session, nominee_ids: list[int], message_ids: list[int]
+                        ) -> tuple[defaultdict[int, list[FindingRow]], defaultdict[int, list[FindingRow]]]:
+    """`findings_of` for many nominees and `message_findings_of` for their mails, in a few queries."""
+    own: defaultdict[int, list[FindingRow]] = defaultdict(list)
+    whole: defaultdict[int, list[FindingRow]] = defaultdict(list)
+    for chunk in _chunks(sorted(set(nominee_ids))):
+        for row in session.exec(select(FindingRow).where(FindingRow.nominee_id.in_(chunk)).order_by(FindingRow.id)):
+            own[row.nominee_id].append(row)
+    for chunk in _chunks(sorted(set(message_ids))):
+        for row in session.exec(select(FindingRow).where(FindingRow.message_id.in_(chunk),
+                                                         FindingRow.nominee_id.is_(None)).order_by(FindingRow.id)):
+            whole[row.message_id].append(row)
+    return own, whole
 
 
 def _earlier_named(session: Session, row: NomineeRow, severity: str | None) -> NomineeRow | None:

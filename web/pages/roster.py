@@ -38,14 +38,11 @@ def roster_xlsx(request: Request) -> Response:
     now = utcnow()
     with new_session(runtime.engine) as session:
         wanted = set(search.matching_ids(session, runtime.profile.id, chosen))
-        columns, rows, nominees = workbook_rows(session, runtime.profile)
-        kept = [(row, nominee) for row, nominee in zip(rows, nominees) if nominee.id in wanted]
-        for number, (row, _) in enumerate(kept, 1):
-            row[0] = number
+        columns, rows, nominees = workbook_rows(session, runtime.profile, only=wanted)
         audit(session, "campaign", 0, "exported", actor=account.name,
-              note=f"{runtime.profile.id}: web roster of {len(kept)} nominees ({chosen.query_string(page=1) or 'all'})")
+              note=f"{runtime.profile.id}: web roster of {len(rows)} nominees ({chosen.query_string(page=1) or 'all'})")
         session.commit()
-    data = workbook_bytes(runtime.profile, columns, [r for r, _ in kept], [n for _, n in kept], now)
+    data = workbook_bytes(runtime.profile, columns, rows, nominees, now)
     return attachment_response(data, f"{runtime.profile.id}-名单-{beijing(now):%Y%m%d-%H%M}.xlsx", XLSX)
 
 
