@@ -5,7 +5,8 @@
 
 First (`pictures`, bench/seal_sets.py), per kind (page, close-up, grey copy, phone photo,
 trap) and per re-save (as found, 4:2:0 JPEG at quality 75, that JPEG as an image-only PDF),
-on the held-out real-like generated set (testing/builders/seals.py REAL_HELD_OUT) and on the
+on the held-out real-like generated set (testing/builders/seals.py REAL_HELD_OUT), on generated
+phone photos of receipts with a black rectangular fee seal or none (RECEIPT_HELD_OUT), and on the
 real development pictures of ../shared/seals-real: precision, recall, the uncertain rate and
 the traps passed, scored as CONTRACT §3 says with the preset band (0.35–0.65): a red seal is
 found when judged present; a grey or black copy of a seal when judged present or uncertain;
@@ -283,13 +284,17 @@ def _line(how: str, kind: str, group: list) -> str:
 
 
 def pictures(workers: int, tuning: bool = False, resaves: tuple[str, ...] | None = None) -> None:
-    from bench.seal_sets import RESAVES, generated_items, real_items
-    from testing.builders.seals import REAL_HELD_OUT, REAL_TUNING
+    from bench.seal_sets import RESAVES, generated_items, real_items, receipt_items
+    from testing.builders.seals import REAL_HELD_OUT, REAL_TUNING, RECEIPT_HELD_OUT, RECEIPT_TUNING
 
     seeds = REAL_TUNING if tuning else REAL_HELD_OUT
     resaves = resaves or RESAVES
     picture_table(f"generated {'tuning' if tuning else 'held-out'} set, seeds {seeds.start}–{seeds.stop - 1}",
                   generated_items(seeds), workers, resaves)
+    print()
+    receipts = RECEIPT_TUNING if tuning else RECEIPT_HELD_OUT
+    picture_table(f"generated receipts, black fee seal or none, seeds {receipts.start}–{receipts.stop - 1}",
+                  receipt_items(receipts), workers, resaves)
     print()
     real = real_items()
     if real:

@@ -71,6 +71,17 @@ def generated_items(seeds: range) -> list[Item]:
     return items
 
 
+def receipt_items(seeds: range) -> list[Item]:
+    """Phone photos of receipts with a black rectangular fee seal, and without one (testing/builders/seal_receipts.py)."""
+    from testing.builders.seals import receipt_picture
+
+    items = []
+    for seed in seeds:
+        picture = receipt_picture(seed)
+        items.append(Item(f"{picture.case}#{seed}", picture.kinds, picture.expect, picture.filename, picture.data))
+    return items
+
+
 def resaved(item: Item, how: str) -> Item:
     """The item as found, or re-saved as a 4:2:0 JPEG (quality 75), or that JPEG as an image-only PDF."""
     if how == "as found":

@@ -2,9 +2,9 @@
 
 A unit's official seal is red (CONTRACT §3). A ring in any other ink, grey or black on a
 photocopy, blue, gold, is still worth a person's look, never a pass: the detector searches
-the dark ink of a page for rings only where the picture is mostly paper (a page, a scan, a
-photocopy; not a scene), and names the ring's colour from its own ink, so that a small red
-tick or a blue signature elsewhere on a photocopy changes nothing.
+the dark ink of a page for rings, and for framed stamps (parsers/seal_rect.py), only where the
+picture is mostly paper (a page, a scan, a photocopy; not a scene), and names the stamp's colour
+from its own ink, so that a small red tick or a blue signature elsewhere on a photocopy changes nothing.
 """
 
 from __future__ import annotations
@@ -47,7 +47,17 @@ def ring_colour(flat: np.ndarray, c: features.Candidate) -> str:
     mask = np.zeros((height, width), np.uint8)
     thickness = max(2, int(0.06 * d2))
     cv2.ellipse(mask, ((cx, cy), (d1 * 0.95, d2 * 0.95), c.angle), 1, thickness)
-    pixels = flat[mask.astype(bool)]
+    return ink_colour(flat[mask.astype(bool)])
+
+
+def frame_colour(flat: np.ndarray, ink: np.ndarray, box: tuple[int, int, int, int]) -> str:
+    """The colour of a framed stamp's ink (its frame and characters), as `ink_colour` names it."""
+    x0, y0, x1, y1 = box
+    return ink_colour(flat[y0:y1, x0:x1][ink[y0:y1, x0:x1]])
+
+
+def ink_colour(pixels: np.ndarray) -> str:
+    """Grey (black or a copy), blue, red or another colour: the median of the pixels that are ink."""
     pixels = pixels[pixels.mean(axis=1) < INK_GREY]  # the ink, not the paper between its letters
     if len(pixels) < 20:
         return GREY

@@ -21,10 +21,13 @@ picture's edge is in doubt.
 
 Rings in any other ink (grey or black on a copy, blue, gold) are searched only where the
 picture is mostly paper (parsers/seal_colour.py) and never score above DOUBTFUL: CONTRACT §3
-sends them to staff. Every doubtful sighting carries a reason (parsers.seal.REASONS). The
-thresholds were set on the tuning parts of the evaluation sets (testing/builders/seals.py:
-TUNING and REAL_TUNING) and measured on the held-out parts and on the real development
-pictures (bench/seal_eval.py).
+sends them to staff. So are framed stamps in such ink (a fee seal printed in black on an
+e-receipt, parsers/seal_rect.py): a rectangle standing on its own with two or three lines of
+characters filling it; a red frame is left alone (red print is framed as often as not).
+Every doubtful sighting carries a reason (parsers.seal.REASONS). The thresholds were set on
+the tuning parts of the evaluation sets (testing/builders/seals.py: TUNING, REAL_TUNING and
+RECEIPT_TUNING) and measured on the held-out parts and on the real development pictures
+(bench/seal_eval.py).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import numpy as np
 from parsers import seal_colour as colour
 from parsers import seal_features as features
 from parsers import seal_ink
+from parsers import seal_rect as rect
 from parsers import seal_shape as shape
 from parsers.pages import PagePicture
 from parsers.seal import CLEAR, DOUBT_FLOOR, DOUBTFUL, SealSighting
@@ -117,6 +121,14 @@ def _extras(c: features.Candidate) -> float:
     return max(_ramp(c.star_density, 0.1, 0.3), _ramp(c.text_coverage, 0.2, 0.5))
 
 
+def _frame_size(f: rect.Frame, context: str) -> float:
+    """A stamp's size: on a page a small part of it (a certificate's printed border is no stamp);
+    a stamp picture pasted into Word is the stamp alone, any size but a speck."""
+    if context == "picture":
+        return _ramp(f.height, 20, 30)
+    return _ramp(f.relative_height, 0.04, 0.06) * _ramp(f.height, 16, 24) * (1 - _ramp(f.relative_height, 0.45, 0.6))
+
+
 def _size_fit(c: features.Candidate, context: str) -> float:
     """Big enough to be a stamp, and no upper bound: a close-up photo of the seal, or a strip
     of the page cut through it, shows a ring as large as the picture or larger."""
@@ -146,25 +158,54 @@ def look(picture: PagePicture, hints: tuple[tuple[float, float], ...] = ()) -> S
         value, reason = judged(candidate, picture.context, shape.inside_features(faint, candidate))
         value = _with_hints(value, candidate, image.shape, hints)
         if value > best[0]:
-            best = (value, reason, candidate, colour.RED)
+            best = (value, reason, candidate.box, colour.RED)
     if best[0] < CLEAR and colour.papery(image):
-        ink_mask = colour.grey_of(flat) < colour.INK_GREY
-        for candidate in colour.ink_rings(flat):
-            ink = colour.ring_colour(flat, candidate)
-            if ink == colour.RED:
-                continue  # red ink is the red search's business, on its own mask
-            value = ink_judged(candidate, picture.context, shape.inside_features(ink_mask, candidate))
-            if value > best[0]:
-                best = (value, _DOUBT_REASON[ink], candidate, ink)
-    value, reason, candidate, ink = best
+        best = max(best, _other_ink(flat, picture.context), key=lambda found: found[0])
+    value, reason, box, ink = best
     return SealSighting(
         where=picture.where,
         confidence=round(value, 4),
-        kind=ink if candidate is not None else "",
-        box=candidate.box if candidate is not None else None,
+        kind=ink if box is not None else "",
+        box=box,
         seconds=time.perf_counter() - started,
         reason=reason if value >= DOUBT_FLOOR else "",
     )
+
+
+def _other_ink(flat: np.ndarray, context: str) -> tuple[float, str, tuple | None, str]:
+    """The best ring or framed stamp in ink that is not red, on a picture that is mostly paper:
+    (confidence, reason, box, colour), the confidence never above DOUBTFUL (CONTRACT §3)."""
+    ink_mask = colour.grey_of(flat) < colour.INK_GREY
+    best = (0.0, "", None, "")
+    for candidate in colour.ink_rings(flat):
+        ink = colour.ring_colour(flat, candidate)
+        if ink == colour.RED:
+            continue  # red ink is the red search's business, on its own mask
+        value = ink_judged(candidate, context, shape.inside_features(ink_mask, candidate))
+        if value > best[0]:
+            best = (value, _DOUBT_REASON[ink], candidate.box, ink)
+    for frame in rect.frames(ink_mask):
+        value = frame_judged(frame, context)
+        ink = colour.frame_colour(flat, ink_mask, frame.box) if value > best[0] else colour.RED
+        if ink != colour.RED:  # a red frame is red print as often as a stamp: it is not looked at as one
+            best = (value, _DOUBT_REASON[ink], frame.box, ink)
+    return best
+
+
+def frame_judged(f: rect.Frame, context: str) -> float:
+    """A framed stamp (a fee seal, parsers/seal_rect.py) in ink that is not red: at most DOUBTFUL, for staff."""
+    parts = (
+        _ramp(f.sides, 0.85, 0.95),  # a frame drawn all round
+        1 - _ramp(f.gap, 0.05, 0.12),  # in one line (a line of text breaks between its characters)
+        float(f.runs_on <= 1),  # on its own: a table's cell shares its sides with the next cells
+        1 - _ramp(f.touched, 0.35, 0.6),  # standing apart (the text it was pressed on touches a side or two)
+        _ramp(f.fill, 0.06, 0.12) * (1 - _ramp(f.fill, 0.5, 0.65)),  # characters, neither empty nor solid
+        _ramp(f.across, 0.7, 0.85) * _ramp(f.down, 0.55, 0.7),  # filling it side to side and top to bottom
+        float(2 <= f.lines <= 3),  # the unit's name, then what the seal is for (收费专用章)
+        _ramp(f.aspect, 1.3, 1.6) * (1 - _ramp(f.aspect, 4.5, 6)),  # wider than tall, as fee seals are
+        _frame_size(f, context),
+    )
+    return DOUBTFUL * float(np.prod(parts))
 
 
 ARC_TEXT = 0.35  # share of the ring's directions with characters inside it, for a strongly inked ring

@@ -152,8 +152,8 @@ def test_confidence_is_not_all_or_nothing(pool):
 
 def test_the_real_development_pictures_hold_as_found_and_re_saved():
     """../shared/seals-real (read at run time, never copied here): no trap or blue stamp passes,
-    and the seals are found as bench/seal_eval.py counts them (two are known misses: a faded
-    oval half hidden by a ticket's green print, and a black rectangular fee seal)."""
+    and the seals are found as bench/seal_eval.py counts them (one known miss: a faded oval half
+    hidden by a ticket's green print; the black rectangular fee seal goes to staff, as grey copies do)."""
     from bench.seal_eval import found
     from bench.seal_sets import real_items, resaved
 
@@ -165,4 +165,51 @@ def test_the_real_development_pictures_hold_as_found_and_re_saved():
         passed = [item.name for item, reading in readings if not item.has_seal and reading.confidence >= 0.65]
         assert passed == [], (how, passed)
         seals_found = [found(item.expect, reading.confidence) for item, reading in readings if item.has_seal]
-        assert sum(seals_found) >= len(seals_found) - 2, (how, sum(seals_found), len(seals_found))
+        assert sum(seals_found) >= len(seals_found) - 1, (how, sum(seals_found), len(seals_found))
+
+
+def _receipt_scan(stamped: bool, seed: int) -> bytes:
+    """A receipt's lower part as a flatbed scan: the black fee seal pressed on its bottom rule, or,
+    unstamped, its framed look-alikes (a boxed label, an empty 盖章 box, a two-cell table)."""
+    import random
+
+    from PIL import ImageDraw
+
+    from testing.builders import seal_receipts
+    from testing.builders.seal_pages import png_bytes, scan
+
+    rng = random.Random(seed)
+    page, rule_y = seal_receipts._receipt(rng)
+    draw = ImageDraw.Draw(page)
+    if stamped:
+        seal_receipts.fee_seal(draw, rng, (420, rule_y - 30), "江阴市人民医院")
+    else:
+        seal_receipts._lookalikes(draw, rng, rule_y)
+    return png_bytes(scan(page, rng))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_black_rectangular_fee_seal_goes_to_staff_as_a_grey_copy_and_framed_print_does_not(seed):
+    """A hospital's 收费专用章 printed in black is a frame, not a ring: it is found and sent to
+    staff (never a pass, CONTRACT §3); a boxed label, an empty seal box and a table's cells are not."""
+    stamped = _read(_receipt_scan(True, seed), "收据.png")
+    assert 0.35 <= stamped.confidence < 0.65 and not stamped.present, stamped.confidence
+    assert stamped.reason == "grey_copy" and stamped.sightings[0].kind == "grey"
+    unstamped = _read(_receipt_scan(False, seed), "收据.png")
+    assert unstamped.confidence < 0.35, unstamped.confidence
+
+
+def _read_receipt(seed: int) -> tuple[str, float, bool, str]:
+    picture = seals.receipt_picture(seed)
+    reading = read_seal_here(picture.data, picture.filename, 100_000_000, 20)
+    return picture.expect, reading.confidence, reading.present, reading.reason
+
+
+def test_phone_photos_of_receipts_with_a_black_fee_seal(pool):
+    """The generator's receipts, photographed askew in uneven light (seeds neither its tuning nor the
+    bench uses): no fee seal passes, most go to staff as grey copies, no unstamped receipt does."""
+    rows = list(pool.map(_read_receipt, range(82_000, 82_012)))
+    stamped = [row for row in rows if row[0] == "grey"]
+    assert not any(present for _, _, present, _ in rows)
+    assert sum(0.35 <= confidence < 0.65 and reason == "grey_copy" for _, confidence, _, reason in stamped) >= 3
+    assert all(confidence < 0.35 for expect, confidence, _, _ in rows if expect == "none")

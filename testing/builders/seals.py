@@ -44,13 +44,15 @@ from testing.builders.seal_pages import (
     to_grey_copy,
 )
 from testing.builders.seal_pictures import REAL_CASES, REAL_HELD_OUT, REAL_TUNING, real_picture
+from testing.builders.seal_receipts import RECEIPT_HELD_OUT, RECEIPT_TUNING, receipt_picture
 
 # the tests and benches know the whole set's builders by this one module
 __all__ = [
-    "CASES", "HELD_OUT", "PAGE_SIZE", "REAL_CASES", "REAL_HELD_OUT", "REAL_TUNING", "SEAL_CASES", "TRAP_CASES", "TUNING",
+    "CASES", "HELD_OUT", "PAGE_SIZE", "REAL_CASES", "REAL_HELD_OUT", "REAL_TUNING", "RECEIPT_HELD_OUT", "RECEIPT_TUNING",
+    "SEAL_CASES", "TRAP_CASES", "TUNING",
     "case_seed", "eval_page", "evaluation_set", "font", "form_docx", "form_page", "helmet_photo", "id_photo",
     "jpeg_bytes", "lantern_photo", "ocr_scan", "random_values", "real_picture", "scan_pdf", "seal_style", "signed_pdf",
-    "sm2_signed_pdf", "stamp_page", "stamp_picture", "stamp_png", "tampered",
+    "receipt_picture", "sm2_signed_pdf", "stamp_page", "stamp_picture", "stamp_png", "tampered",
 ]
 
 TUNING = range(0, 300)
