@@ -45,6 +45,21 @@ def parse_message(
         return _unparsed(raw if isinstance(raw, bytes) else b"", received_at, received_at_source, exc)
 
 
+def body_text_of(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> str:
+    """What the sender wrote, as `parse_message` reads it, without taking the files apart (no
+    archive unpacked, no winmail.dat): for the lists of mail staff read, shown again and again."""
+    try:
+        data = _normalised(bytes(raw), [])
+        if len(raw) > limits.message_max_bytes:
+            data = _header_block(data)
+        top = parts.parse(data, limits.mime_max_parts)
+        hint = parts.charset(top)
+        walked = parts.walk(top, limits.mime_max_parts)
+        return _bodies(walked, [(leaf, *_role(leaf.part, hint)) for leaf in walked.leaves], hint)[0]
+    except Exception:  # noqa: BLE001 - as parse_message: never raises, whatever the bytes
+        return ""
+
+
 def _parse(raw: bytes, limits: Limits, received_at: datetime | None, received_at_source: str) -> Message:
     defects: list[str] = []
     data = _normalised(raw, defects)

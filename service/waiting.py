@@ -24,7 +24,7 @@ from storage.queries import (
     open_questions,
     quarantined,
 )
-from storage.stored import stored_message
+from storage.stored import stored_body
 
 Waiting = tuple[NomineeRow, list[str], NomineeRow | None]  # the nominee, its codes, the filing it competes with
 
@@ -59,9 +59,8 @@ def queue(runtime: Runtime) -> Queue:
 
 def _opening(runtime: Runtime, row: MessageRow, width: int = 160) -> str:
     """The first lines of what the sender wrote, inert and masked, for a list."""
-    message = stored_message(runtime.blobs, row, runtime.profile.limits)
-    text = " / ".join(inert.one_line(line) for line in (message.body_text if message else "").splitlines()
-                      if line.strip())
+    body = stored_body(runtime.blobs, row, runtime.profile.limits) or ""
+    text = " / ".join(inert.one_line(line) for line in body.splitlines() if line.strip())
     return mask_numbers_in(text[:width] + ("…" if len(text) > width else ""))
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from campaigns.limits import Limits
-from ingest.mime import parse_message
+from ingest.mime import body_text_of, parse_message
 from ingest.types import Attachment, Message
 from storage.blobs import BlobStore
 from storage.models import AttachmentRow, MessageRow, NomineeRow
@@ -40,6 +40,12 @@ def stored_message(blobs: BlobStore, row: MessageRow, limits: Limits) -> Message
     if raw is None:
         return None
     return parse_message(raw, limits=limits, received_at=row.received_at, received_at_source=row.received_at_source)
+
+
+def stored_body(blobs: BlobStore, row: MessageRow, limits: Limits) -> str | None:
+    """What the sender wrote, read from the stored mail without its files; None after `intake purge`."""
+    raw = raw_mail(blobs, row)
+    return None if raw is None else body_text_of(raw, limits)
 
 
 class AttachmentIndex:

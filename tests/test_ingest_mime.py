@@ -261,3 +261,22 @@ def test_multiparts_nested_thousands_deep_neither_recurse_nor_run_away():
     assert time.perf_counter() - started < 5
     assert message.attachments == ()  # the file sits below the part limit
     assert any("more than 2000 MIME parts" in defect for defect in message.defects)
+
+
+def test_the_text_of_a_mail_is_read_without_taking_its_files_apart(monkeypatch):
+    """Staff's lists of questions show what the sender wrote on every view: a zip beside the
+    question must not be unpacked (sandboxed children) each time the page is drawn."""
+    from testing.builders.archives import zip_bytes
+    from testing.builders.submission import nomination_mail
+
+    raw = nomination_mail([("材料.zip", zip_bytes([("a.txt", b"x" * 100)]))], body="请问推荐表需要盖章吗？")
+    assert "请问推荐表需要盖章吗" in parse_message(raw).body_text
+
+    def no_children(*args, **kwargs):
+        raise AssertionError("a child process was started to read the text")
+
+    monkeypatch.setattr(children, "run", no_children)
+    monkeypatch.setattr(children, "run_each", no_children)
+    from ingest.mime import body_text_of
+
+    assert body_text_of(raw) == "请问推荐表需要盖章吗？"

@@ -13,7 +13,7 @@ from staff.lookup import ReviewError
 from staff.questions import answer, close
 from storage.db import session as new_session
 from storage.models import ReplyRow
-from storage.stored import stored_message
+from storage.stored import stored_body
 from web.acting import Changed, dry_run, for_real, reply_preview, send_soon
 from web.render import notify, page
 from web.security import Refused, staff
@@ -25,8 +25,8 @@ def inbox(request: Request) -> Response:
     waiting = queue(runtime)
     bodies = {}
     for message in waiting.questions:
-        parsed = stored_message(runtime.blobs, message, runtime.profile.limits)
-        bodies[message.id] = parsed.body_text if parsed else "（原始邮件已删除）"
+        body = stored_body(runtime.blobs, message, runtime.profile.limits)
+        bodies[message.id] = body if body is not None else "（原始邮件已删除）"
     held = [(reply, message, reply_preview(reply)) for reply, message in waiting.held]
     return page(request, "inbox.html", questions=waiting.questions, bodies=bodies, held=held)
 
