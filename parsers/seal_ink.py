@@ -78,7 +78,9 @@ def red_ink(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 TINT_SIDE = 9  # the background's median window, at a quarter size: about 36 pixels, wider than a seal's line
 TINT_PRINT = 30  # the background's spread of channels from which it is coloured print, not paper
-TINT_SHIFT = 0.12  # red over coloured print: its red share risen this much above green's and blue's
+# red over coloured print: its red share risen this much above green's and blue's; low, as a
+# 4:2:0 JPEG (every phone photo) keeps colour at half the resolution and halves a thin line's shift
+TINT_SHIFT = 0.07
 
 
 def tint_shift(image: np.ndarray) -> np.ndarray:
