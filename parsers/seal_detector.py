@@ -19,6 +19,11 @@ most), nothing straight across it (a road sign's bar or slash), a thin line rath
 thick solid rim, something inside at all (a plate's rim has nothing). A ring cut by the
 picture's edge is in doubt.
 
+A seal stamped over coloured print (a ticket's green band) is not red to the red-ink test: its
+ink only shifts the print's colour towards red (seal_ink.tint_shift). A ring seen only with
+that shift added is a weaker sighting, which a red thing on coloured print can give too: at
+most DOUBTFUL, reason "faint".
+
 Rings in any other ink (grey or black on a copy, blue, gold) are searched only where the
 picture is mostly paper (parsers/seal_colour.py) and never score above DOUBTFUL: CONTRACT §3
 sends them to staff. So are framed stamps in such ink (a fee seal printed in black on an
@@ -159,6 +164,9 @@ def look(picture: PagePicture, hints: tuple[tuple[float, float], ...] = ()) -> S
         value = _with_hints(value, candidate, image.shape, hints)
         if value > best[0]:
             best = (value, reason, candidate.box, colour.RED)
+    if best[0] < DOUBTFUL:
+        best = max(best, _over_print(image, mask, faint, strength, picture.context, hints),
+                   key=lambda found: found[0])
     if best[0] < CLEAR and colour.papery(image):
         best = max(best, _other_ink(flat, picture.context), key=lambda found: found[0])
     value, reason, box, ink = best
@@ -190,6 +198,37 @@ def _other_ink(flat: np.ndarray, context: str) -> tuple[float, str, tuple | None
         if ink != colour.RED:  # a red frame is red print as often as a stamp: it is not looked at as one
             best = (value, _DOUBT_REASON[ink], frame.box, ink)
     return best
+
+
+TINT_LEAST = 200  # pixels of red seen only over coloured print before it is searched for rings
+TINT_RING = 0.2  # share of a ring's ink seen only over coloured print for it to be such a sighting
+
+
+def _over_print(image: np.ndarray, mask: np.ndarray, faint: np.ndarray, strength: np.ndarray, context: str,
+                hints: tuple[tuple[float, float], ...]) -> tuple[float, str, tuple | None, str]:
+    """The best red ring that is seen only with the ink stamped over coloured print (a seal on a
+    ticket's green band, seal_ink.tint_shift) added to the red ink: (confidence, reason, box,
+    colour). That is a weaker test than red ink's own, which a red thing on coloured print (a
+    logo, a sign in a photo) can meet as well: never above DOUBTFUL ("faint"), staff decide."""
+    nothing = (0.0, "", None, "")
+    shift = seal_ink.tint_shift(image)
+    tint = (shift >= seal_ink.TINT_SHIFT) & ~faint  # the shift is 0 off coloured print
+    if tint.sum() < TINT_LEAST:
+        return nothing
+    tint &= ~seal_ink.long_lines(tint)
+    ink = faint | tint
+    seen = np.maximum(strength, shift * 255)  # the shift on the strength's scale
+    found = features.candidates(mask | tint, "red", seen, limit=6)
+    found += features.hough_rings(seal_ink.strength_picture(seen, ink), ink, "red", seen)
+    best = nothing
+    for candidate in found:
+        if features.ring_share(tint, ink, candidate) < TINT_RING:
+            continue  # the red ink alone shows this one, and the red search has judged it
+        value, reason = judged(candidate, context, shape.inside_features(ink, candidate))
+        value = min(DOUBTFUL, _with_hints(value, candidate, image.shape, hints))
+        if value > best[0]:
+            best = (value, reason if reason in ("partial", "no_text") else "faint", candidate.box, colour.RED)
+    return best if best[0] >= DOUBT_FLOOR else (best[0], "", best[2], best[3])
 
 
 def frame_judged(f: rect.Frame, context: str) -> float:

@@ -331,6 +331,15 @@ def _circles(picture: np.ndarray, step: int, smallest: int, largest: int) -> lis
     return [(step * float(cx), step * float(cy), step * float(r)) for cx, cy, r in circles.reshape(-1, 3)[:6]]
 
 
+def ring_share(part: np.ndarray, ink: np.ndarray, c: Candidate) -> float:
+    """The share of a candidate's ring ink (along its fitted outline) that lies in `part`."""
+    (cx, cy), (d1, d2), angle = c.ellipse or (c.centre, c.axes, c.angle)
+    outline = np.zeros(ink.shape, np.uint8)
+    cv2.ellipse(outline, ((cx, cy), (d1 * 0.95, d2 * 0.95), angle), 1, max(2, int(0.06 * d2)))
+    on = outline.astype(bool) & ink
+    return float(part[on].sum()) / max(1, int(on.sum()))
+
+
 def _longest_gap(covered: np.ndarray) -> float:
     if covered.all():
         return 0.0

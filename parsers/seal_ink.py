@@ -8,6 +8,11 @@ flattened (a phone photo is bright at one corner and grey at the other). Then:
   orange work clothes have G well above B, purple has B well above G. Red print (a 红头, red
   rules) is the same colour as a seal and is told apart by its shape, not by its colour. A
   second, fainter mask takes the palest ink too, for the circle search only;
+- red ink over coloured print (a ticket's green band, a blue or green table fill): printed over
+  green, seal red comes out a dark olive, red below green, which the test above cannot see. What
+  it does is shift the print's own colour towards red: each channel divided by the background
+  around it (a median over a wide window, the thin ink left out) rises in red against green and
+  blue. Looked at only where that background is coloured print that is not itself red;
 - long straight runs (table rules, the 红头's rule, at any angle) are taken out, so that a
   seal stamped over a red line still stands alone;
 
@@ -69,6 +74,39 @@ def red_ink(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     mask = hue & (strength >= 32) & (strength >= 0.16 * red)
     faint = hue & (strength >= 10)
     return mask, faint, strength
+
+
+TINT_SIDE = 9  # the background's median window, at a quarter size: about 36 pixels, wider than a seal's line
+TINT_PRINT = 30  # the background's spread of channels from which it is coloured print, not paper
+# red over coloured print: its red share risen this much above green's and blue's; low, as a
+# 4:2:0 JPEG (every phone photo) keeps colour at half the resolution and halves a thin line's shift
+TINT_SHIFT = 0.07
+
+
+def tint_shift(image: np.ndarray) -> np.ndarray:
+    """How much each pixel's red, as a share of its background's, stands above its green and blue
+    shares, on the working copy as the camera saw it; 0 except where the background is coloured
+    print that is not red (green, blue, yellow, a grey-green band: red or pink print under red
+    ink shows no shift, and is red print's business anyway)."""
+    height, width = image.shape[:2]
+    small = cv2.resize(image, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
+    around = cv2.medianBlur(small, TINT_SIDE)  # the median leaves a seal's thin line out of its own background
+    red, green, blue = (channel.astype(np.int16) for channel in cv2.split(around))
+    top = np.maximum(red, np.maximum(green, blue))
+    coloured = (top - np.minimum(red, np.minimum(green, blue)) >= TINT_PRINT) & (red < top)
+    coloured = cv2.resize(coloured.astype(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST) > 0
+    if not coloured.any():  # plain paper, most pages: nothing to compute
+        return np.zeros((height, width), np.float32)
+    around = cv2.resize(around, (width, height), interpolation=cv2.INTER_LINEAR)
+    # +8: dark print's noise is no colour
+    red, green, blue = ((seen.astype(np.float32) + 8) / (under.astype(np.float32) + 8)
+                        for seen, under in zip(cv2.split(image), cv2.split(around)))
+    shift = red - np.maximum(green, blue)
+    # ink takes light away: red ink takes green or blue, it never lightens both, as white or pale
+    # print on a coloured band does (the band's red is its lowest channel, so its white rises most in red)
+    shift[np.minimum(green, blue) > 1.02] = 0
+    shift[~coloured] = 0
+    return shift
 
 
 def strength_picture(strength: np.ndarray, faint: np.ndarray) -> np.ndarray:

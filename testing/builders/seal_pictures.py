@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from testing.builders.forms import FormValues
-from testing.builders.seal_drawing import INKS, SealStyle, _noise, font, multiply_ink, random_values, seal_style
+from testing.builders.seal_drawing import (
+    INKS,
+    SealStyle,
+    _noise,
+    font,
+    multiply_ink,
+    random_values,
+    seal_alpha,
+    seal_style,
+)
 from testing.builders.seal_pages import (
     PageTraps,
     _photo_background,
@@ -324,3 +333,36 @@ def real_picture(seed: int) -> RealPicture:
     data = phone_jpeg(picture, rng) if "phone" in kinds or rng.random() < 0.5 else png_bytes(picture)
     suffix = "jpg" if data[:2] == b"\xff\xd8" else "png"
     return RealPicture(seed, f"{'seal' if has_seal else 'trap'}:{case}", expect, kinds, f"{case}-{seed}.{suffix}", data)
+
+
+# ---------------------------------------------------------------- a seal over coloured print (issue 15, d27)
+
+def ticket_over_print(seed: int, band: tuple[int, int, int] = (92, 146, 82), stamped: bool = True) -> bytes:
+    """A photographed ticket (PNG) whose top is a band of coloured print, a faded oval invoice seal
+    stamped over it, or none. Faded ink printed over coloured print does not darken it to red as
+    ink on paper does (multiply_ink): it only tints it, green to a dark olive (red still below
+    green), blue to a greyish violet; on paper the same ink is a pale pink."""
+    rng = random.Random(seed)
+    width, height = 960, 600
+    page = Image.new("RGB", (width, height), (236, 236, 232))
+    draw = ImageDraw.Draw(page)
+    top = int(height * rng.uniform(0.42, 0.5))
+    draw.rectangle((0, 0, width, top), fill=band)
+    darker = tuple(int(c * 0.55) for c in band)
+    draw.text((int(width * 0.52), 30), "辽宁省道路汽车客票", fill=(245, 245, 245), font=font(44))
+    draw.text((40, top + 40), "到站  开发区     票价 ¥ 8.00", fill=(40, 40, 40), font=font(40))
+    draw.rectangle((0, height - 130, width, height - 80), fill=band)
+    for x in range(0, width, 160):  # the band's own print: a table's rules across it
+        draw.line((x, top - 60, x, top), fill=darker, width=3)
+    if stamped:
+        style = SealStyle(shape="oval", diameter_mm=30, ink=(205, 52, 48), strength=0.9, patchiness=0.3,
+                          rotation=rng.uniform(-8, 8), star=False, centre_text="发票专用章")
+        alpha = seal_alpha("大连市公共交通客运集团有限公司", style, rng, scale=6.2)
+        alpha = alpha.point(lambda a: int(a * rng.uniform(0.32, 0.4)))  # faded: the print shows through
+        x = int(width * rng.uniform(0.5, 0.56))
+        y = max(4, int((top - alpha.height) * rng.uniform(0.3, 0.7)))
+        region = page.crop((x, y, x + alpha.width, y + alpha.height))
+        page.paste(Image.composite(Image.new("RGB", alpha.size, style.ink), region, alpha), (x, y))
+    page = page.filter(ImageFilter.GaussianBlur(0.8))
+    page = Image.blend(page, _noise(rng, page.size, 3).convert("RGB"), 0.04)
+    return png_bytes(page)
