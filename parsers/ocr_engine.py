@@ -140,9 +140,10 @@ class _ApartPages:
     keeps, left them scattered with holes, the page's ~165 MB grew by ~320 MB where ~220 were
     in use at once (bench/ocr_speed.py, 24 scans, VmHWM reset around each step: detection 489 MB,
     recognition 471, decoding and the grid under 320). Pages of its own for every block from 1 MB
-    on hold the detector to what it uses (397 MB), for ~1 s of CPU a page spent on fresh pages:
-    the recogniser, run a hundred times a page, keeps the reused heap (with pages of its own too it
-    cost twice the CPU)."""
+    on hold the detector to what it uses (397 MB); the fresh pages cost 1.94 s a page against 1.86
+    on a quiet machine (more under load: up to ~1 s of CPU a page with 5 processes on 2 cores). The
+    recogniser, run dozens of times a page, keeps the reused heap: with pages of its own too it cost
+    twice the CPU."""
 
     def __init__(self, detector):
         self._detector = detector
