@@ -31,6 +31,14 @@ from parsers.types import DocumentUnreadable  # noqa: E402
 
 # the long side text lines are looked for at (bench/ocr_speed.py: fields read, time, peak memory)
 DET_SIDE = 1280
+# text lines read in one go by the recogniser: the widest line of a batch sets every line's tensor
+# width, so RapidOCR's 6 made the largest tensors of a page, and with them its peak (below)
+REC_BATCH = 3
+# glibc's mallopt(M_MMAP_THRESHOLD): allocations from this size on get pages of their own, returned
+# when freed; glibc's own threshold climbs to 32 MB once a large block is freed
+_M_MMAP_THRESHOLD = -3
+DETECTION_MMAP_BYTES = 1 << 20
+READING_MMAP_BYTES = 32 << 20
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,8 @@ def _rapid():
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
         engine = RapidOCR(intra_op_num_threads=2, inter_op_num_threads=1)
         _detect_at(engine, DET_SIDE)
+        engine.text_rec.rec_batch_num = REC_BATCH
+        engine.text_det = _ApartPages(engine.text_det)
         _RAPID = engine
     return _RAPID
 
@@ -120,6 +130,40 @@ def _detect_at(engine, side: int) -> None:
 
     detector = engine.text_det
     detector.get_preprocess = lambda longest: DetPreProcess(side, "max", detector.mean, detector.std)
+
+
+class _ApartPages:
+    """The text detector, run with its large buffers in pages of their own (given back as each is
+    freed), the rest of the process as glibc keeps it.
+
+    The OCR process's peak was the detector's run: its feature maps, carved out of heaps glibc
+    keeps, left them scattered with holes, the page's ~165 MB grew by ~320 MB where ~220 were
+    in use at once (bench/ocr_speed.py, 24 scans, VmHWM reset around each step: detection 489 MB,
+    recognition 471, decoding and the grid under 320). Pages of its own for every block from 1 MB
+    on hold the detector to what it uses (397 MB); the fresh pages cost 1.94 s a page against 1.86
+    on a quiet machine (more under load: up to ~1 s of CPU a page with 5 processes on 2 cores). The
+    recogniser, run dozens of times a page, keeps the reused heap: with pages of its own too it cost
+    twice the CPU."""
+
+    def __init__(self, detector):
+        self._detector = detector
+
+    def __getattr__(self, name):
+        return getattr(self._detector, name)
+
+    def __call__(self, picture):
+        _large_blocks_apart(DETECTION_MMAP_BYTES)
+        try:
+            return self._detector(picture)
+        finally:
+            _large_blocks_apart(READING_MMAP_BYTES)
+
+
+def _large_blocks_apart(threshold: int) -> None:
+    try:
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, threshold)
+    except (OSError, AttributeError):  # not glibc: its own allocator, as it is
+        pass
 
 
 def pages_read() -> int:
