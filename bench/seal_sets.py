@@ -64,22 +64,19 @@ def _real_item(row: dict) -> Item:
 def generated_items(seeds: range) -> list[Item]:
     from testing.builders.seals import real_picture
 
-    items = []
-    for seed in seeds:
-        picture = real_picture(seed)
-        items.append(Item(f"{picture.case}#{seed}", picture.kinds, picture.expect, picture.filename, picture.data))
-    return items
+    return _built(real_picture, seeds)
 
 
 def receipt_items(seeds: range) -> list[Item]:
     """Phone photos of receipts with a black rectangular fee seal, and without one (testing/builders/seal_receipts.py)."""
     from testing.builders.seals import receipt_picture
 
-    items = []
-    for seed in seeds:
-        picture = receipt_picture(seed)
-        items.append(Item(f"{picture.case}#{seed}", picture.kinds, picture.expect, picture.filename, picture.data))
-    return items
+    return _built(receipt_picture, seeds)
+
+
+def _built(make, seeds: range) -> list[Item]:
+    pictures = ((seed, make(seed)) for seed in seeds)
+    return [Item(f"{p.case}#{seed}", p.kinds, p.expect, p.filename, p.data) for seed, p in pictures]
 
 
 def resaved(item: Item, how: str) -> Item:

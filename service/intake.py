@@ -242,12 +242,14 @@ class Intake:
     def _judged_together(self, row: MessageRow, verdict, judging: Judging) -> followup.Together | None:
         """A follow-up judged with the files of the nominee it completes, before the filing's
         transaction and by a worker: judging takes seconds, which the database's writers (staff,
-        the console) should not wait, and forks sandboxes, which the threaded service must not."""
+        the console) should not wait, and forks sandboxes, which the threaded service must not.
+        Most mail is no follow-up: a verdict with nothing to link asks the database nothing here,
+        and a duplicate (rare) is found by the filing, which then leaves this unused."""
+        if verdict.status == "ignored":
+            return None  # followup.link links nothing that is no submission
         with new_session(self.engine) as session, session.no_autoflush:
             current = session.get(MessageRow, row.id)
             _identify(current, verdict, self.config.replies.authserv_ids)
-            if find_duplicate(session, current) is not None:
-                return None
             completes = followup.link(session, current, verdict).completes
             if completes is None:
                 return None

@@ -17,9 +17,8 @@ from storage.models import MessageRow, NomineeRow, ReplyRow
 from storage.queries import (
     awaiting_choice,
     doubtful_messages,
-    findings_of,
+    findings_by_nominee,
     held_replies,
-    message_findings_of,
     needing_review,
     open_questions,
     quarantined,
@@ -47,9 +46,10 @@ def queue(runtime: Runtime) -> Queue:
     campaign = runtime.profile.id
     with new_session(runtime.engine) as session:
         nominees = []
-        for row in needing_review(session, campaign):
-            codes = [f.code for f in findings_of(session, row.id) + message_findings_of(session, row.message_id)
-                     if f.severity in ("review", "reject")]
+        rows = needing_review(session, campaign)
+        own, whole = findings_by_nominee(session, [r.id for r in rows], [r.message_id for r in rows])
+        for row in rows:
+            codes = [f.code for f in own[row.id] + whole[row.message_id] if f.severity in ("review", "reject")]
             nominees.append((row, codes, awaiting_choice(session, row)))
         questions = open_questions(session, campaign)
         opening = {row.id: _opening(runtime, row) for row in questions}
