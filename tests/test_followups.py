@@ -142,6 +142,40 @@ def test_a_followup_under_the_running_service_is_judged_by_a_worker_not_in_the_s
     assert nominees[0].superseded_by == nominees[-1].id
 
 
+def test_a_followup_whose_nominee_changed_during_its_judging_is_filed_on_the_next_try(tmp_path, mailbox,
+                                                                                     smtp_server, monkeypatch):
+    """Judged with one nominee's files, filed when staff have meanwhile made another the one it
+    completes: not filed against the wrong person, but failed and filed again on the next poll."""
+    mailbox.append(nomination(ZHANG, 2, 10, "zhang"), internaldate=ARRIVED)
+    config = write_config(tmp_path, mailbox, smtp_server)
+    intake(config, "poll", "--once")
+    mailbox.append(nomination_mail(photos("张三补发照片", 4, 40), subject="张三补发照片", sender=UNIT,
+                                   message_id="<more@factory.example.cn>"), internaldate=ARRIVED)
+    judged_together = Intake._judged_together
+
+    def judged_for_someone_else(self, row, verdict, judging):
+        found = judged_together(self, row, verdict, judging)
+        return service.followup.Together(found.completes + 1000, found.verdict) if found else None
+
+    runtime = open_runtime(config, None)
+    source = runtime.source()
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(Intake, "_judged_together", judged_for_someone_else)
+            Intake(runtime.config, runtime.profile, runtime.engine, source, blobs=runtime.blobs).poll_once()
+        messages, _, _ = records(config)
+        assert messages[1].state == "failed" and "LinkChanged" in messages[1].last_error
+        assert messages[1].completes is None
+        Intake(runtime.config, runtime.profile, runtime.engine, source, blobs=runtime.blobs,
+               clock=lambda: datetime(2030, 1, 1, tzinfo=SHANGHAI)).poll_once()  # past its retry time
+    finally:
+        source.close()
+        runtime.engine.dispose()
+    messages, _, _ = records(config)
+    assert messages[1].state == "filed" and messages[1].completes == messages[0].id
+    assert messages[1].status == "accepted"
+
+
 def test_a_followup_completed_nominee_is_exported_and_forwarded_with_every_file(tmp_path, dovecot):
     district, city = dovecot.add_user("district"), dovecot.add_user("city")
     wang = FormValues(name="王五", id_number=id_number(region="500106", sequence="303"), channel="个人自荐")
