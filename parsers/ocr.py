@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 
 # OpenBLAS (inside OpenCV's wheel) starts worker threads as it loads, and a forked reader that
 # calls it afterwards may crash: one thread, set before OpenCV loads
@@ -40,7 +41,7 @@ from parsers.ocr_engine import Glyph, available_engines, default_engine, rapid_g
 from parsers.ocr_grid import Cell, grid_cells, prepared
 from parsers.types import DocumentContent, DocumentUnreadable, ParsedDocument, Table
 
-__all__ = ["Glyph", "available_engines", "default_engine", "grid_cells", "prepared", "read_scan", "read_scans"]
+__all__ = ["Glance", "Glyph", "available_engines", "default_engine", "grid_cells", "prepared", "read_scan", "read_scans"]
 
 # OpenCV's own thread pool does not survive a fork (readers run in forked children, and a
 # process that used it once would hand them a broken one): one thread, pages are small
@@ -50,6 +51,10 @@ OCR_SIDE = 2000  # long side of the page given to the OCR engine (≈ 170 dpi fo
 # a 推荐表/申报表 is a ruled table of a dozen cells or more; a page without one is not read by
 # OCR at all (seconds saved on every scanned letter, certificate or newspaper cutting)
 FORM_MIN_CELLS = 12
+# beside a complete typed form a scan is first read only down to here: the title and the table's
+# opening rows (姓名, 性别 …) tell the form's page from a letter and whose form it is, at about a
+# quarter of a whole page's reading (see `Glance`)
+GLANCE_ROWS = 3
 # a box in front of an option, read as the character 口 by OCR: ☐ when the line ticks an option too
 _BOXED_OPTION = re.compile(r"口(?=[\u4e00-\u9fff])")
 _TICKS = "■☑☒√✓✔▇◼●◉▣"
@@ -180,11 +185,23 @@ def _block_text(block: str | Table) -> str:
     return block
 
 
+@dataclass(frozen=True)
+class Glance:
+    """Read a scan's opening first, and the whole page only where the opening does not settle it.
+
+    Beside a typed form that has every field a rule reads, a scan is wanted for two things only:
+    is it the form's (stamped) page rather than a cover letter, and whose form is it (CONTRACT
+    §3: the seal must be on the form; a district's batch joins each scan to its person). The
+    title and the table's first GLANCE_ROWS rows answer both where the page reads as the form
+    from them and, when `named`, they name the person (a name or an ID number). Otherwise the
+    whole page is read, as without a glance."""
+
+    named: bool  # several typed forms: the opening must say whose form this is
+
+
 def read_scan_here(data: bytes, filename: str, form_keywords: tuple[str, ...], max_pixels: int, max_pages: int,
-                   engine: str) -> ParsedDocument:
+                   engine: str, glance: Glance | None = None) -> ParsedDocument:
     """In this process: the scan's pages read by OCR, then its fields and kind as for any document."""
-    from parsers.classify import classify
-    from parsers.fields import extract_fields
     from parsers.pages import PagesUnreadable, pictures_of
 
     try:
@@ -195,26 +212,51 @@ def read_scan_here(data: bytes, filename: str, form_keywords: tuple[str, ...], m
     pages = [(page, grid_cells(page)) for page in map(prepared, (p.image for p in pictures))]
     if not any(len(cells) >= FORM_MIN_CELLS for _, cells in pages):
         return ParsedDocument(filename, "other", None)  # no ruled table: a letter, a certificate, not the form
-    content = read_pages(pages, engine)
+    if glance is not None:
+        openings = [opening(page, cells, GLANCE_ROWS) for page, cells in pages]
+        opened = _as_document(filename, read_pages(openings, engine), form_keywords)
+        if _settled(opened, glance):
+            return opened
+    return _as_document(filename, read_pages(pages, engine), form_keywords)
+
+
+def opening(page: np.ndarray, cells: list[Cell], rows: int) -> tuple[np.ndarray, list[Cell]]:
+    """The page down to the top of the table's row `rows`, and the cells of the rows above it."""
+    below = [cell.box[1] for cell in cells if cell.row == rows]
+    if not below:
+        return page, cells
+    return page[:min(below)], [cell for cell in cells if cell.row < rows]
+
+
+def _settled(opened: ParsedDocument, glance: Glance) -> bool:
+    if opened.kind != "form":
+        return False
+    return not glance.named or bool(opened.fields.get("name") or opened.fields.get("id_number"))
+
+
+def _as_document(filename: str, content: DocumentContent, form_keywords: tuple[str, ...]) -> ParsedDocument:
+    from parsers.classify import classify
+    from parsers.fields import extract_fields
+
     fields = extract_fields(content)
     kind, score = classify(filename, content, fields, form_keywords)
     return ParsedDocument(filename, kind, content, fields if kind == "form" else {}, score)
 
 
 def read_scans_here(files: list[tuple[bytes, str]], form_keywords: tuple[str, ...], max_pixels: int,
-                    max_pages: int, engine: str) -> list[ParsedDocument | None]:
+                    max_pages: int, engine: str, glance: Glance | None = None) -> list[ParsedDocument | None]:
     """In this process, one after the other: None for a scan that could not be read."""
     read: list[ParsedDocument | None] = []
     for data, filename in files:
         try:
-            read.append(read_scan_here(data, filename, form_keywords, max_pixels, max_pages, engine))
+            read.append(read_scan_here(data, filename, form_keywords, max_pixels, max_pages, engine, glance))
         except Exception:  # noqa: BLE001 - the engine gave up on this picture: it stays a scan, for staff
             read.append(None)
     return read
 
 
-def read_scans(files: list[tuple[bytes, str]], form_keywords: tuple[str, ...], limits, engine: str | None = None
-               ) -> list[ParsedDocument | None]:
+def read_scans(files: list[tuple[bytes, str]], form_keywords: tuple[str, ...], limits, engine: str | None = None,
+               glance: Glance | None = None) -> list[ParsedDocument | None]:
     """The scans of one message read by OCR in one child process under the limits; None for
     each that could not be read, and for all where no engine is installed or the child failed
     (the scans then stay scans, for staff). One child for all: a district's zip of thirty
@@ -233,11 +275,11 @@ def read_scans(files: list[tuple[bytes, str]], form_keywords: tuple[str, ...], l
 
     if (warm := ocr_worker.warm_reader(limits, engine)) is not None:
         try:
-            return warm.read(files, form_keywords, pages)
+            return warm.read(files, form_keywords, pages, glance)
         except ocr_worker.OcrFailed:
             return [None] * len(files)
     try:
-        return children.run(read_scans_here, files, form_keywords, limits.image_max_pixels, pages, engine,
+        return children.run(read_scans_here, files, form_keywords, limits.image_max_pixels, pages, engine, glance,
                             seconds=ocr_worker.time_allowed(limits, pages, len(files), starting=True),
                             memory_bytes=limits.ocr_memory_bytes, fresh=True)
     except Exception:  # noqa: BLE001 - the runtime died or the time ran out

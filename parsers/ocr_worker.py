@@ -74,6 +74,7 @@ class _Request:
     form_keywords: tuple[str, ...]
     max_pixels: int
     max_pages: int
+    glance: object  # parsers.ocr.Glance or None (not imported here: the worker's parent never loads OpenCV)
 
 
 class WarmOcr:
@@ -98,12 +99,12 @@ class WarmOcr:
     def pid(self) -> int | None:
         return self._process.pid
 
-    def read(self, files: list[tuple[bytes, str]], form_keywords: tuple[str, ...], max_pages: int
-             ) -> list[ParsedDocument | None]:
+    def read(self, files: list[tuple[bytes, str]], form_keywords: tuple[str, ...], max_pages: int,
+             glance=None) -> list[ParsedDocument | None]:
         """As parsers.ocr.read_scans_here would read them; OcrFailed when the process overran or died."""
         seconds = time_allowed(self.limits, max_pages, len(files), starting=self._served == 0)
         try:
-            self._pipe.send(_Request(files, form_keywords, self.limits.image_max_pixels, max_pages))
+            self._pipe.send(_Request(files, form_keywords, self.limits.image_max_pixels, max_pages, glance))
             if not self._pipe.poll(seconds):
                 raise OcrFailed(f"OCR took longer than {seconds:g} s")
             outcome, pages = self._pipe.recv()
@@ -153,7 +154,7 @@ def _serve(pipe, engine: str, memory_bytes: int, scratch: str, owner: int) -> No
             return
         try:
             outcome = ocr.read_scans_here(request.files, request.form_keywords, request.max_pixels,
-                                          request.max_pages, engine)
+                                          request.max_pages, engine, request.glance)
         except MemoryError as exc:
             outcome = exc
         pipe.send((outcome, ocr_engine.pages_read()))

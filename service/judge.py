@@ -18,6 +18,11 @@ from validators.evaluate import Verdict, evaluate
 from validators.seal import seal_material
 
 MAX_SCANS = 30  # scans of one message read by OCR (a district's zip of scanned forms), a few seconds each
+# what a scan read in full could add to a typed form that a rule, the nominee's identity or the
+# record reads (besides the campaign's required fields); each tuple is one field or its stand-ins:
+# the Chongqing form's 推荐单位 is read from its 推荐单位意见 (nominees/assemble.py)
+FIELDS_JUDGED = (("name",), ("id_number",), ("employer",), ("phone",), ("channel",), ("deeds",),
+                 ("recommending_unit", "unit_opinion"))
 
 
 def file_data(attachment: Attachment) -> FileData:
@@ -49,10 +54,11 @@ def read_scans(message: Message, documents: dict[int, ParsedDocument], probes: d
     """The scans (image-only PDFs, pictures that look like a page or are named as the form) read by
     OCR (parsers/ocr.py): where no document is a readable form, to read the form from them; beside
     a form that came as text, to tell the stamped page of the form from a stamped cover letter or
-    envelope, where the campaign looks at seals (CONTRACT §3: the seal must be on the form)."""
-    text_form = any(d.kind == "form" and d.unreadable is None and d.content and d.content.text.strip()
-                    for d in documents.values())
-    if text_form and not (profile.seal.required_for_channels or profile.seal.record_when_seen):
+    envelope, where the campaign looks at seals (CONTRACT §3: the seal must be on the form); beside
+    typed forms that lack nothing, only as far as that takes (parsers/ocr.py `Glance`)."""
+    text_forms = [d for d in documents.values()
+                  if d.kind == "form" and d.unreadable is None and d.content and d.content.text.strip()]
+    if text_forms and not (profile.seal.required_for_channels or profile.seal.record_when_seen):
         return {}
     wanted = [index for index, attachment in enumerate(message.attachments)
               if _is_scan(attachment, documents.get(index), probes.get(index))][:MAX_SCANS]
@@ -60,9 +66,20 @@ def read_scans(message: Message, documents: dict[int, ParsedDocument], probes: d
         return {}  # OpenCV and the OCR engine are not loaded for a message without scans
     from parsers import ocr
 
+    glance = None
+    if text_forms and all(_complete(form.fields, profile) for form in text_forms):
+        glance = ocr.Glance(named=len(text_forms) > 1)
     files = [(message.attachments[index].data, message.attachments[index].filename) for index in wanted]
-    read = dict(zip(wanted, ocr.read_scans(files, profile.form.title_keywords, profile.limits)))
+    read = dict(zip(wanted, ocr.read_scans(files, profile.form.title_keywords, profile.limits, glance=glance)))
     return {index: document for index, document in read.items() if document is not None}
+
+
+def _complete(fields: dict[str, str], profile: Profile) -> bool:
+    """Whether a typed form has every field a scan of it could add to the judging: then a scan
+    beside it is read only as far as needed to know what and whose it is (parsers/ocr.py Glance).
+    A scan's fields come last (nominees/people.py SOURCE_PREFERENCE): they only fill gaps."""
+    wanted = (*((name,) for name in profile.form.required_fields), *FIELDS_JUDGED)
+    return all(any(fields.get(name, "").strip() for name in names) for names in wanted)
 
 
 def _is_scan(attachment: Attachment, document: ParsedDocument | None, probe: MediaProbe | None) -> bool:

@@ -1,0 +1,82 @@
+"""A stamped scan beside a complete typed form is read only as far as its title and first rows.
+
+The typed .docx gives the fields; the scan is wanted to know that it is the form's stamped page
+(not a cover letter) and whose it is. Reading the whole page cost about a second more per scan."""
+
+from __future__ import annotations
+
+import pytest
+
+import campaigns
+from parsers import ocr
+from parsers.ocr import Glance
+from service.judge import judge
+from service.verdict_json import verdict_json
+from testing.builders import forms, seals
+from testing.builders.forms import FormValues
+from testing.builders.submission import nomination_mail, photo_jpeg
+from testing.idcards import id_number
+from testing.programs import everything_installed
+
+KEYWORDS = ("巴渝工匠", "推荐表")
+BAYU = campaigns.load("chongqing-bayu-2017")
+ZHAO = FormValues(name="赵立新", id_number=id_number(birth="19760212", sequence="318"), phone="13983361122",
+                  employer="重庆钢铁股份有限公司", position="电工", channel="组织推荐")
+QIAN = ZHAO.but(name="钱红梅", id_number=id_number(birth="19820709", sequence="426"), phone="13983364455",
+                gender="女")
+
+pytestmark = pytest.mark.skipif("rapidocr" not in ocr.available_engines() and not everything_installed(),
+                                reason="rapidocr-onnxruntime missing")
+
+
+def _read(glance: Glance | None, seed: int = 41):
+    data, values, filename = seals.ocr_scan(seed, "scan_pdf", values=ZHAO)
+    return ocr.read_scan_here(data, filename, KEYWORDS, 100_000_000, 4, "rapidocr", glance)
+
+
+def _files(values: FormValues, seed: int, typed: FormValues | None = None) -> list[tuple[str, bytes]]:
+    scan, _, _ = seals.ocr_scan(seed, "scan_pdf", values=values)
+    return [(f"{values.name}推荐表.docx", forms.bayu_form_docx(typed or values, stamped=False)),
+            (f"{values.name}推荐表（盖章）.pdf", scan), (f"{values.name}事迹材料.docx", forms.writeup_docx(1200)),
+            *[(f"{values.name}照片{i}.jpg", photo_jpeg(seed * 10 + i)) for i in range(4)]]
+
+
+def _judged(files) -> dict:
+    return verdict_json(judge(nomination_mail(files), BAYU), BAYU.id, "test.eml")
+
+
+def test_a_glance_reads_the_title_and_the_first_rows_not_the_rest_of_the_page():
+    glanced, whole = _read(Glance(named=False)), _read(None)
+    assert glanced.kind == whole.kind == "form"
+    assert glanced.fields["name"] == "赵立新"
+    assert "recommending_unit" in whole.fields and "recommending_unit" not in glanced.fields
+    assert ZHAO.recommending_unit not in glanced.content.text
+
+
+def test_a_glance_that_does_not_say_whose_form_it_is_reads_the_whole_page_where_that_is_needed(monkeypatch):
+    monkeypatch.setattr(ocr, "GLANCE_ROWS", 0)  # the title alone: the form, but nobody's
+    assert "name" not in _read(Glance(named=False)).fields
+    named = _read(Glance(named=True))
+    assert named.fields["name"] == "赵立新" and "recommending_unit" in named.fields
+
+
+def test_a_stamped_scan_beside_the_complete_typed_form_carries_the_seal():
+    result = _judged(_files(ZHAO, 7))
+    (nominee,) = result["nominees"]
+    assert result["status"] == "accepted", result
+    assert nominee["seal"]["present"] and nominee["seal"]["where"] == "赵立新推荐表（盖章）.pdf p1"
+    assert {a["filename"]: a["role"] for a in nominee["attachments"]}["赵立新推荐表（盖章）.pdf"] == "form_scan"
+
+
+def test_a_field_the_typed_form_left_empty_is_still_read_from_the_scan_beside_it():
+    """工作单位 sits below the rows a glance reads: the whole scan is read where the typed form lacks it."""
+    (nominee,) = _judged(_files(ZHAO, 7, typed=ZHAO.but(employer="")))["nominees"]
+    assert nominee["fields"]["employer"] == "重庆钢铁股份有限公司"
+    assert nominee["status"] == "accepted", nominee["findings"]
+
+
+def test_each_scan_of_a_districts_batch_joins_the_typed_form_it_names():
+    result = _judged(_files(ZHAO, 7) + _files(QIAN, 9))
+    seals_of = {n["fields"]["name"]: n["seal"]["where"] for n in result["nominees"]}
+    assert seals_of == {"赵立新": "赵立新推荐表（盖章）.pdf p1", "钱红梅": "钱红梅推荐表（盖章）.pdf p1"}
+    assert {n["status"] for n in result["nominees"]} == {"accepted"}, result
