@@ -52,9 +52,9 @@ OCR_SIDE = 2000  # long side of the page given to the OCR engine (≈ 170 dpi fo
 # OCR at all (seconds saved on every scanned letter, certificate or newspaper cutting)
 FORM_MIN_CELLS = 12
 # beside a complete typed form a scan is first read only down to here: the title and the table's
-# opening rows (姓名, 性别 …) tell the form's page from a letter and whose form it is, at about a
-# quarter of a whole page's reading (see `Glance`)
-GLANCE_ROWS = 3
+# first row (姓名 and the name, 性别 …) tell the form's page from a letter and whose form it is, at
+# about a fifth of a whole page's reading (see `Glance`)
+GLANCE_ROWS = 1
 # a box in front of an option, read as the character 口 by OCR: ☐ when the line ticks an option too
 _BOXED_OPTION = re.compile(r"口(?=[\u4e00-\u9fff])")
 _TICKS = "■☑☒√✓✔▇◼●◉▣"
@@ -194,7 +194,8 @@ class Glance:
     §3: the seal must be on the form; a district's batch joins each scan to its person). The
     title and the table's first GLANCE_ROWS rows answer both where the page reads as the form
     from them and, when `named`, they name the person (a name or an ID number). Otherwise the
-    whole page is read, as without a glance."""
+    whole page is read, as without a glance. The fields of the rows read still count, after the
+    typed form's (nominees/people.py), so a scan joins its person by the name it shows."""
 
     named: bool  # several typed forms: the opening must say whose form this is
 

@@ -1,4 +1,4 @@
-"""A stamped scan beside a complete typed form is read only as far as its title and first rows.
+"""A stamped scan beside a complete typed form is read only as far as its title and first row.
 
 The typed .docx gives the fields; the scan is wanted to know that it is the form's stamped page
 (not a cover letter) and whose it is. Reading the whole page cost about a second more per scan."""
