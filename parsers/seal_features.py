@@ -13,6 +13,12 @@ into masks of red ink (parsers/seal_ink.py). Then:
   corners of a red-background ID photo), how closely the outer edge follows the ellipse (a
   rectangle's does not), how much the ring stands above the bands beside it, sector by
   sector, the star at the centre and the band of arc text.
+
+A stamp on a page is a ring some 60–200 pixels across in the working copy, its line two or three
+pixels wide, and is measured on every pixel. A ring FINE pixels across or more (a close-up, a
+large circle the Hough transform found in a page's text) has a line and characters many pixels
+wide: it is measured on every other pixel of each row and column, a quarter of the work, and
+its shares and its profile come out the same to within a hundredth.
 """
 
 from __future__ import annotations
@@ -133,13 +139,15 @@ def _densified(polygon: np.ndarray, step: float = 4.0) -> np.ndarray:
 
 class _Frame:
     """The mask's window around an ellipse, each pixel's radius in the ellipse's own units (1 on
-    the outline) and its angular sector, with the inked pixels' apart."""
+    the outline) and its angular sector, with the inked pixels' apart. Every `step`-th pixel of
+    each row and column only, for a large ellipse (see `sampling`)."""
 
-    def __init__(self, mask: np.ndarray, ellipse, corners: tuple[int, int, int, int]):
+    def __init__(self, mask: np.ndarray, ellipse, corners: tuple[int, int, int, int], step: int = 1):
         (cx, cy), (d1, d2), angle = ellipse
         x0, y0, x1, y1 = corners
-        self.window = mask[y0:y1, x0:x1]
-        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        self.step = step
+        self.window = mask[y0:y1:step, x0:x1:step]
+        yy, xx = np.mgrid[y0:y1:step, x0:x1:step].astype(np.float32)
         theta = math.radians(angle)
         dx, dy = xx - cx, yy - cy
         u = (dx * math.cos(theta) + dy * math.sin(theta)) / (d1 / 2)
@@ -159,6 +167,16 @@ class _Frame:
         return np.bincount(self.sector_inked[keep], minlength=SECTORS) > 0
 
 
+FINE = 300  # an ellipse this many pixels across, or more, is measured on every other pixel
+
+
+def sampling(diameter: float) -> int:
+    """Every how many pixels an ellipse's window is measured: every one for a stamp on a page;
+    every other one of each row and column for a ring FINE pixels across or more (a close-up, a
+    large circle in a page's text), whose ring and characters are many pixels wide."""
+    return 2 if diameter >= FINE else 1
+
+
 def _corners(shape: tuple[int, ...], ellipse) -> tuple[int, int, int, int] | None:
     """The window measured around an ellipse: three quarters of its long axis on each side."""
     (cx, cy), (d1, d2), _angle = ellipse
@@ -175,7 +193,7 @@ def measure(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str
     corners = _corners(mask.shape, ellipse) if min(d1, d2) >= 8 else None
     if corners is None:
         return None
-    frame = _Frame(mask, ellipse, corners)
+    frame = _Frame(mask, ellipse, corners, sampling(min(d1, d2)))
     seen = _outline_inside(ellipse, mask.shape)
     ring = frame.coverage(0.8, 1.08)
     if seen.sum() >= SECTORS // 4:  # coverage of what the picture shows; the cut is `inside`
@@ -199,7 +217,7 @@ def measure(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str
         diameter=float(math.sqrt(d1 * d2)),
         relative_size=float(math.sqrt(d1 * d2) / min(mask.shape)),
         redness=_redness(frame, strength, corners),
-        ink_pixels=int(frame.window.sum()),
+        ink_pixels=int(frame.window.sum()) * frame.step ** 2,
         ring_contrast=_contrast(profile, by_sector[seen] if seen.sum() >= SECTORS // 4 else by_sector),
         ring_peak=_peak(profile),
         inside=float(seen.mean()),
@@ -212,7 +230,9 @@ def _redness(frame: _Frame, strength: np.ndarray | None, corners: tuple[int, int
     """How red the ring's inked pixels are, on average (0 without the colour strength)."""
     x0, y0, x1, y1 = corners
     ring_pixels = frame.window & (frame.rho >= 0.84) & (frame.rho <= 1.02)
-    return float(strength[y0:y1, x0:x1][ring_pixels].mean()) if strength is not None and ring_pixels.any() else 0.0
+    if strength is None or not ring_pixels.any():
+        return 0.0
+    return float(strength[y0:y1:frame.step, x0:x1:frame.step][ring_pixels].mean())
 
 
 def _outline_inside(ellipse, shape: tuple[int, ...]) -> np.ndarray:
