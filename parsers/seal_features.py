@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 cv2.setNumThreads(1)
 
 SECTORS = 48  # the outline is judged in this many angular sectors
+FIT_LEAST = 30  # the fewest inked pixels an ellipse is fitted to (a blob's, or those near a Hough circle)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,14 @@ class Candidate:
         return self.ring_density - self.inner_density
 
 
+def ring_possible(mask: np.ndarray) -> bool:
+    """Whether a mask holds ink enough for any candidate at all, a blob (`candidates`) or a
+    circle (`hough_rings`): each is fitted to FIT_LEAST of its pixels at the fewest. Most pages
+    of a form carry no red ink: the detector then leaves the red search out, whose answer would
+    have been nothing."""
+    return int(np.count_nonzero(mask)) >= FIT_LEAST
+
+
 def candidates(mask: np.ndarray, kind: str, strength: np.ndarray | None = None, limit: int = 12) -> list[Candidate]:
     """Blobs big enough to be a seal, measured; the largest `limit` of them."""
     short = min(mask.shape)
@@ -106,7 +115,7 @@ def _measure(mask: np.ndarray, blob: np.ndarray, rect: tuple[int, int, int, int]
     stick out: text touching the ring) and measure the ink around it."""
     x, y, w, h = (int(v) for v in rect)
     points = cv2.findNonZero((mask[y:y + h, x:x + w] & blob[y:y + h, x:x + w]).astype(np.uint8))
-    if points is None or len(points) < 30:
+    if points is None or len(points) < FIT_LEAST:
         return None
     hull = cv2.convexHull(points)
     if len(hull) < 5:
@@ -304,12 +313,12 @@ def refined(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str
     x0, y0 = max(0, int(cx - margin)), max(0, int(cy - margin))
     x1, y1 = min(mask.shape[1], int(cx + margin) + 1), min(mask.shape[0], int(cy + margin) + 1)
     ys, xs = np.nonzero(mask[y0:y1, x0:x1])
-    if len(xs) < 30:
+    if len(xs) < FIT_LEAST:
         return None
     xs, ys = xs + x0, ys + y0
     rho = np.hypot(xs - cx, ys - cy) / (d1 / 2)
     near = (rho >= 0.8) & (rho <= 1.15)
-    if near.sum() < 30:
+    if near.sum() < FIT_LEAST:
         return None
     points = np.stack([xs[near], ys[near]], axis=1).astype(np.float32)
     (fx, fy), (f1, f2), fangle = cv2.fitEllipseDirect(points)
