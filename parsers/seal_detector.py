@@ -151,13 +151,15 @@ def look(picture: PagePicture, hints: tuple[tuple[float, float], ...] = ()) -> S
     image = seal_ink.working_copy(picture.image)
     flat = seal_ink.flatten_light(image)
     mask, faint, strength = seal_ink.red_ink(flat)
-    lines = seal_ink.long_lines(faint)
-    # an oval that fills a small picture has long sides as straight as a table's rule: its
-    # blobs are taken with the lines left in too
-    found = features.candidates(mask, "red", strength, limit=6) if lines.any() else []
-    mask, faint = mask & ~lines, faint & ~lines
-    found += features.candidates(mask, "red", strength)
-    found += features.hough_rings(seal_ink.strength_picture(strength, faint), faint, "red", strength)
+    found = []
+    if features.ring_possible(faint):  # the strong mask lies inside the faint one: else nothing to fit
+        lines = seal_ink.long_lines(faint)
+        # an oval that fills a small picture has long sides as straight as a table's rule: its
+        # blobs are taken with the lines left in too
+        found = features.candidates(mask, "red", strength, limit=6) if lines.any() else []
+        mask, faint = mask & ~lines, faint & ~lines
+        found += features.candidates(mask, "red", strength)
+        found += features.hough_rings(seal_ink.strength_picture(strength, faint), faint, "red", strength)
     best = (0.0, "", None, "")
     for candidate in found:
         value, reason = judged(candidate, picture.context, shape.inside_features(faint, candidate))
