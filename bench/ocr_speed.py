@@ -11,7 +11,10 @@ warm engine and reads them all one after the other, as the warm OCR process of a
 worker does (parsers/ocr_worker.py). Prints per size: the share of the 14 fields read exactly, the fields misread,
 the mean time per page, the peak resident memory of that process (VmHWM) after loading
 and after reading, and its resident memory after the first and the last scan (whether a
-warm worker grows).
+warm worker grows). Then each scan is read again as a scan beside complete typed forms is
+(parsers/ocr.py Glance: the title and the table's first row, the whole page only where they do
+not say that it is the form and whose): how many read as the form with the right name, the time
+per scan, and how many had to be read whole.
 """
 
 from __future__ import annotations
@@ -48,8 +51,17 @@ for path in sorted(Path(sys.argv[1]).glob("*.scan")):
     rows.append({"name": path.name, "fields": document.fields if document else {},
                  "seconds": time.perf_counter() - started})
     resident.append(status("VmRSS"))
+glances = []
+for path in sorted(Path(sys.argv[1]).glob("*.scan")):  # as beside typed forms (parsers/ocr.py Glance)
+    started = time.perf_counter()
+    [document] = ocr.read_scans_here([(path.read_bytes(), path.stem)], ("巴渝工匠", "推荐表"),
+                                     DEFAULT_LIMITS.image_max_pixels, ocr.scan_pages(DEFAULT_LIMITS), "rapidocr",
+                                     ocr.Glance(named=True))
+    fields = document.fields if document else {}
+    glances.append({"name": path.name, "seconds": time.perf_counter() - started, "form": bool(document)
+                    and document.kind == "form", "who": fields.get("name", ""), "whole": "recommending_unit" in fields})
 print(json.dumps({"rows": rows, "pages": ocr_engine.pages_read(), "loaded": loaded, "peak": status("VmHWM"),
-                  "first": resident[0], "last": resident[-1]}))
+                  "first": resident[0], "last": resident[-1], "glances": glances}))
 """
 
 
@@ -85,6 +97,11 @@ def report(side: int, result: dict, truth: dict[str, dict]) -> None:
     print(f"{label:>24} {right / (len(rows) * len(FIELDS)):>7.3f} {seconds:>8.2f} {result['peak']:>8.0f} "
           f"{result['loaded']:>7.0f} {result['first']:>7.0f} {result['last']:>7.0f}   "
           f"{', '.join(misread[:6]) or '-'}{' …' if len(misread) > 6 else ''}")
+    glances = result["glances"]
+    named = sum(g["form"] and g["who"] == truth[g["name"]]["name"] for g in glances)
+    print(f"{'  glance (title, 1st row)':>24} {named}/{len(glances)} read as the form with the right name, "
+          f"{sum(g['seconds'] for g in glances) / max(1, len(glances)):.2f} s/scan, "
+          f"{sum(g['whole'] for g in glances)} read whole (the glance did not settle it)")
 
 
 def main() -> None:
