@@ -13,7 +13,7 @@ the mean time per page, the peak resident memory of that process (VmHWM) after l
 and after reading, and its resident memory after the first and the last scan (whether a
 warm worker grows). Then each scan is read again as a scan beside complete typed forms is
 (parsers/ocr.py Glance: the title and the table's first row, the whole page only where they do
-not say that it is the form and whose): how many read as the form with the right name, the time
+not say that it is the form and name one of two typed forms): how many read as the form with the right name, the time
 per scan, and how many had to be read whole.
 """
 
@@ -51,12 +51,12 @@ for path in sorted(Path(sys.argv[1]).glob("*.scan")):
     rows.append({"name": path.name, "fields": document.fields if document else {},
                  "seconds": time.perf_counter() - started})
     resident.append(status("VmRSS"))
-glances = []
+glances, names = [], json.loads((Path(sys.argv[1]) / "names.json").read_text())
 for path in sorted(Path(sys.argv[1]).glob("*.scan")):  # as beside typed forms (parsers/ocr.py Glance)
     started = time.perf_counter()
     [document] = ocr.read_scans_here([(path.read_bytes(), path.stem)], ("巴渝工匠", "推荐表"),
                                      DEFAULT_LIMITS.image_max_pixels, ocr.scan_pages(DEFAULT_LIMITS), "rapidocr",
-                                     ocr.Glance(named=True))
+                                     ocr.Glance(names=(names[path.name], "某某")))
     fields = document.fields if document else {}
     glances.append({"name": path.name, "seconds": time.perf_counter() - started, "form": bool(document)
                     and document.kind == "form", "who": fields.get("name", ""), "whole": "recommending_unit" in fields})
@@ -76,6 +76,7 @@ def make_scans(folder: Path, count: int) -> dict[str, dict]:
         name = f"{k:03d}-{medium}.scan"
         (folder / name).write_bytes(data)
         truth[name] = values.__dict__
+    (folder / "names.json").write_text(json.dumps({name: values["name"] for name, values in truth.items()}))
     return truth
 
 

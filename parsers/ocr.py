@@ -193,11 +193,12 @@ class Glance:
     is it the form's (stamped) page rather than a cover letter, and whose form is it (CONTRACT
     §3: the seal must be on the form; a district's batch joins each scan to its person). The
     title and the table's first GLANCE_ROWS rows answer both where the page reads as the form
-    from them and, when `named`, they name the person (a name or an ID number). Otherwise the
-    whole page is read, as without a glance. The fields of the rows read still count, after the
-    typed form's (nominees/people.py), so a scan joins its person by the name it shows."""
+    from them and, beside several typed forms, show the name of one of them. Otherwise (a misread
+    name, a form whose first row names nobody) the whole page is read, as without a glance, and
+    the person is found as before, by ID number or name. The fields of the rows read still count,
+    after the typed form's (nominees/people.py)."""
 
-    named: bool  # several typed forms: the opening must say whose form this is
+    names: tuple[str, ...] = ()  # the typed forms' names, where there are several; spaces removed
 
 
 def read_scan_here(data: bytes, filename: str, form_keywords: tuple[str, ...], max_pixels: int, max_pages: int,
@@ -232,7 +233,7 @@ def opening(page: np.ndarray, cells: list[Cell], rows: int) -> tuple[np.ndarray,
 def _settled(opened: ParsedDocument, glance: Glance) -> bool:
     if opened.kind != "form":
         return False
-    return not glance.named or bool(opened.fields.get("name") or opened.fields.get("id_number"))
+    return not glance.names or re.sub(r"\s+", "", opened.fields.get("name", "")) in glance.names
 
 
 def _as_document(filename: str, content: DocumentContent, form_keywords: tuple[str, ...]) -> ParsedDocument:

@@ -10,6 +10,7 @@ from core.filekinds import is_read_as_document
 from ingest.mime import parse_message
 from ingest.types import Attachment, Message
 from nominees.assemble import FORM_FILE_WORDS, assemble, is_signature_image
+from nominees.normalise import clean_name
 from nominees.types import Submission
 from parsers import parse_documents
 from parsers.media import MediaProbe, media_kind, probe_many
@@ -68,7 +69,8 @@ def read_scans(message: Message, documents: dict[int, ParsedDocument], probes: d
 
     glance = None
     if text_forms and all(_complete(form.fields, profile) for form in text_forms):
-        glance = ocr.Glance(named=len(text_forms) > 1)
+        names = tuple(clean_name(form.fields.get("name", "")) for form in text_forms)
+        glance = ocr.Glance(names=names if len(text_forms) > 1 else ())
     files = [(message.attachments[index].data, message.attachments[index].filename) for index in wanted]
     read = dict(zip(wanted, ocr.read_scans(files, profile.form.title_keywords, profile.limits, glance=glance)))
     return {index: document for index, document in read.items() if document is not None}

@@ -46,17 +46,20 @@ def _judged(files) -> dict:
 
 
 def test_a_glance_reads_the_title_and_the_first_rows_not_the_rest_of_the_page():
-    glanced, whole = _read(Glance(named=False)), _read(None)
+    glanced, whole = _read(Glance()), _read(None)
     assert glanced.kind == whole.kind == "form"
     assert glanced.fields["name"] == "赵立新"
     assert "recommending_unit" in whole.fields and "recommending_unit" not in glanced.fields
     assert ZHAO.recommending_unit not in glanced.content.text
 
 
-def test_a_glance_that_does_not_say_whose_form_it_is_reads_the_whole_page_where_that_is_needed(monkeypatch):
+def test_a_glance_that_does_not_show_a_typed_forms_name_reads_the_whole_page_where_that_is_needed(monkeypatch):
+    assert _read(Glance(names=("赵立新", "钱红梅"))).fields.get("recommending_unit") is None  # settled
+    whole = _read(Glance(names=("钱红梅", "孙七")))  # a misread name, or another batch's form
+    assert whole.fields["name"] == "赵立新" and "recommending_unit" in whole.fields
     monkeypatch.setattr(ocr, "GLANCE_ROWS", 0)  # the title alone: the form, but nobody's
-    assert "name" not in _read(Glance(named=False)).fields
-    named = _read(Glance(named=True))
+    assert "name" not in _read(Glance()).fields
+    named = _read(Glance(names=("赵立新", "钱红梅")))
     assert named.fields["name"] == "赵立新" and "recommending_unit" in named.fields
 
 
