@@ -10,11 +10,13 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import case, insert, or_, update
+from sqlmodel import Session, SQLModel, select
 
 from campaigns.schema import Profile
 from nominees.assemble import INFERRED
 from storage.models import AttachmentRow, AuditRow, CampaignRow, FindingRow, MessageRow, NomineeRow
+from storage.queries import IN_CHUNK
 from validators.evaluate import Verdict
 from validators.findings import Finding
 from validators.memory import EarlierNominee, identity_key
@@ -40,46 +42,39 @@ def ensure_campaign(session: Session, profile: Profile) -> CampaignRow:
 
 
 def find_duplicate(session: Session, row: MessageRow) -> int | None:
-    """An earlier filed message with the same Message-ID or the same bytes, in this campaign."""
-    same = select(MessageRow.id).where(
+    """An earlier filed message with the same bytes, else one with the same Message-ID, in this campaign
+    (the earliest of either), in one query."""
+    same_bytes = MessageRow.raw_sha256 == row.raw_sha256
+    either = or_(same_bytes, MessageRow.message_id == row.message_id) if row.message_id else same_bytes
+    return session.exec(select(MessageRow.id).where(
         MessageRow.campaign_id == row.campaign_id,
         MessageRow.id != row.id,
         MessageRow.state.in_(("filed", "quarantined", "failed", "fetched")),
         MessageRow.id < row.id,
-    )
-    by_bytes = session.exec(same.where(MessageRow.raw_sha256 == row.raw_sha256)).first()
-    if by_bytes is not None:
-        return by_bytes
-    if row.message_id:
-        return session.exec(same.where(MessageRow.message_id == row.message_id)).first()
-    return None
+        either,
+    ).order_by(case((same_bytes, 0), else_=1), MessageRow.id).limit(1)).first()
 
 
 def earlier_nominees(session: Session, verdict: Verdict, campaign_id: str, shown_in) -> dict[int, EarlierNominee]:
-    """For each nominee of the verdict, the current record of the same person, if any."""
-    found = {}
-    for nominee_verdict in verdict.nominees:
-        key = identity_key(nominee_verdict.nominee.fields)
-        if key is None:
-            continue
-        row = session.exec(
-            select(NomineeRow)
-            .where(NomineeRow.campaign_id == campaign_id, NomineeRow.identity_key == key,
-                   NomineeRow.superseded_by.is_(None))
-            .order_by(NomineeRow.id.desc())
-        ).first()
-        if row is not None:
-            found[nominee_verdict.nominee.index] = EarlierNominee(
-                row.id, row.status, row.intake_number, shown_in(row.created_at))
-    return found
+    """For each nominee of the verdict, the current record of the same person, if any (the newest
+    where staff have two to choose between), in one query for all of them."""
+    keys = {nv.nominee.index: identity_key(nv.nominee.fields) for nv in verdict.nominees}
+    wanted = sorted({key for key in keys.values() if key is not None})
+    newest: dict[str, NomineeRow] = {}
+    for chunk in (wanted[k:k + IN_CHUNK] for k in range(0, len(wanted), IN_CHUNK)):
+        for row in session.exec(select(NomineeRow).where(
+                NomineeRow.campaign_id == campaign_id, NomineeRow.identity_key.in_(chunk),
+                NomineeRow.superseded_by.is_(None)).order_by(NomineeRow.id.desc())):
+            newest.setdefault(row.identity_key, row)
+    return {index: EarlierNominee(row.id, row.status, row.intake_number, shown_in(row.created_at))
+            for index, key in keys.items() if (row := newest.get(key)) is not None}
 
 
 def next_intake_number(session: Session, profile: Profile) -> str:
     """The campaign's next intake number (BYGJ-2017-0007); numbers are never given twice."""
     campaign = ensure_campaign(session, profile)
-    campaign.last_intake_sequence += 1
     session.add(campaign)
-    return profile.intake_number(campaign.last_intake_sequence)
+    return _next_number(campaign, profile)
 
 
 def finding_row(message_id: int, nominee_id: int | None, item: Finding) -> FindingRow:
@@ -95,8 +90,12 @@ def audit(session: Session, entity: str, entity_id: int, action: str, before: st
 
 def file_verdict(session: Session, message_row: MessageRow, verdict: Verdict, profile: Profile,
                  earlier: dict[int, EarlierNominee], now: datetime) -> list[FiledNominee]:
-    """Record the verdict; returns each nominee's record id and intake number, in verdict order."""
-    ensure_campaign(session, profile)
+    """Record the verdict; returns each nominee's record id and intake number, in verdict order.
+
+    The nominees are inserted in one flush (their ids are needed); their findings, files and the
+    audit rows are each one multi-row INSERT at the end, in the order they were made."""
+    if message_row.campaign_id != profile.id:
+        ensure_campaign(session, profile)  # else the ledger row's own foreign key says the campaign is there
     message = verdict.message
     message_row.message_id = message.message_id
     message_row.from_addr = message.from_addr
@@ -113,14 +112,41 @@ def file_verdict(session: Session, message_row: MessageRow, verdict: Verdict, pr
     message_row.next_attempt_at = None
     session.add(message_row)
 
-    filed = [_file_nominee(session, message_row, nv, profile, earlier.get(nv.nominee.index))
-             for nv in verdict.nominees]
-    session.add_all(finding_row(message_row.id, None, f) for f in verdict.findings)
+    written = _Written()
+    filed = _file_nominees(session, message_row, verdict, profile, earlier, written)
+    written.findings += [finding_row(message_row.id, None, f) for f in verdict.findings]
     placed = {id(f.attachment) for nv in verdict.nominees for f in nv.nominee.files}
     loose = [*verdict.submission.shared, *verdict.submission.unassigned]
-    session.add_all(_attachment_row(message_row, None, f) for f in loose if id(f.attachment) not in placed)
-    audit(session, "message", message_row.id, "filed", before, verdict.status)
+    written.attachments += [_attachment_row(message_row, None, f) for f in loose if id(f.attachment) not in placed]
+    written.audits.append(_audit_row("message", message_row.id, "filed", before, verdict.status))
+    written.insert(session)
     return filed
+
+
+class _Written:
+    """The rows of one filing whose ids nobody asks for: inserted together, one statement a table."""
+
+    def __init__(self) -> None:
+        self.findings: list[FindingRow] = []
+        self.attachments: list[AttachmentRow] = []
+        self.audits: list[AuditRow] = []
+
+    def insert(self, session: Session) -> None:
+        session.flush()  # the nominees and the message they refer to first
+        for rows in (self.findings, self.attachments, self.audits):
+            if rows:  # the table's, not the ORM's INSERT: that one makes a statement for each set of non-null columns
+                session.exec(insert(type(rows[0]).__table__), params=[_values(row) for row in rows])
+
+
+def _values(row: SQLModel) -> dict:
+    """A new row's column values as made (defaults included), its id left to the database."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns if column.key != "id"}
+
+
+def _audit_row(entity: str, entity_id: int, action: str, before: str | None = None, after: str | None = None,
+               note: str = "") -> AuditRow:
+    return AuditRow(actor=MACHINE, entity=entity, entity_id=entity_id, action=action, before=before, after=after,
+                    note=note)
 
 
 def _attachment_row(message_row: MessageRow, nominee_id: int | None, item) -> AttachmentRow:
@@ -148,45 +174,73 @@ def _inferred_only(sources: dict[str, str]) -> dict[str, str] | None:
     return inferred or None
 
 
-def _file_nominee(session: Session, message_row: MessageRow, nominee_verdict, profile: Profile,
-                  earlier: EarlierNominee | None) -> FiledNominee:
+def _file_nominees(session: Session, message_row: MessageRow, verdict: Verdict, profile: Profile,
+                   earlier: dict[int, EarlierNominee], written: _Written) -> list[FiledNominee]:
+    """Each nominee with its intake number, superseding the earlier filing of the same person."""
+    made = []
+    campaign = None  # read once, where a nominee is given a number
+    for nominee_verdict in verdict.nominees:
+        nominee = nominee_verdict.nominee
+        before = earlier.get(nominee.index)
+        # the newest filing supersedes, unless it is worse than an accepted one: then staff choose
+        staff_choose = any(f.code == "RESUBMISSION" and f.severity == "review" for f in nominee_verdict.findings)
+        supersedes = before if before is not None and not staff_choose else None
+        number = None
+        if nominee_verdict.status in NUMBERED:
+            # a resubmission keeps the number the office already gave that person
+            kept = supersedes.intake_number if supersedes else None
+            if not kept and campaign is None:
+                with session.no_autoflush:  # the rows made so far go out together below
+                    campaign = ensure_campaign(session, profile)
+            number = kept or _next_number(campaign, profile)
+        # a number the earlier filing still holds is given once that one has let it go (it is unique)
+        row = _nominee_row(message_row, nominee_verdict, profile,
+                           None if supersedes and number == supersedes.intake_number else number)
+        session.add(row)
+        made.append((nominee_verdict, row, supersedes, number))
+    if campaign is not None:
+        session.add(campaign)
+    session.flush()
+    filed = []
+    for nominee_verdict, row, supersedes, number in made:
+        if supersedes is not None:
+            _supersede(session, supersedes, row, number, written)
+        row.intake_number = number
+        written.findings += [finding_row(message_row.id, row.id, f) for f in nominee_verdict.findings]
+        written.attachments += [_attachment_row(message_row, row.id, f) for f in nominee_verdict.nominee.files]
+        written.audits.append(_audit_row("nominee", row.id, "filed", None, nominee_verdict.status,
+                                         note=f"intake number {number}" if number else ""))
+        filed.append(FiledNominee(row.id, number))
+    return filed
+
+
+def _next_number(campaign: CampaignRow, profile: Profile) -> str:
+    campaign.last_intake_sequence += 1
+    return profile.intake_number(campaign.last_intake_sequence)
+
+
+def _nominee_row(message_row: MessageRow, nominee_verdict, profile: Profile, number: str | None) -> NomineeRow:
     nominee = nominee_verdict.nominee
     fields = nominee.fields
     key = identity_key(fields) or f"message:{message_row.id}:{nominee.index}"
-    # the newest filing supersedes, unless it is worse than an accepted one: then staff choose
-    staff_choose = any(f.code == "RESUBMISSION" and f.severity == "review" for f in nominee_verdict.findings)
-    supersedes = earlier is not None and not staff_choose
-    number = None
-    if nominee_verdict.status in NUMBERED:
-        # a resubmission keeps the number the office already gave that person
-        kept = earlier.intake_number if supersedes else None
-        number = kept or next_intake_number(session, profile)
-    row = NomineeRow(
-        campaign_id=profile.id, message_id=message_row.id, position=nominee.index, intake_number=None,
+    return NomineeRow(
+        campaign_id=profile.id, message_id=message_row.id, position=nominee.index, intake_number=number,
         identity_key=key, name=fields.get("name", ""), employer=fields.get("employer", ""),
         channel=fields.get("channel"), recommending_unit=fields.get("recommending_unit"),
         fields=dict(fields), field_sources=_inferred_only(nominee.field_sources),
         status=nominee_verdict.status, writeup_chars=nominee.writeup_chars,
         seal=nominee_verdict.seal,
     )
-    session.add(row)
-    session.flush()
-    if supersedes:
-        _supersede(session, earlier, row, number)
-    row.intake_number = number
-    session.add(row)
-    session.add_all(finding_row(message_row.id, row.id, f) for f in nominee_verdict.findings)
-    session.add_all(_attachment_row(message_row, row.id, f) for f in nominee.files)
-    audit(session, "nominee", row.id, "filed", None, nominee_verdict.status,
-          note=f"intake number {number}" if number else "")
-    return FiledNominee(row.id, number)
 
 
-def _supersede(session: Session, earlier: EarlierNominee, newer: NomineeRow, number: str | None) -> None:
-    old = session.get(NomineeRow, earlier.record_id)
-    old.superseded_by = newer.id
-    if number and old.intake_number == number:
-        old.intake_number = None  # the number moves to the newest filing of the same person
-    session.add(old)
-    session.flush()
-    audit(session, "nominee", old.id, "superseded", old.status, old.status, note=f"by nominee {newer.id}")
+def _supersede(session: Session, earlier: EarlierNominee, newer: NomineeRow, number: str | None,
+               written: _Written) -> None:
+    """The earlier filing points to the newer one and lets go of the number that moves to it; one
+    UPDATE, which says the earlier filing's status for the audit."""
+    values: dict = {"superseded_by": newer.id}
+    if number:  # the number moves to the newest filing of the same person
+        values["intake_number"] = case((NomineeRow.intake_number == number, None), else_=NomineeRow.intake_number)
+    status = session.exec(update(NomineeRow).where(NomineeRow.id == earlier.record_id).values(values)
+                          .returning(NomineeRow.status)).scalar_one()
+    written.audits.append(_audit_row("nominee", earlier.record_id, "superseded", status, status,
+                                     note=f"by nominee {newer.id}"))
