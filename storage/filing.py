@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case, insert, or_, update
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from campaigns.schema import Profile
+from core.times import utcnow
 from nominees.assemble import INFERRED
 from storage.models import AttachmentRow, AuditRow, CampaignRow, FindingRow, MessageRow, NomineeRow
 from storage.queries import IN_CHUNK
@@ -78,14 +79,23 @@ def next_intake_number(session: Session, profile: Profile) -> str:
 
 
 def finding_row(message_id: int, nominee_id: int | None, item: Finding) -> FindingRow:
-    return FindingRow(message_id=message_id, nominee_id=nominee_id, code=item.code, severity=item.severity,
-                      text=item.message, detail=json.loads(json.dumps(item.detail, default=str)))
+    return FindingRow(**_finding_values(message_id, nominee_id, item))
+
+
+def _finding_values(message_id: int, nominee_id: int | None, item: Finding) -> dict:
+    return dict(message_id=message_id, nominee_id=nominee_id, code=item.code, severity=item.severity,
+                text=item.message, detail=json.loads(json.dumps(item.detail, default=str)))
 
 
 def audit(session: Session, entity: str, entity_id: int, action: str, before: str | None = None,
           after: str | None = None, actor: str = MACHINE, note: str = "") -> None:
-    session.add(AuditRow(actor=actor, entity=entity, entity_id=entity_id, action=action, before=before,
-                         after=after, note=note))
+    session.add(AuditRow(**_audit_values(entity, entity_id, action, before, after, actor, note)))
+
+
+def _audit_values(entity: str, entity_id: int, action: str, before: str | None = None, after: str | None = None,
+                  actor: str = MACHINE, note: str = "") -> dict:
+    return dict(at=utcnow(), actor=actor, entity=entity, entity_id=entity_id, action=action, before=before,
+                after=after, note=note)
 
 
 def file_verdict(session: Session, message_row: MessageRow, verdict: Verdict, profile: Profile,
@@ -114,48 +124,37 @@ def file_verdict(session: Session, message_row: MessageRow, verdict: Verdict, pr
 
     written = _Written()
     filed = _file_nominees(session, message_row, verdict, profile, earlier, written)
-    written.findings += [finding_row(message_row.id, None, f) for f in verdict.findings]
+    written.findings += [_finding_values(message_row.id, None, f) for f in verdict.findings]
     placed = {id(f.attachment) for nv in verdict.nominees for f in nv.nominee.files}
     loose = [*verdict.submission.shared, *verdict.submission.unassigned]
-    written.attachments += [_attachment_row(message_row, None, f) for f in loose if id(f.attachment) not in placed]
-    written.audits.append(_audit_row("message", message_row.id, "filed", before, verdict.status))
+    written.attachments += [_attachment_values(message_row, None, f) for f in loose if id(f.attachment) not in placed]
+    written.audits.append(_audit_values("message", message_row.id, "filed", before, verdict.status))
     written.insert(session)
     return filed
 
 
 class _Written:
-    """The rows of one filing whose ids nobody asks for: inserted together, one statement a table."""
+    """The rows of one filing whose ids nobody asks for, as column values: inserted together, one
+    statement a table, in the order they were made."""
 
     def __init__(self) -> None:
-        self.findings: list[FindingRow] = []
-        self.attachments: list[AttachmentRow] = []
-        self.audits: list[AuditRow] = []
+        self.findings: list[dict] = []
+        self.attachments: list[dict] = []
+        self.audits: list[dict] = []
 
     def insert(self, session: Session) -> None:
         session.flush()  # the nominees and the message they refer to first
-        for rows in (self.findings, self.attachments, self.audits):
+        for model, rows in ((FindingRow, self.findings), (AttachmentRow, self.attachments), (AuditRow, self.audits)):
             if rows:  # the table's, not the ORM's INSERT: that one makes a statement for each set of non-null columns
-                session.exec(insert(type(rows[0]).__table__), params=[_values(row) for row in rows])
+                session.exec(insert(model.__table__), params=rows)
 
 
-def _values(row: SQLModel) -> dict:
-    """A new row's column values as made (defaults included), its id left to the database."""
-    return {column.key: getattr(row, column.key) for column in row.__table__.columns if column.key != "id"}
-
-
-def _audit_row(entity: str, entity_id: int, action: str, before: str | None = None, after: str | None = None,
-               note: str = "") -> AuditRow:
-    return AuditRow(actor=MACHINE, entity=entity, entity_id=entity_id, action=action, before=before, after=after,
-                    note=note)
-
-
-def _attachment_row(message_row: MessageRow, nominee_id: int | None, item) -> AttachmentRow:
+def _attachment_values(message_row: MessageRow, nominee_id: int | None, item) -> dict:
     attachment = item.attachment
     # a file a follow-up kept from an earlier mail is recorded against the mail it came in
-    return AttachmentRow(message_id=attachment.kept_from or message_row.id, nominee_id=nominee_id,
-                         path=attachment.path,
-                         filename=attachment.filename, role=item.role, media_type=attachment.media_type,
-                         sha256=attachment.sha256, size=attachment.size, probe=_as_json(getattr(item, "probe", None)))
+    return dict(message_id=attachment.kept_from or message_row.id, nominee_id=nominee_id, path=attachment.path,
+                filename=attachment.filename, role=item.role, media_type=attachment.media_type,
+                sha256=attachment.sha256, size=attachment.size, probe=_as_json(getattr(item, "probe", None)))
 
 
 def _as_json(value) -> dict | None:
@@ -206,10 +205,10 @@ def _file_nominees(session: Session, message_row: MessageRow, verdict: Verdict, 
         if supersedes is not None:
             _supersede(session, supersedes, row, number, written)
         row.intake_number = number
-        written.findings += [finding_row(message_row.id, row.id, f) for f in nominee_verdict.findings]
-        written.attachments += [_attachment_row(message_row, row.id, f) for f in nominee_verdict.nominee.files]
-        written.audits.append(_audit_row("nominee", row.id, "filed", None, nominee_verdict.status,
-                                         note=f"intake number {number}" if number else ""))
+        written.findings += [_finding_values(message_row.id, row.id, f) for f in nominee_verdict.findings]
+        written.attachments += [_attachment_values(message_row, row.id, f) for f in nominee_verdict.nominee.files]
+        written.audits.append(_audit_values("nominee", row.id, "filed", None, nominee_verdict.status,
+                                            note=f"intake number {number}" if number else ""))
         filed.append(FiledNominee(row.id, number))
     return filed
 
@@ -236,11 +235,13 @@ def _nominee_row(message_row: MessageRow, nominee_verdict, profile: Profile, num
 def _supersede(session: Session, earlier: EarlierNominee, newer: NomineeRow, number: str | None,
                written: _Written) -> None:
     """The earlier filing points to the newer one and lets go of the number that moves to it; one
-    UPDATE, which says the earlier filing's status for the audit."""
+    UPDATE of the table (nothing in this session reads that row again), which says the earlier
+    filing's status for the audit."""
+    table = NomineeRow.__table__
     values: dict = {"superseded_by": newer.id}
     if number:  # the number moves to the newest filing of the same person
-        values["intake_number"] = case((NomineeRow.intake_number == number, None), else_=NomineeRow.intake_number)
-    status = session.exec(update(NomineeRow).where(NomineeRow.id == earlier.record_id).values(values)
-                          .returning(NomineeRow.status)).scalar_one()
-    written.audits.append(_audit_row("nominee", earlier.record_id, "superseded", status, status,
-                                     note=f"by nominee {newer.id}"))
+        values["intake_number"] = case((table.c.intake_number == number, None), else_=table.c.intake_number)
+    status = session.exec(update(table).where(table.c.id == earlier.record_id).values(values)
+                          .returning(table.c.status)).scalar_one()
+    written.audits.append(_audit_values("nominee", earlier.record_id, "superseded", status, status,
+                                        note=f"by nominee {newer.id}"))
