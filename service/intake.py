@@ -248,7 +248,9 @@ class Intake:
         if verdict.status == "ignored":
             return None  # followup.link links nothing that is no submission
         with new_session(self.engine) as session, session.no_autoflush:
-            current = session.get(MessageRow, row.id)
+            # the ledger row as linking reads it, not read again: its id and campaign never change, and
+            # the rest it asks (sender, Message-ID, the server's checks) comes from the mail
+            current = MessageRow(id=row.id, campaign_id=row.campaign_id)
             _identify(current, verdict, self.config.replies.authserv_ids)
             completes = followup.link(session, current, verdict).completes
             if completes is None:
@@ -261,21 +263,24 @@ class Intake:
         """File the verdict and queue its reply; the nominees filed (record id, intake number) and
         the verdict filed (a follow-up's, judged with the files it completes)."""
         now = self.clock()
-        _identify(row, verdict, self.config.replies.authserv_ids)
-        duplicate_of = find_duplicate(session, row)
-        hold = None
-        if duplicate_of is not None:
-            verdict = as_duplicate(verdict, duplicate_of)
-            row.duplicate_of = duplicate_of
-        else:
-            verdict, hold = self._as_followup(session, row, verdict, together)
-        earlier = earlier_nominees(session, verdict, self.profile.id, shown)
-        if row.completes is not None:
-            earlier = {index: replace(e, completed=True) for index, e in earlier.items()}
-        verdict = with_history(verdict, earlier)
+        # the ledger row's changes go out in one UPDATE with the filing's: the questions asked
+        # before it never read the row itself (each leaves out its id)
+        with session.no_autoflush:
+            _identify(row, verdict, self.config.replies.authserv_ids)
+            duplicate_of = find_duplicate(session, row)
+            hold = None
+            if duplicate_of is not None:
+                verdict = as_duplicate(verdict, duplicate_of)
+                row.duplicate_of = duplicate_of
+            else:
+                verdict, hold = self._as_followup(session, row, verdict, together)
+            earlier = earlier_nominees(session, verdict, self.profile.id, shown)
+            if row.completes is not None:
+                earlier = {index: replace(e, completed=True) for index, e in earlier.items()}
+            verdict = with_history(verdict, earlier)
+            if must_be_read(verdict):
+                row.staff_state = "open"
         filed = file_verdict(session, row, verdict, self.profile, earlier, now)
-        if must_be_read(verdict):
-            row.staff_state = "open"
         if followup.nothing_new(session, row, verdict):
             log.info("邮件 M%s 回复我们的回执，却没有新的材料（可能是自动回复）：不再回复", row.id)
             audit(session, "message", row.id, "no_reply", note="an answer to our reply with nothing new")

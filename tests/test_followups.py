@@ -15,6 +15,7 @@ from datetime import datetime
 from email import policy
 from pathlib import Path
 
+from sqlalchemy import event
 from sqlmodel import select
 
 import service.followup
@@ -299,3 +300,34 @@ def test_intake_log_at_one_in_the_morning_in_beijing_shows_that_day_on_a_utc_ser
                            timeout=120)
     assert shown.returncode == 0, shown.stderr
     assert "收件日志 2017-04-21" in shown.stdout and "M1 2017-04-21 00:30" in shown.stdout
+
+
+def test_a_followup_reads_its_ledger_row_once_and_writes_it_once(tmp_path, mailbox, smtp_server):
+    """Issue 17: the judging of a follow-up with the earlier files does not read the ledger row (its
+    id and campaign are known, the rest comes from the mail), and its filing writes the row in one
+    UPDATE, not one for the headers, one for the nominee it completes and one for the verdict."""
+    mailbox.append(nomination(ZHANG, 2, 10, "zhang"), internaldate=ARRIVED)
+    config = write_config(tmp_path, mailbox, smtp_server)
+    intake(config, "poll", "--once")
+    mailbox.append(nomination_mail(photos("张三补发照片", 4, 40), subject="张三补发照片", sender=UNIT,
+                                   message_id="<more@factory.example.cn>"), internaldate=ARRIVED)
+    runtime = open_runtime(config, None)
+    source, seen = runtime.source(), []
+
+    def count(_connection, _cursor, statement, _parameters, _context, _executemany):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(runtime.engine, "before_cursor_execute", count)
+    try:
+        Intake(runtime.config, runtime.profile, runtime.engine, source, blobs=runtime.blobs).poll_once()
+    finally:
+        source.close()
+        runtime.engine.dispose()
+    messages, _, _ = records(config)
+    assert messages[1].state == "filed" and messages[1].completes == messages[0].id
+    updates = [s for s in seen if s.startswith("UPDATE message ")]
+    assert len(updates) == 2 and "completes=" in updates[0] and "moved=" in updates[1], updates  # filed; set aside
+    by_id = [s for s in seen if s.startswith("SELECT message.id, message.campaign_id") and s.endswith("WHERE message.id = ?")]
+    # the follow-up's filing and its setting aside read it; the earlier mail is read for its sender
+    # (judging, filing) and for its files (judging)
+    assert len(by_id) == 5, by_id

@@ -1,9 +1,10 @@
 """Filing verdicts: intake numbers, resubmissions, duplicates, audit — on SQLite and PostgreSQL."""
 
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlmodel import select
 
 import campaigns
@@ -12,8 +13,8 @@ from service.judge import judge
 from storage.db import DatabaseUnusable, open_database
 from storage.db import session as new_session
 from storage.filing import earlier_nominees, file_verdict, find_duplicate
-from storage.models import AuditRow, FindingRow, MessageRow, NomineeRow
-from testing.builders import forms
+from storage.models import AttachmentRow, AuditRow, FindingRow, MessageRow, NomineeRow
+from testing.builders import archives, forms
 from testing.builders.forms import FormValues
 from testing.builders.submission import nomination_mail, photo_jpeg
 from testing.idcards import id_number
@@ -44,8 +45,36 @@ def mail(values=ZHANG, writeup=1000, message_id="<a@x.cn>", **kwargs) -> bytes:
     return nomination_mail(files, message_id=message_id, **kwargs)
 
 
-def file_mail(engine, raw: bytes, uid: int):
-    """What the service does for one message, without a mailbox."""
+@contextmanager
+def statements(engine):
+    """The SQL statements the engine runs meanwhile (an executemany is one), as their text."""
+    seen = []
+
+    def count(_connection, _cursor, statement, _parameters, _context, _executemany):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def district_mail(people, message_id: str) -> bytes:
+    """A district's zip with a folder for each person: form, write-up and four photos."""
+    entries = []
+    for n, values in enumerate(people):
+        folder = f"沙坪坝区推荐材料/{values.name}"
+        entries += [(f"{folder}/推荐表.docx", forms.bayu_form_docx(values)),
+                    (f"{folder}/事迹材料.docx", forms.writeup_docx(1000)),
+                    *[(f"{folder}/{i}.jpg", photo_jpeg(40 + 10 * n + i)) for i in range(4)]]
+    files = [("沙坪坝区推荐材料.zip", archives.zip_bytes(entries, name_encoding="gbk"))]
+    return nomination_mail(files, message_id=message_id, sender="沙坪坝区总工会 <spb@example.cn>",
+                           subject="沙坪坝区巴渝工匠推荐材料")
+
+
+def file_mail(engine, raw: bytes, uid: int, seen: list | None = None):
+    """What the service does for one message, without a mailbox; `seen`: the filing's statements."""
     verdict = judge(raw, CITY)
     with new_session(engine) as session:
         from storage.filing import ensure_campaign
@@ -56,13 +85,16 @@ def file_mail(engine, raw: bytes, uid: int):
                          received_at=verdict.message.received_at, received_at_source="test")
         session.add(row)
         session.flush()
-        duplicate = find_duplicate(session, row)
-        if duplicate is not None:
-            verdict = as_duplicate(verdict, duplicate)
-        earlier = earlier_nominees(session, verdict, CITY.id, shown)
-        verdict = with_history(verdict, earlier)
-        filed = file_verdict(session, row, verdict, CITY, earlier, NOW)
-        session.commit()
+        with statements(engine) if seen is not None else nullcontext([]) as counted:
+            duplicate = find_duplicate(session, row)
+            if duplicate is not None:
+                verdict = as_duplicate(verdict, duplicate)
+            earlier = earlier_nominees(session, verdict, CITY.id, shown)
+            verdict = with_history(verdict, earlier)
+            filed = file_verdict(session, row, verdict, CITY, earlier, NOW)
+            session.commit()
+        if seen is not None:
+            seen += counted
         return row.id, verdict, filed
 
 
@@ -129,6 +161,56 @@ def test_every_filing_is_audited(engine):
         rows = session.exec(select(AuditRow).order_by(AuditRow.id)).all()
     assert [(r.entity, r.entity_id, r.action, r.after) for r in rows] == [
         ("nominee", filed[0].record_id, "filed", "accepted"), ("message", message_id, "filed", "accepted")]
+
+
+def starting(seen: list[str], prefix: str) -> int:
+    return sum(1 for statement in seen if statement.startswith(prefix))
+
+
+def test_filing_a_message_costs_a_few_statements_however_many_people_and_files(engine):
+    """Issue 17: a district's two people with six files each are filed in one transaction of ten
+    statements, not one a file and two a person; the records are what they were."""
+    li = FormValues(name="李四", id_number=id_number(sequence="456"))
+    seen = []
+    message_id, verdict, filed = file_mail(engine, district_mail([ZHANG, li], "<district@x.cn>"), 1, seen)
+    assert [n.status for n in verdict.nominees] == ["accepted", "accepted"]
+    assert [f.intake_number for f in filed] == ["BYGJ-2017-0001", "BYGJ-2017-0002"]
+    # a question each: earlier filings of anyone in the mail, the same mail filed before, the counter
+    assert starting(seen, "SELECT") == 3, seen
+    assert [starting(seen, f"INSERT INTO {table} ") for table in ("attachment", "finding", "audit")] == [1, 0, 1]
+    assert starting(seen, "UPDATE message ") == starting(seen, "UPDATE campaign ") == 1
+    assert len(seen) <= 10, seen  # the two people's INSERTs too (one where the database returns both ids)
+    with new_session(engine) as session:
+        files = session.exec(select(AttachmentRow).order_by(AttachmentRow.id)).all()
+        audits = session.exec(select(AuditRow).order_by(AuditRow.id)).all()
+    assert [(f.nominee_id, f.role) for f in files] == [
+        (filed[n].record_id, role) for n in range(2) for role in ("form", "writeup", "photo", "photo", "photo", "photo")]
+    assert {f.message_id for f in files} == {message_id} and all(f.probe for f in files if f.role == "photo")
+    assert [(a.entity_id, a.action, a.note) for a in audits] == [
+        (filed[0].record_id, "filed", "intake number BYGJ-2017-0001"),
+        (filed[1].record_id, "filed", "intake number BYGJ-2017-0002"), (message_id, "filed", "")]
+
+
+def test_a_resubmission_of_two_people_supersedes_both_in_a_few_statements(engine):
+    """Both people sent again with a better write-up: each earlier filing is superseded and lets
+    go of its number in one UPDATE, and the numbers stay with the people."""
+    li = FormValues(name="李四", id_number=id_number(sequence="456"))
+    _, _, first = file_mail(engine, district_mail([ZHANG, li], "<district@x.cn>"), 1)
+    seen = []
+    message_id, verdict, again = file_mail(engine, district_mail([ZHANG, li], "<again@x.cn>"), 2, seen)
+    assert [f.intake_number for f in again] == [f.intake_number for f in first] == ["BYGJ-2017-0001", "BYGJ-2017-0002"]
+    assert starting(seen, "SELECT") == 2, seen  # no counter: both keep their numbers
+    assert [starting(seen, f"INSERT INTO {table} ") for table in ("attachment", "audit")] == [1, 1]
+    assert len(seen) <= 12, seen
+    rows = nominees(engine)
+    assert [(r.superseded_by, r.intake_number) for r in rows] == [
+        (again[0].record_id, None), (again[1].record_id, None), (None, "BYGJ-2017-0001"), (None, "BYGJ-2017-0002")]
+    with new_session(engine) as session:
+        audits = session.exec(select(AuditRow).where(AuditRow.id > 3).order_by(AuditRow.id)).all()
+    assert [(a.entity_id, a.action, a.before) for a in audits] == [
+        (first[0].record_id, "superseded", "accepted"), (again[0].record_id, "filed", None),
+        (first[1].record_id, "superseded", "accepted"), (again[1].record_id, "filed", None),
+        (message_id, "filed", None)]
 
 
 def test_a_damaged_database_file_is_refused_with_a_clear_message(tmp_path):
