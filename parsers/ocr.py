@@ -51,10 +51,12 @@ OCR_SIDE = 2000  # long side of the page given to the OCR engine (≈ 170 dpi fo
 # a 推荐表/申报表 is a ruled table of a dozen cells or more; a page without one is not read by
 # OCR at all (seconds saved on every scanned letter, certificate or newspaper cutting)
 FORM_MIN_CELLS = 12
-# beside a complete typed form a scan is first read only down to here: the title and the table's
-# first row (姓名 and the name, 性别 …) tell the form's page from a letter and whose form it is, at
-# about a fifth of a whole page's reading (see `Glance`)
+# beside several complete typed forms a scan is first read only down to here: the title and the
+# table's first row (姓名 and the name, 性别 …) tell the form's page from a letter or a 汇总表 and
+# whose form it is, at about a third of a whole page's reading; beside one, the title alone
+# (GLANCE_ROWS_ONE: the rows of the table read, none) tells what it is (see `Glance`)
 GLANCE_ROWS = 1
+GLANCE_ROWS_ONE = 0
 # a box in front of an option, read as the character 口 by OCR: ☐ when the line ticks an option too
 _BOXED_OPTION = re.compile(r"口(?=[\u4e00-\u9fff])")
 _TICKS = "■☑☒√✓✔▇◼●◉▣"
@@ -191,9 +193,10 @@ class Glance:
 
     Beside a typed form that has every field a rule reads, a scan is wanted for two things only:
     is it the form's (stamped) page rather than a cover letter, and whose form is it (CONTRACT
-    §3: the seal must be on the form; a district's batch joins each scan to its person). The
-    title and the table's first GLANCE_ROWS rows answer both where the page reads as the form
-    from them and, beside several typed forms, show the name of one of them. Otherwise (a misread
+    §3: the seal must be on the form; a district's batch joins each scan to its person). Beside
+    one typed form every scan is that person's (nominees/people.py), and the title above the
+    table says what the page is; beside several, the title and the table's first GLANCE_ROWS
+    rows must also show the name of one of them. Otherwise (no title above the table, a misread
     name, a form whose first row names nobody) the whole page is read, as without a glance, and
     the person is found as before, by ID number or name. The fields of the rows read still count,
     after the typed form's (nominees/people.py)."""
@@ -215,7 +218,8 @@ def read_scan_here(data: bytes, filename: str, form_keywords: tuple[str, ...], m
     if not any(len(cells) >= FORM_MIN_CELLS for _, cells in pages):
         return ParsedDocument(filename, "other", None)  # no ruled table: a letter, a certificate, not the form
     if glance is not None:
-        openings = [opening(page, cells, GLANCE_ROWS) for page, cells in pages]
+        rows = GLANCE_ROWS if glance.names else GLANCE_ROWS_ONE
+        openings = [opening(page, cells, rows) for page, cells in pages]
         opened = _as_document(filename, read_pages(openings, engine), form_keywords)
         if _settled(opened, glance):
             return opened
