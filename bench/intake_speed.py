@@ -50,7 +50,7 @@ from testing.mailbox import PASSWORD, Mailbox
 
 TARGET_RATIO = 2.0
 TARGET_PEAK_MB = 500.0
-TARGET_CORES = 1.5  # of 2: "spread over both cores"
+TARGET_CORES = 1.7  # of 2: issue 17, "both cores busy (≥ 1.7 of 2)"
 FOLDERS = {"without video": "INBOX", "with video": "视频"}
 COMMANDS = {"run": "intake run", "poll": "intake poll --once"}
 STARTED = SERVICE_STARTED.encode()  # the service's log line once its start-up is over
