@@ -57,8 +57,7 @@ def read_scans(message: Message, documents: dict[int, ParsedDocument], probes: d
     a form that came as text, to tell the stamped page of the form from a stamped cover letter or
     envelope, where the campaign looks at seals (CONTRACT §3: the seal must be on the form); beside
     typed forms that lack nothing, only as far as that takes (parsers/ocr.py `Glance`)."""
-    text_forms = [d for d in documents.values()
-                  if d.kind == "form" and d.unreadable is None and d.content and d.content.text.strip()]
+    text_forms = _text_forms(documents)
     if text_forms and not (profile.seal.required_for_channels or profile.seal.record_when_seen):
         return {}
     wanted = [index for index, attachment in enumerate(message.attachments)
@@ -67,13 +66,25 @@ def read_scans(message: Message, documents: dict[int, ParsedDocument], probes: d
         return {}  # OpenCV and the OCR engine are not loaded for a message without scans
     from parsers import ocr
 
-    glance = None
-    if text_forms and all(_complete(form.fields, profile) for form in text_forms):
-        names = tuple(clean_name(form.fields.get("name", "")) for form in text_forms)
-        glance = ocr.Glance(names=names if len(text_forms) > 1 else ())
     files = [(message.attachments[index].data, message.attachments[index].filename) for index in wanted]
-    read = dict(zip(wanted, ocr.read_scans(files, profile.form.title_keywords, profile.limits, glance=glance)))
+    read = dict(zip(wanted, ocr.read_scans(files, profile.form.title_keywords, profile.limits,
+                                           glance=_glance(text_forms, profile))))
     return {index: document for index, document in read.items() if document is not None}
+
+
+def _text_forms(documents: dict[int, ParsedDocument]) -> list[ParsedDocument]:
+    return [d for d in documents.values()
+            if d.kind == "form" and d.unreadable is None and d.content and d.content.text.strip()]
+
+
+def _glance(text_forms: list[ParsedDocument], profile: Profile):
+    """How far a scan beside these typed forms is read (parsers/ocr.py Glance); None: in full."""
+    if not text_forms or not all(_complete(form.fields, profile) for form in text_forms):
+        return None
+    from parsers import ocr
+
+    names = tuple(clean_name(form.fields.get("name", "")) for form in text_forms)
+    return ocr.Glance(names=names if len(text_forms) > 1 else ())
 
 
 def _complete(fields: dict[str, str], profile: Profile) -> bool:
@@ -127,17 +138,19 @@ def with_seals(submission: Submission, profile: Profile, seals: SealReadings | N
     return replace(submission, nominees=tuple(nominees))
 
 
-def second_look(message: Message, probes: dict[int, MediaProbe], scans: dict[int, ParsedDocument],
-                submission: Submission, profile: Profile, seals: SealReadings | None = None
-                ) -> dict[int, ParsedDocument]:
+def second_look(message: Message, documents: dict[int, ParsedDocument], probes: dict[int, MediaProbe],
+                scans: dict[int, ParsedDocument], submission: Submission, profile: Profile,
+                seals: SealReadings | None = None) -> dict[int, ParsedDocument]:
     """Pictures that may be the form after all, read by OCR. A phone photo of the stamped form
     called IMG_2034.jpg is neither page-like to the prober (a desk around it, the page at a slant)
     nor named as the form; it is found by what it holds: where the message has no readable form
     at all, every picture is tried (OCR gives up at once on a page without the form's ruled grid);
     where a nominee's channel needs a seal that none of its form files shows, its pictures that
-    show one are tried, so that the stamped page is found and checked."""
+    show one are tried, so that the stamped page is found and checked (glanced at only, beside
+    typed forms that lack nothing, as in `read_scans`)."""
     seals = seals or SealReadings(profile)
     candidates: list[int] = []
+    glance = None
     if not any(n.readable_forms for n in submission.nominees):
         candidates = [i for i, probe in probes.items() if probe.kind == "photo" and probe.decodable]
     else:
@@ -146,13 +159,14 @@ def second_look(message: Message, probes: dict[int, MediaProbe], scans: dict[int
             if profile.seal_required(nominee.fields.get("channel")) and not (nominee.seal and nominee.seal.present):
                 candidates += [index_of[id(f.attachment)] for f in nominee.files_with_role("photo")
                                if _shows_a_seal(seals.of(f.attachment), profile)]
+        glance = _glance(_text_forms(documents), profile) if candidates else None
     wanted = [i for i in dict.fromkeys(candidates) if i not in scans][:MAX_SCANS]
     if not wanted:
         return {}
     from parsers import ocr
 
     files = [(message.attachments[i].data, message.attachments[i].filename) for i in wanted]
-    read = dict(zip(wanted, ocr.read_scans(files, profile.form.title_keywords, profile.limits)))
+    read = dict(zip(wanted, ocr.read_scans(files, profile.form.title_keywords, profile.limits, glance=glance)))
     return {i: document for i, document in read.items() if document is not None and document.kind == "form"}
 
 
@@ -166,7 +180,7 @@ def judge_message(message: Message, profile: Profile) -> Verdict:
     scans = read_scans(message, documents, probes, profile)
     seals = SealReadings(profile)
     submission = with_seals(assemble(message, documents, profile, probes, scans), profile, seals)
-    if more := second_look(message, probes, scans, submission, profile, seals):
+    if more := second_look(message, documents, probes, scans, submission, profile, seals):
         submission = with_seals(assemble(message, documents, profile, probes, {**scans, **more}), profile, seals)
     return evaluate(submission, profile)
 

@@ -82,3 +82,16 @@ def test_each_scan_of_a_districts_batch_joins_the_typed_form_it_names():
     seals_of = {n["fields"]["name"]: n["seal"]["where"] for n in result["nominees"]}
     assert seals_of == {"赵立新": "赵立新推荐表（盖章）.pdf p1", "钱红梅": "钱红梅推荐表（盖章）.pdf p1"}
     assert {n["status"] for n in result["nominees"]} == {"accepted"}, result
+
+
+def test_a_phone_photo_of_the_stamped_page_beside_the_complete_typed_form_is_glanced_at_too(monkeypatch):
+    """IMG_2034.jpg is neither page-like nor named as the form: the second look finds it by its seal."""
+    asked, real = [], ocr.read_scans
+    monkeypatch.setattr(ocr, "read_scans", lambda *args, **kwargs: asked.append(kwargs.get("glance")) or real(
+        *args, **kwargs))
+    photo, _, _ = seals.ocr_scan(3, "photo_jpg", values=ZHAO)
+    files = [("赵立新推荐表.docx", forms.bayu_form_docx(ZHAO, stamped=False)), ("IMG_2034.jpg", photo),
+             ("赵立新事迹材料.docx", forms.writeup_docx(1200)), *[(f"赵立新照片{i}.jpg", photo_jpeg(i)) for i in range(4)]]
+    (nominee,) = _judged(files)["nominees"]
+    assert nominee["status"] == "accepted" and nominee["seal"]["where"].startswith("IMG_2034.jpg")
+    assert asked == [Glance()]
