@@ -161,10 +161,54 @@ def read_seal_here(data: bytes, filename: str, max_pixels: int, max_pages: int) 
     return reading_of(sightings, tuple(problems), len(pictures), verified)
 
 
+def load_for_children() -> None:
+    """Import here, once, what `read_seal_here` uses, so that each forked child starts with it
+    loaded: imported in the child, it was imported again in every child, for every file (PDFium's
+    bindings ~25 ms, numpy.ma, which np.median loads on first use, ~20 ms: a third of a child's CPU)."""
+    import numpy.ma  # noqa: F401 - np.median (seal_features) loads it on first use
+    import pillow_heif  # noqa: F401 - pages.image_pixels
+    import pypdfium2  # noqa: F401 - pages.pdf_pages, esign.stamp_hints
+
+    from parsers import esign, pages, seal_detector  # noqa: F401
+
+
 def read_seal(data: bytes, filename: str, limits) -> SealReading:
     """One file, in a sandboxed child under the limits; a failure is a problem for staff, not a seal."""
+    return read_seals([(data, filename)], limits)[0]
+
+
+def read_seals(files: list[tuple[bytes, str]], limits) -> list[SealReading]:
+    """A message's seal material, (data, filename) each, in order: all of it in one sandboxed
+    child (one fork a message, not one a file), each file under its own time and memory limit
+    (core/children.run_each: a file that exhausts them, or kills the child, costs its own
+    reading only, and the rest go on in a new child). As `read_seal` for each file."""
     from core import children
-    from parsers import pages, seal_detector  # noqa: F401 - loaded here, so that each forked child has them
+
+    steps = [_without_child(data, filename, limits) for data, filename in files]
+    wanted = [index for index, step in enumerate(steps) if not isinstance(step, SealReading)]
+    if not wanted:
+        return steps
+    load_for_children()
+    max_pages = min(limits.pdf_max_pages, 20)
+    seconds = limits.file_parse_seconds + limits.seal_seconds_per_page * max_pages
+    outcomes = children.run_each(read_seal_here, [(*steps[i], limits.image_max_pixels, max_pages) for i in wanted],
+                                 seconds=seconds, memory_bytes=limits.file_parse_memory_bytes)
+    for index, outcome in zip(wanted, outcomes):
+        data, filename = steps[index]
+        try:
+            steps[index] = outcome.get()
+        except children.LimitExceeded as failure:
+            steps[index] = SealReading(False, 0.0, problems=(f"{filename}: {failure}"[:300],))
+        except children.ChildCrashed:
+            # a native library died: once more, alone in a clean process, in case the parent's state did it
+            steps[index] = _in_a_fresh_child(data, filename, limits, max_pages, seconds + 10)
+    return steps
+
+
+def _without_child(data: bytes, filename: str, limits) -> SealReading | tuple[bytes, str]:
+    """What is known before the sandbox (an old Word form that does not convert, a .docx with
+    no picture pasted in), else (data, filename) for the child, an old Word form as its .docx."""
+    from parsers import pages
 
     kind = pages.kind_of(data, filename)
     if kind is None and data.startswith(_OLE2):  # an old Word/WPS form: its .docx, as the reader had it
@@ -177,17 +221,14 @@ def read_seal(data: bytes, filename: str, limits) -> SealReading:
             return SealReading(False, 0.0, problems=(f"{filename}: {unreadable.explanation}"[:300],))
     if kind == "docx" and not pages.docx_has_pictures(data, for_seal=True):
         return SealReading(False, 0.0)  # nothing pasted in: no stamp picture to look at
-    max_pages = min(limits.pdf_max_pages, 20)
-    seconds = limits.file_parse_seconds + limits.seal_seconds_per_page * max_pages
+    return data, filename
+
+
+def _in_a_fresh_child(data: bytes, filename: str, limits, max_pages: int, seconds: float) -> SealReading:
+    from core import children
+
     try:
         return children.run(read_seal_here, data, filename, limits.image_max_pixels, max_pages,
-                            seconds=seconds, memory_bytes=limits.file_parse_memory_bytes)
-    except children.LimitExceeded as failure:
-        return SealReading(False, 0.0, problems=(f"{filename}: {failure}"[:300],))
-    except children.ChildCrashed:
-        pass  # a native library died: once more in a clean process, in case the parent's state did it
-    try:
-        return children.run(read_seal_here, data, filename, limits.image_max_pixels, max_pages,
-                            seconds=seconds + 10, memory_bytes=limits.file_parse_memory_bytes, fresh=True)
+                            seconds=seconds, memory_bytes=limits.file_parse_memory_bytes, fresh=True)
     except children.ChildFailed as failure:
         return SealReading(False, 0.0, problems=(f"{filename}: {failure}"[:300],))

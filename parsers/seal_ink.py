@@ -126,13 +126,19 @@ def long_lines(mask: np.ndarray) -> np.ndarray:
     straight stretch is about 0.4 of its diameter, even where it fills a close-up. Searched on
     a half-size copy: a page full of pink table lines costs a quarter of the time."""
     step = 2 if min(mask.shape) >= 500 else 1  # a small picture (a stamp picture) is cheap at full size
-    half = cv2.resize(mask.astype(np.uint8) * 255, (max(1, mask.shape[1] // step), max(1, mask.shape[0] // step)),
-                      interpolation=cv2.INTER_AREA) >= 64
+    half = (cv2.resize(mask.astype(np.uint8) * 255, (max(1, mask.shape[1] // step), max(1, mask.shape[0] // step)),
+                       interpolation=cv2.INTER_AREA) >= 64).astype(np.uint8)
     short = min(half.shape)
-    cv2.setRNGSeed(5)  # the probabilistic transform samples at random: the same answer every time
-    found = cv2.HoughLinesP(half.astype(np.uint8), 1, np.pi / 360, threshold=max(30 // step, int(0.25 * short)),
-                            minLineLength=max(40 // step, int(0.5 * short)), maxLineGap=3 // step + 1)
+    length = max(40 // step, int(0.5 * short))
     lines = np.zeros(mask.shape, np.uint8)
+    # the transform keeps a run whose ends, both inked pixels, lie `length` or more apart across or
+    # down: none where all the ink fits in a box smaller than that (a page whose red is its seal)
+    _, _, width, height = cv2.boundingRect(half)
+    if max(width, height) <= length:
+        return lines.astype(bool)
+    cv2.setRNGSeed(5)  # the probabilistic transform samples at random: the same answer every time
+    found = cv2.HoughLinesP(half, 1, np.pi / 360, threshold=max(30 // step, int(0.25 * short)),
+                            minLineLength=length, maxLineGap=3 // step + 1)
     if found is None:
         return lines.astype(bool)
     for x0, y0, x1, y1 in found.reshape(-1, 4):

@@ -114,11 +114,18 @@ class SealReadings:
         self._read: dict[int, object] = {}
 
     def of(self, attachment: Attachment):
-        if id(attachment) not in self._read:  # the message holds its attachments: ids stay theirs
-            from parsers.seal import read_seal
-
-            self._read[id(attachment)] = read_seal(attachment.data, attachment.path, self.limits)
+        self.read([attachment])
         return self._read[id(attachment)]
+
+    def read(self, attachments: list[Attachment]) -> None:
+        """Those of the attachments not read yet, all in one sandboxed child (parsers/seal.py `read_seals`)."""
+        # the message holds its attachments: ids stay theirs
+        new = list({id(a): a for a in attachments if id(a) not in self._read}.values())
+        if new:
+            from parsers.seal import read_seals
+
+            readings = read_seals([(a.data, a.path) for a in new], self.limits)
+            self._read.update((id(a), reading) for a, reading in zip(new, readings))
 
 
 def with_seals(submission: Submission, profile: Profile, seals: SealReadings | None = None) -> Submission:
@@ -127,13 +134,13 @@ def with_seals(submission: Submission, profile: Profile, seals: SealReadings | N
     from parsers.seal import combine
 
     seals = seals or SealReadings(profile)
+    material = [seal_material(nominee) if profile.seal_required(nominee.fields.get("channel"))
+                or profile.seal.record_when_seen else () for nominee in submission.nominees]
+    seals.read([f.attachment for files in material for f in files])  # the whole message's, in one child
     nominees = []
-    for nominee in submission.nominees:
-        files = seal_material(nominee)
-        wanted = profile.seal_required(nominee.fields.get("channel")) or profile.seal.record_when_seen
-        if wanted and files:
-            readings = [seals.of(f.attachment) for f in files]
-            nominee = replace(nominee, seal=combine(readings))
+    for nominee, files in zip(submission.nominees, material):
+        if files:
+            nominee = replace(nominee, seal=combine([seals.of(f.attachment) for f in files]))
         nominees.append(nominee)
     return replace(submission, nominees=tuple(nominees))
 

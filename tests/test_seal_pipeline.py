@@ -58,8 +58,9 @@ def test_each_file_is_read_for_its_seal_once_though_the_second_look_judges_the_s
     import parsers.seal
 
     read = []
-    real = parsers.seal.read_seal
-    monkeypatch.setattr(parsers.seal, "read_seal", lambda data, path, limits: read.append(path) or real(data, path, limits))
+    real = parsers.seal.read_seals
+    monkeypatch.setattr(parsers.seal, "read_seals",
+                        lambda files, limits: read.extend(path for _, path in files) or real(files, limits))
     docx = ("推荐表.docx", forms.bayu_form_docx(WANG, stamped=False))
     result = _judged([docx, ("IMG_2034.jpg", _stamped_photo()), WRITEUP, *PHOTOS])
     assert result["nominees"][0]["seal"]["present"] is True
