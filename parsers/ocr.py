@@ -219,9 +219,10 @@ def read_scan_here(data: bytes, filename: str, form_keywords: tuple[str, ...], m
         return ParsedDocument(filename, "other", None)  # no ruled table: a letter, a certificate, not the form
     if glance is not None:
         rows = GLANCE_ROWS if glance.names else GLANCE_ROWS_ONE
-        openings = [opening(page, cells, rows) for page, cells in pages]
-        opened = _as_document(filename, read_pages(openings, engine), form_keywords)
-        if _settled(opened, glance):
+        # a table that starts at the page's top edge leaves nothing above it to read
+        openings = [(top, cells) for top, cells in (opening(page, cells, rows) for page, cells in pages) if top.size]
+        opened = _as_document(filename, read_pages(openings, engine), form_keywords) if openings else None
+        if opened is not None and _settled(opened, glance):
             return opened
     return _as_document(filename, read_pages(pages, engine), form_keywords)
 

@@ -62,6 +62,12 @@ def test_a_glance_that_does_not_show_a_typed_forms_name_reads_the_whole_page_whe
     assert named.fields["name"] == "赵立新" and "recommending_unit" in named.fields
 
 
+def test_a_table_that_starts_at_the_pages_top_edge_is_read_whole_not_lost(monkeypatch):
+    monkeypatch.setattr(ocr, "opening", lambda page, cells, rows: (page[:0], []))  # nothing above the table
+    whole = _read(Glance())
+    assert whole.kind == "form" and "recommending_unit" in whole.fields
+
+
 def test_a_stamped_scan_beside_the_complete_typed_form_carries_the_seal():
     result = _judged(_files(ZHAO, 7))
     (nominee,) = result["nominees"]
