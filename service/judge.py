@@ -162,10 +162,11 @@ def second_look(message: Message, documents: dict[int, ParsedDocument], probes: 
         candidates = [i for i, probe in probes.items() if probe.kind == "photo" and probe.decodable]
     else:
         index_of = {id(a): i for i, a in enumerate(message.attachments)}
-        for nominee in submission.nominees:
-            if profile.seal_required(nominee.fields.get("channel")) and not (nominee.seal and nominee.seal.present):
-                candidates += [index_of[id(f.attachment)] for f in nominee.files_with_role("photo")
-                               if _shows_a_seal(seals.of(f.attachment), profile)]
+        unsealed = [n for n in submission.nominees
+                    if profile.seal_required(n.fields.get("channel")) and not (n.seal and n.seal.present)]
+        photos = [f.attachment for n in unsealed for f in n.files_with_role("photo")]
+        seals.read(photos)  # all of them in one sandboxed child, not one child a photo
+        candidates += [index_of[id(photo)] for photo in photos if _shows_a_seal(seals.of(photo), profile)]
         glance = _glance(_text_forms(documents), profile) if candidates else None
     wanted = [i for i in dict.fromkeys(candidates) if i not in scans][:MAX_SCANS]
     if not wanted:

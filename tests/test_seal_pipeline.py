@@ -65,3 +65,17 @@ def test_each_file_is_read_for_its_seal_once_though_the_second_look_judges_the_s
     result = _judged([docx, ("IMG_2034.jpg", _stamped_photo()), WRITEUP, *PHOTOS])
     assert result["nominees"][0]["seal"]["present"] is True
     assert {"IMG_2034.jpg", "推荐表.docx"} <= set(read) and len(read) == len(set(read)), read
+
+
+def test_the_second_look_reads_the_photos_seals_in_one_child(monkeypatch):
+    import parsers.seal
+
+    batches = []
+    real = parsers.seal.read_seals
+    monkeypatch.setattr(parsers.seal, "read_seals",
+                        lambda files, limits: batches.append([path for _, path in files]) or real(files, limits))
+    docx = ("推荐表.docx", forms.bayu_form_docx(WANG, stamped=False))
+    result = _judged([docx, ("IMG_2034.jpg", _stamped_photo()), WRITEUP, *PHOTOS])
+    assert result["nominees"][0]["seal"]["present"] is True
+    photos = {"IMG_2034.jpg", *(name for name, _ in PHOTOS)}
+    assert any(photos <= set(batch) for batch in batches), batches
