@@ -31,10 +31,14 @@ def _red_ink(image: np.ndarray) -> np.ndarray:
     return faint
 
 
-def test_a_page_without_red_ink_is_decided_without_the_red_search():
+def test_a_page_without_red_ink_is_decided_without_the_red_search(monkeypatch):
     image = _plain_page()
     assert not features.ring_possible(_red_ink(image))  # the red search is left out: nothing to fit a ring to
+    searched, real = [], features.candidates
+    monkeypatch.setattr(features, "candidates", lambda mask, kind, *args, **kwargs: searched.append(kind) or real(
+        mask, kind, *args, **kwargs))
     sighting = look(PagePicture("推荐表.png", image, "page"))
+    assert "red" not in searched
     assert sighting.confidence < 0.35 and sighting.kind != "red"
 
 
