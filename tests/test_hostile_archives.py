@@ -128,15 +128,21 @@ def nested_archive():
     ).filter(lambda data: isinstance(data, bytes))
 
 
+# a place in the archive, drawn from a range that does not depend on its length: an encrypted
+# archive carries a random salt, so the same draw packs to a byte more or less, and a range that
+# followed the length made hypothesis see two different strategies (FlakyStrategyDefinition)
+_PLACE = st.integers(0, 1 << 20)
+
+
 @st.composite
 def damaged(draw, data: bytes) -> bytes:
     how = draw(st.sampled_from(["none", "none", "truncate", "flip", "prefix", "suffix", "zero-tail"]))
     if how == "truncate" and data:
-        return data[: draw(st.integers(0, len(data) - 1))]
+        return data[: draw(_PLACE) % len(data)]
     if how == "flip" and data:
         buffer = bytearray(data)
-        for at in draw(st.lists(st.integers(0, len(data) - 1), min_size=1, max_size=6)):
-            buffer[at] ^= draw(st.integers(1, 255))
+        for at in draw(st.lists(_PLACE, min_size=1, max_size=6)):
+            buffer[at % len(data)] ^= draw(st.integers(1, 255))
         return bytes(buffer)
     if how == "prefix":  # a self-extractor's stub before the archive
         return b"MZ" + bytes(draw(st.integers(0, 2000))) + data
