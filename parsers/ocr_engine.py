@@ -34,6 +34,11 @@ DET_SIDE = 1280
 # text lines read in one go by the recogniser: the widest line of a batch sets every line's tensor
 # width, so RapidOCR's 6 made the largest tensors of a page, and with them its peak (below)
 REC_BATCH = 3
+# threads of each ONNX session. One: the judging workers already keep every core busy, and a
+# second thread spins between runs on a core another worker needs. Measured on the bench's scan
+# (bench/ocr_speed.py): two threads read a whole page in 1.5 s for 2.6-2.7 s of CPU and glanced
+# at one in 0.30 s for 0.44-0.47; one thread 2.0-2.25 s for as much CPU, and 0.29 s for 0.29-0.30
+INTRA_OP_THREADS = 1
 # glibc's mallopt(M_MMAP_THRESHOLD): allocations from this size on get pages of their own, returned
 # when freed; glibc's own threshold climbs to 32 MB once a large block is freed
 _M_MMAP_THRESHOLD = -3
@@ -105,7 +110,7 @@ def _rapid():
         from rapidocr_onnxruntime import RapidOCR
 
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
-        engine = RapidOCR(intra_op_num_threads=2, inter_op_num_threads=1)
+        engine = RapidOCR(intra_op_num_threads=INTRA_OP_THREADS, inter_op_num_threads=1)
         _detect_at(engine, DET_SIDE)
         engine.text_rec.rec_batch_num = REC_BATCH
         engine.text_det = _ApartPages(engine.text_det)

@@ -70,3 +70,14 @@ def test_a_warm_process_out_of_memory_leaves_the_scan_a_scan_and_the_worker_stan
     assert not reader.alive() and not scratch.exists()  # the capped process ended, its temporary folder with it
     roomy = warm(DEFAULT_LIMITS)
     assert ocr.read_scan(data, filename, KEYWORDS, roomy, "rapidocr").fields["name"] == values.name
+
+
+def test_the_warm_process_reads_on_one_core_and_leaves_the_other_to_the_judging_workers(warm):
+    # ONNX sessions with a pool of their own start a thread per extra core, which spins between
+    # runs on a core another worker needs: more CPU a page for no gain when every core is busy
+    limits = warm()
+    data, filename, values = _scan(41)
+    assert ocr.read_scan(data, filename, KEYWORDS, limits, "rapidocr").fields["name"] == values.name
+    pid = ocr_worker.warm_reader(limits, "rapidocr").pid
+    threads = len(list(Path(f"/proc/{pid}/task").iterdir()))
+    assert threads <= 2, f"{threads} threads in the OCR process"  # its own, and one a library keeps idle
