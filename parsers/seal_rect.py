@@ -8,7 +8,8 @@ grey rings (parsers/seal_colour.py). A frame is a stamp when:
 - it is a rectangle wider than tall, as fee seals are, the size of a stamp on the page (on a
   page at most about half its short side: a certificate's printed border is none); found as the
   paper a closed line of ink encloses, once the table's long rules are taken out and the
-  strokes they crossed joined again (a stamp is often pressed on a rule);
+  strokes they crossed joined again (a stamp is often pressed on a rule), or with the rules left
+  in (a stamp whose side lies along the rule loses that side with it);
 - its four sides are inked all along, a line with no gap (a line of text is broken between its
   characters), and it stands on its own: little touches it from outside (the text it was
   pressed on may, on a side or two), and at most one of its sides runs on unbroken past a
@@ -55,11 +56,27 @@ def frames(ink: np.ndarray, limit: int = 6) -> list[Frame]:
     short = min(ink.shape)
     healed = without_rules(ink, _odd(0.04 * short))
     found = []
-    for rect in holes(healed)[:limit]:
+    for rect in _apart(holes(healed)[:limit] + holes(ink)[:limit]):
         frame = measure(ink, healed, rect)
         if frame is not None:
             found.append(frame)
     return found
+
+
+def _apart(rects: list[tuple]) -> list[tuple]:
+    """The rectangles less those that repeat one listed before them (the same hole found twice)."""
+    kept: list[tuple] = []
+    for rect in rects:
+        if not any(_same(rect, k) for k in kept):
+            kept.append(rect)
+    return kept
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    (ax, ay), (aw, ah), _ = a
+    (bx, by), (bw, bh), _ = b
+    near = 0.25 * min(aw, ah, bw, bh)
+    return abs(ax - bx) <= near and abs(ay - by) <= near and abs(max(aw, ah) - max(bw, bh)) <= near
 
 
 def _odd(value: float) -> int:
@@ -71,12 +88,13 @@ def without_rules(ink: np.ndarray, reach: int) -> np.ndarray:
     than half its height (a table's rules: a stamp is at most a third of a page across, however the
     picture is cut), and the lines that crossed a rule (a frame's sides, characters) joined again
     across it. Found by opening with a long line, which costs little on a page full of text (the
-    Hough search of seal_ink.long_lines does not); thickened a pixel first, so a rule a photo
-    turned a little stays whole."""
+    Hough search of seal_ink.long_lines does not); thickened three pixels each way first, so that
+    a rule a phone photo turned (up to about 0.8° across half the picture) is still one run: with
+    one pixel, such a rule stayed in and cut a stamp pressed on it in two halves, neither a stamp."""
     height, width = ink.shape
     mask = ink.astype(np.uint8)
     healed = ink.copy()
-    for line, thicken in (((1, max(15, width // 2)), (3, 1)), ((max(15, height // 2), 1), (1, 3))):
+    for line, thicken in (((1, max(15, width // 2)), (7, 1)), ((max(15, height // 2), 1), (1, 7))):
         rule = cv2.morphologyEx(cv2.dilate(mask, np.ones(thicken, np.uint8)), cv2.MORPH_OPEN, np.ones(line, np.uint8))
         rule = (cv2.dilate(rule, np.ones((3, 3), np.uint8)) > 0) & ink
         healed &= ~rule

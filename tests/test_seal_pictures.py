@@ -216,6 +216,35 @@ def test_a_black_rectangular_fee_seal_goes_to_staff_as_a_grey_copy_and_framed_pr
     assert unstamped.confidence < 0.35, unstamped.confidence
 
 
+def _receipt_photo(seed: int, rule_at: float) -> bytes:
+    """A receipt photographed askew, its fee seal pressed on the table's bottom rule: the rule at
+    `rule_at` of the seal's height from its top (1.0: along its bottom side)."""
+    import random
+
+    from PIL import ImageDraw
+
+    from testing.builders import seal_receipts
+    from testing.builders.seal_pictures import _phone, phone_jpeg
+
+    rng = random.Random(seed)
+    page, rule_y = seal_receipts._receipt(rng)
+    width, height = 330.0, 110.0
+    seal_receipts.fee_seal(ImageDraw.Draw(page), rng, (520, rule_y + (0.5 - rule_at) * height), "常州市武进区第一人民医院",
+                           size=(width, height))
+    return phone_jpeg(_phone(page, rng, 0.03), rng)
+
+
+@pytest.mark.parametrize("rule_at", [0.5, 1.0])
+@pytest.mark.parametrize("seed", [5, 6])
+def test_a_fee_seal_pressed_on_a_rule_of_a_photographed_receipt_goes_to_staff(seed, rule_at):
+    """The rule it was pressed on splits the seal in two when the photo turns it off level (its removal
+    looked for level runs only), or is one with the seal's own bottom side (the seal's frame then
+    went with the rule): either way the seal was not seen, and the receipt passed as unstamped."""
+    reading = _read(_receipt_photo(seed, rule_at), "收据.jpg")
+    assert 0.35 <= reading.confidence < 0.65 and not reading.present, reading.confidence
+    assert reading.reason == "grey_copy"
+
+
 def _read_receipt(seed: int) -> tuple[str, float, bool, str]:
     picture = seals.receipt_picture(seed)
     reading = read_seal_here(picture.data, picture.filename, 100_000_000, 20)

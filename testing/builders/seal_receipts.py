@@ -67,10 +67,13 @@ def _receipt(rng: random.Random) -> tuple[Image.Image, float]:
     return page, float(bottom)
 
 
-def fee_seal(draw: ImageDraw.ImageDraw, rng: random.Random, centre: tuple[float, float], unit: str) -> None:
-    """A rectangular fee seal centred at `centre`: a frame, the unit's name spaced out to it, 收费专用章 under it."""
+def fee_seal(draw: ImageDraw.ImageDraw, rng: random.Random, centre: tuple[float, float], unit: str,
+             size: tuple[float, float] | None = None) -> None:
+    """A rectangular fee seal centred at `centre`: a frame, the unit's name spaced out to it, 收费专用章 under it.
+    `size`: its width and height, else drawn at random."""
     w = rng.uniform(300, 400)
     h = w / rng.uniform(2.4, 3.8)
+    w, h = size or (w, h)
     cx, cy = centre
     x0, y0, x1, y1 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
     ink = rng.choice(((15, 15, 15), (40, 40, 42), (70, 70, 72)))
