@@ -35,9 +35,10 @@ DET_SIDE = 1280
 # width, so RapidOCR's 6 made the largest tensors of a page, and with them its peak (below)
 REC_BATCH = 3
 # threads of each ONNX session. One: the judging workers already keep every core busy, and a
-# second thread spins between runs on a core another worker needs. Measured on the bench's scan
-# (bench/ocr_speed.py): two threads read a whole page in 1.5 s for 2.6-2.7 s of CPU and glanced
-# at one in 0.30 s for 0.44-0.47; one thread 2.0-2.25 s for as much CPU, and 0.29 s for 0.29-0.30
+# second thread spins between runs on a core another worker needs. bench/ocr_speed.py, 8 scans
+# at 1280: two threads read a page in 0.68 s for 1.25 s of CPU, glanced beside one typed form
+# in 0.39 s for 0.56 s and beside several in 0.51 s for 0.82 s; one thread 0.88 s for 0.88 s,
+# 0.36 s and 0.51 s for as much CPU
 INTRA_OP_THREADS = 1
 # glibc's mallopt(M_MMAP_THRESHOLD): allocations from this size on get pages of their own, returned
 # when freed; glibc's own threshold climbs to 32 MB once a large block is freed
