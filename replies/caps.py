@@ -37,7 +37,7 @@ def cap_reached(session: Session, campaign_id: str, recipient: str, profile: Pro
     domain = recipient.rsplit("@", 1)[-1]
     if _replies_since(session, start_of_day(now), ReplyRow.to_addr.like(f"%@{domain}")) >= settings.max_per_domain_per_day:
         return "domain_cap"
-    ours = ReplyRow.message_id.in_(select(MessageRow.id).where(MessageRow.campaign_id == campaign_id))
+    ours = ReplyRow.campaign_id == campaign_id  # not through its messages: a list of all of them, each time
     if (_replies_since(session, now - timedelta(hours=1), ours) >= settings.max_per_hour
             or _replies_since(session, start_of_day(now), ours) >= settings.max_per_day):
         return "campaign_cap"

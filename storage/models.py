@@ -155,6 +155,11 @@ class ReplyRow(SQLModel, table=True):
     the office (the daily digest) has no message."""
 
     __tablename__ = "reply"
+    # the reply caps' counts (replies/caps.py) read it alone, today's rows only: without it every
+    # count read the whole table, its rows' raw replies included, once a message
+    __table_args__ = (
+        Index("ix_reply_caps", "kind", "state", "created_at", "to_addr", "campaign_id"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     message_id: Optional[int] = Field(default=None, foreign_key="message.id", index=True)
     kind: OutboxKind = Field(default="reply", sa_type=String, sa_column_kwargs={"server_default": "reply"})
