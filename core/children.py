@@ -115,7 +115,9 @@ def _run(method: str, func: Callable, work: list[tuple], seconds: float, memory_
         with open(given, "wb") as handle:
             pickle.dump((func, work), handle, protocol=pickle.HIGHEST_PROTOCOL)
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, given, memory_bytes, scratch, method != "spawn"),
+    # whom the child answers: the caller where it forks or spawns it; a fork server's child has the server
+    caller = os.getpid() if method != "forkserver" else None
+    process = context.Process(target=_child, args=(sender, given, memory_bytes, scratch, method != "spawn", caller),
                               daemon=True)
     process.start()
     sender.close()
@@ -149,12 +151,16 @@ def _next_outcome(receiver, process, seconds: float, memory_bytes: int) -> Outco
     return Outcome(error=value.exception if value.exception is not None else ChildCrashed(value.text))
 
 
-def _child(sender, given: Any, memory_bytes: int, scratch: str | None, inherits_maps: bool) -> None:
+def _child(sender, given: Any, memory_bytes: int, scratch: str | None, inherits_maps: bool,
+           caller: int | None = None) -> None:
     """`inherits_maps`: forked (from the caller or the fork server), the child starts with its
     parent's mappings, which count against RLIMIT_AS; a spawned one starts empty."""
     import resource
 
-    die_with_parent()  # a child whose caller was killed has no one to give its answer to
+    # a child whose caller was killed has no one to give its answer to, and one whose caller was
+    # gone before this line would block for ever on an answer larger than the pipe holds: it holds
+    # the pipe's reading end too, inherited, so the write never fails
+    die_with_parent(caller)
     if scratch is not None:
         os.environ.update(TMPDIR=scratch, TEMP=scratch, TMP=scratch)
         tempfile.tempdir = scratch

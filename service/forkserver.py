@@ -61,5 +61,10 @@ def _in_the_fork_server() -> bool:
     return os.environ.get(PARENT_VARIABLE) == str(os.getppid())
 
 
+# the fork server's own pid, set in the fork server alone: a worker forked from it inherits it, and
+# ends at once where the server was gone before the worker could ask to die with it (service/judging.py)
+SERVER_PID: int | None = None
+
 if _in_the_fork_server():
+    SERVER_PID = os.getpid()
     die_with_parent(int(os.environ[PARENT_VARIABLE]))

@@ -31,6 +31,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from campaigns.schema import Profile
 from core import children
@@ -156,20 +157,27 @@ def _start_worker(service_pid: int, blobs: BlobStore, profile: Profile) -> None:
 def _die_with(service_pid: int) -> None:
     """A killed service must not leave workers behind, holding its output pipes open (Linux).
 
-    The worker's parent is the service, or the fork server that dies with it (service/forkserver.py)."""
-    children.die_with_parent()
+    The worker's parent is the service, or the fork server that dies with it (service/forkserver.py).
+    A worker forked just as the service was killed may find either gone already; it ends then: left
+    running, it took the work queued before the kill and blocked for ever writing a verdict into the
+    pipe only the dead service read (a test under load caught it)."""
+    children.die_with_parent(forkserver.SERVER_PID)  # None where the service forked it itself
     if not _alive(service_pid):
         os._exit(1)
 
 
 def _alive(pid: int) -> bool:
+    """Alive, and not a zombie: a killed service stays one until its own parent reaps it."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         pass  # it is there, under another user
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc to ask: os.kill's answer stands
 
 
 def _judge_stored(sha256: str, received_at: datetime | None) -> tuple[Verdict, dict[str, float]]:

@@ -123,6 +123,23 @@ def test_a_helper_whose_owner_is_gone_before_it_is_tied_to_it_ends_at_once():
     assert done.returncode == 1 and "went on" not in done.stdout
 
 
+def test_a_sandbox_whose_caller_is_gone_before_it_is_tied_to_it_ends_at_once():
+    """Forked as its judging worker was killed: left running, it read the document for nobody and
+    blocked for ever writing an answer larger than the pipe holds (it holds the reading end too)."""
+    import subprocess
+    import sys
+
+    def child_with_caller(caller: str) -> subprocess.CompletedProcess:
+        code = ("import multiprocessing, os; from core.children import _child; "
+                "_, sender = multiprocessing.Pipe(duplex=False); "
+                f"_child(sender, (print, [('went on',)]), 2**30, None, True, caller={caller})")
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+    assert "went on" in child_with_caller("os.getppid()").stdout  # its caller there: it works
+    gone = child_with_caller("1")  # as a reparented orphan sees it: not the pid that forked it
+    assert gone.returncode == 1 and "went on" not in gone.stdout
+
+
 def test_a_caller_with_threads_never_forks_itself(another_thread):
     """A fork copies whatever locks the other threads hold at that instant, and the child could wait
     on one for ever: the child comes from the single-threaded fork server instead."""

@@ -102,7 +102,64 @@ def test_a_killed_service_leaves_no_worker_behind(tmp_path, mailbox, smtp_server
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and any(_alive(pid) for pid in seen):
         time.sleep(0.1)
-    assert seen and not [p for p in seen.values() if _alive(p.pid)]
+    left = [p for p in seen.values() if _alive(p.pid)]
+    # where one is left, the message names who holds its pipes open: what it waits for
+    assert seen and not left, [(p, _holders(p.pid)) for p in left]
+
+
+def test_a_worker_forked_as_the_service_was_killed_ends_when_its_fork_server_is_gone_already():
+    """Its fork server killed before the worker asked to die with it: left running, it took the
+    work queued before the kill and blocked for ever writing a verdict nobody reads."""
+    code = ("import os; from service import forkserver, judging; forkserver.SERVER_PID = 1; "
+            "judging._die_with(os.getppid()); print('went on')")  # its parent here is alive, its server not
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "went on" not in done.stdout
+
+
+def test_a_killed_service_not_yet_reaped_is_gone_to_its_workers():
+    from service.judging import _alive
+
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _process_state(pid) != "Z":
+            time.sleep(0.01)
+        assert _process_state(pid) == "Z" and not _alive(pid)
+    finally:
+        os.waitpid(pid, 0)
+
+
+def _process_state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def _pipes(pid: int) -> set[str]:
+    """The pipes a process holds open, as /proc names them ("pipe:[inode]")."""
+    names = set()
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return names
+    for fd in fds:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("pipe:"):
+            names.add(target)
+    return names
+
+
+def _holders(pid: int) -> list[Seen]:
+    """The other processes that hold one of `pid`'s pipes open (why it waits on, for the failure's message)."""
+    pipes = _pipes(pid)
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != pid and pipes & _pipes(int(entry)):
+            found.append(_process(int(entry)))
+    return found
 
 
 def _alive(pid: int) -> bool:
