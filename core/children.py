@@ -37,6 +37,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 PR_SET_PDEATHSIG = 1  # prctl(2)
+# set in the fork server alone (service/forkserver.py): what the processes forked from it have as
+# their parent, inherited by them, so that one forked as the server ended can tell and end too
+FORK_SERVER_PID: int | None = None
 
 
 class ChildFailed(Exception):
@@ -115,7 +118,8 @@ def _run(method: str, func: Callable, work: list[tuple], seconds: float, memory_
         with open(given, "wb") as handle:
             pickle.dump((func, work), handle, protocol=pickle.HIGHEST_PROTOCOL)
     receiver, sender = context.Pipe(duplex=False)
-    # whom the child answers: the caller where it forks or spawns it; a fork server's child has the server
+    # the child's parent: the caller where it forks or spawns it; the fork server's child has the server
+    # (FORK_SERVER_PID, which that child inherits)
     caller = os.getpid() if method != "forkserver" else None
     process = context.Process(target=_child, args=(sender, given, memory_bytes, scratch, method != "spawn", caller),
                               daemon=True)
@@ -157,10 +161,11 @@ def _child(sender, given: Any, memory_bytes: int, scratch: str | None, inherits_
     parent's mappings, which count against RLIMIT_AS; a spawned one starts empty."""
     import resource
 
-    # a child whose caller was killed has no one to give its answer to, and one whose caller was
-    # gone before this line would block for ever on an answer larger than the pipe holds: it holds
-    # the pipe's reading end too, inherited, so the write never fails
-    die_with_parent(caller)
+    # a child whose caller was killed has no one to give its answer to; one whose caller was gone
+    # before this line would go on reading for nobody, past its time limit (the caller keeps it), and
+    # a forked one would block for ever on an answer larger than the pipe holds (it inherited the
+    # pipe's reading end too, so the write never fails)
+    die_with_parent(caller if caller is not None else FORK_SERVER_PID)
     if scratch is not None:
         os.environ.update(TMPDIR=scratch, TEMP=scratch, TMP=scratch)
         tempfile.tempdir = scratch

@@ -22,6 +22,7 @@ import multiprocessing.util
 import os
 import tempfile
 
+from core import children
 from core.children import die_with_parent
 
 PARENT_VARIABLE = "INTAKE_FORK_SERVER_PARENT"
@@ -61,10 +62,8 @@ def _in_the_fork_server() -> bool:
     return os.environ.get(PARENT_VARIABLE) == str(os.getppid())
 
 
-# the fork server's own pid, set in the fork server alone: a worker forked from it inherits it, and
-# ends at once where the server was gone before the worker could ask to die with it (service/judging.py)
-SERVER_PID: int | None = None
-
 if _in_the_fork_server():
-    SERVER_PID = os.getpid()
+    # what a worker or sandbox forked from here inherits, to end at once where the server was gone
+    # before it could ask to die with it (service/judging.py, core/children.py)
+    children.FORK_SERVER_PID = os.getpid()
     die_with_parent(int(os.environ[PARENT_VARIABLE]))

@@ -161,7 +161,7 @@ def _die_with(service_pid: int) -> None:
     A worker forked just as the service was killed may find either gone already; it ends then: left
     running, it took the work queued before the kill and blocked for ever writing a verdict into the
     pipe only the dead service read (a test under load caught it)."""
-    children.die_with_parent(forkserver.SERVER_PID)  # None where the service forked it itself
+    children.die_with_parent(children.FORK_SERVER_PID)  # None where the service forked it itself
     if not _alive(service_pid):
         os._exit(1)
 

@@ -156,19 +156,19 @@ _ALLOWED_ENV, _REPORT_ENV = "HOSTILE_AUDIT_ALLOWED", "HOSTILE_AUDIT_REPORT"
 _CHILD = children._child  # the runner's own child, before the guard puts `spawned_child` in its place
 
 
-def spawned_child(sender, work, memory_bytes, scratch, inherits_maps) -> None:
+def spawned_child(sender, work, memory_bytes, scratch, inherits_maps, caller=None) -> None:
     """core.children's child, audited when it is a fresh interpreter or comes from the fork server:
     those inherit no hook, only the environment, so the guard's folders travel there (the spawn
     pickles this by name). A child forked from the caller has the hook already."""
     if scratch is None:
-        _CHILD(sender, work, memory_bytes, scratch, inherits_maps)
+        _CHILD(sender, work, memory_bytes, scratch, inherits_maps, caller)
         return
     AUDIT.allowed = tuple(os.environ[_ALLOWED_ENV].split(os.pathsep))
     AUDIT.report_fd = os.open(os.environ[_REPORT_ENV], os.O_WRONLY | os.O_APPEND)
     AUDIT.owner = -1  # everything seen here goes to the report
     AUDIT.install()
     AUDIT.armed = True
-    _CHILD(sender, work, memory_bytes, scratch, inherits_maps)
+    _CHILD(sender, work, memory_bytes, scratch, inherits_maps, caller)
 
 
 class _InternalErrors:

@@ -110,7 +110,7 @@ def test_a_killed_service_leaves_no_worker_behind(tmp_path, mailbox, smtp_server
 def test_a_worker_forked_as_the_service_was_killed_ends_when_its_fork_server_is_gone_already():
     """Its fork server killed before the worker asked to die with it: left running, it took the
     work queued before the kill and blocked for ever writing a verdict nobody reads."""
-    code = ("import os; from service import forkserver, judging; forkserver.SERVER_PID = 1; "
+    code = ("import os; from core import children; from service import judging; children.FORK_SERVER_PID = -1; "
             "judging._die_with(os.getppid()); print('went on')")  # its parent here is alive, its server not
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "went on" not in done.stdout
