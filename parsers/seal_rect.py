@@ -55,28 +55,27 @@ def frames(ink: np.ndarray, limit: int = 6) -> list[Frame]:
     """The framed blocks of the ink mask that might be stamps, measured (see the module's docstring)."""
     short = min(ink.shape)
     healed = without_rules(ink, _odd(0.04 * short))
+    rects = holes(healed)[:limit]
+    if not np.array_equal(healed, ink):  # rules were taken out, and with one a side that lay along it
+        # twice as many: with the rules in, a table's cells are holes too, and may be larger than the stamp
+        rects += [r for r in holes(ink) if not any(_same(r, k) for k in rects)][:2 * limit]
     found = []
-    for rect in _apart(holes(healed)[:limit] + holes(ink)[:limit]):
+    for rect in rects:
         frame = measure(ink, healed, rect)
         if frame is not None:
             found.append(frame)
     return found
 
 
-def _apart(rects: list[tuple]) -> list[tuple]:
-    """The rectangles less those that repeat one listed before them (the same hole found twice)."""
-    kept: list[tuple] = []
-    for rect in rects:
-        if not any(_same(rect, k) for k in kept):
-            kept.append(rect)
-    return kept
-
-
 def _same(a: tuple, b: tuple) -> bool:
-    (ax, ay), (aw, ah), _ = a
-    (bx, by), (bw, bh), _ = b
-    near = 0.25 * min(aw, ah, bw, bh)
-    return abs(ax - bx) <= near and abs(ay - by) <= near and abs(max(aw, ah) - max(bw, bh)) <= near
+    """The same hole found twice (with the rules taken out and left in): a pixel or two apart, on
+    both sides (a stamp's inner frame, a little smaller round the same centre, is another hole)."""
+    (ax, ay), a_size, _ = a
+    (bx, by), b_size, _ = b
+    (a_short, a_long), (b_short, b_long) = sorted(a_size), sorted(b_size)
+    near = max(3.0, 0.05 * min(a_short, b_short))
+    return (abs(ax - bx) <= near and abs(ay - by) <= near
+            and abs(a_short - b_short) <= near and abs(a_long - b_long) <= near)
 
 
 def _odd(value: float) -> int:

@@ -245,6 +245,14 @@ def test_a_fee_seal_pressed_on_a_rule_of_a_photographed_receipt_goes_to_staff(se
     assert reading.reason == "grey_copy"
 
 
+def test_a_hole_found_with_the_rules_in_and_out_is_measured_once_and_an_inner_frame_stays_its_own():
+    from parsers.seal_rect import _same
+
+    outer = ((400.0, 300.0), (334.0, 114.0), 0.0)
+    assert _same(outer, ((401.0, 299.0), (112.0, 335.0), 90.0))  # the same hole, found twice
+    assert not _same(outer, ((400.0, 300.0), (314.0, 94.0), 0.0))  # a double-bordered stamp's inner frame
+
+
 def _read_receipt(seed: int) -> tuple[str, float, bool, str]:
     picture = seals.receipt_picture(seed)
     reading = read_seal_here(picture.data, picture.filename, 100_000_000, 20)
