@@ -226,6 +226,21 @@ def _failure(exc: BaseException) -> bytes:
         return pickle.dumps(("error", _Failure(None, traceback.format_exc())))
 
 
+def alive(pid: int) -> bool:
+    """Whether a process is there and not a zombie (one killed and not yet reaped by its parent)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it is there, under another user
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc to ask: os.kill's answer stands
+
+
 def die_with_parent(parent: int | None = None) -> None:
     """Have the kernel SIGKILL this process when its parent ends (Linux's PR_SET_PDEATHSIG), so a
     long-lived helper (a judging worker, the fork server, a warm OCR process) never outlives

@@ -31,7 +31,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from campaigns.schema import Profile
 from core import children
@@ -162,22 +161,8 @@ def _die_with(service_pid: int) -> None:
     running, it took the work queued before the kill and blocked for ever writing a verdict into the
     pipe only the dead service read (a test under load caught it)."""
     children.die_with_parent(children.FORK_SERVER_PID)  # None where the service forked it itself
-    if not _alive(service_pid):
+    if not children.alive(service_pid):  # a killed service not yet reaped is a zombie: gone too
         os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    """Alive, and not a zombie: a killed service stays one until its own parent reaps it."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # it is there, under another user
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True  # no /proc to ask: os.kill's answer stands
 
 
 def _judge_stored(sha256: str, received_at: datetime | None) -> tuple[Verdict, dict[str, float]]:

@@ -30,6 +30,7 @@ from typing import Callable, Iterator
 
 import pytest
 
+from core.children import alive
 from testing.mailbox import MAIL_GROUP, MAIL_OWNER, PASSWORD, Mailbox
 from testing.programs import missing
 
@@ -139,9 +140,9 @@ class Dovecot:
                 os.kill(each, signal.SIGTERM)
         try:
             master.wait(timeout=10)
-            _wait_for(lambda: not any(map(_alive, processes)), "Dovecot's processes to stop", self, seconds=10)
+            _wait_for(lambda: not any(map(alive, processes)), "Dovecot's processes to stop", self, seconds=10)
         except (subprocess.TimeoutExpired, TimeoutError):
-            for each in filter(_alive, processes):
+            for each in filter(alive, processes):
                 with suppress(ProcessLookupError):
                     os.kill(each, signal.SIGKILL)
             master.wait(timeout=5)
@@ -219,17 +220,6 @@ def _accepts(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a daemon whose parent does not reap it lingers as a zombie
-        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def _die_with_parent() -> None:

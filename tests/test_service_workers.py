@@ -117,7 +117,7 @@ def test_a_worker_forked_as_the_service_was_killed_ends_when_its_fork_server_is_
 
 
 def test_a_killed_service_not_yet_reaped_is_gone_to_its_workers():
-    from service.judging import _alive
+    from core.children import alive
 
     pid = os.fork()
     if pid == 0:
@@ -126,7 +126,7 @@ def test_a_killed_service_not_yet_reaped_is_gone_to_its_workers():
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and _process_state(pid) != "Z":
             time.sleep(0.01)
-        assert _process_state(pid) == "Z" and not _alive(pid)
+        assert _process_state(pid) == "Z" and not alive(pid)
     finally:
         os.waitpid(pid, 0)
 
