@@ -26,7 +26,7 @@ def measure(size: int) -> float:
     from replies.settings import RepliesConfig
     from storage.db import make_engine, migrate
     from storage.filing import ensure_campaign
-    from storage.models import MessageRow, ReplyRow
+    from testing.outbox import queue_reply
 
     now = datetime(2026, 12, 5, 8, 0, tzinfo=timezone.utc)
     profile = campaigns.load("chongqing-bayu-2017")
@@ -38,14 +38,8 @@ def measure(size: int) -> float:
         with Session(engine) as session:
             ensure_campaign(session, profile)
             for n in range(size):
-                at, to = now - timedelta(minutes=2 * n), f"unit{n}@d{n % 50}.example.cn"
-                message = MessageRow(campaign_id=profile.id, account="bench", folder="INBOX", uidvalidity=1, uid=n,
-                                     raw_sha256=f"{n:064x}", raw_size=1, received_at=at, received_at_source="imap",
-                                     state="filed", from_addr=to, filed_at=at)
-                session.add(message)
-                session.flush()
-                session.add(ReplyRow(message_id=message.id, to_addr=to, subject="回执", reply_message_id=f"<r{n}@bench>",
-                                     raw=rng.randbytes(8000), state="sent", created_at=at, campaign_id=profile.id))
+                queue_reply(session, profile.id, f"unit{n}@d{n % 50}.example.cn", now - timedelta(minutes=2 * n),
+                            raw=rng.randbytes(8000))
             session.commit()
         with Session(engine) as session:
             started = time.perf_counter()

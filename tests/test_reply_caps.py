@@ -8,7 +8,6 @@ from the index, whatever the size).
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 from datetime import datetime, timedelta, timezone
 
@@ -21,10 +20,9 @@ from replies.caps import cap_reached
 from replies.settings import RepliesConfig
 from storage.db import make_engine, migrate
 from storage.filing import ensure_campaign
-from storage.models import MessageRow, ReplyRow
+from testing.outbox import queue_reply
 
 NOW = datetime(2017, 4, 20, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
-UIDS = itertools.count(1)
 
 
 @pytest.fixture
@@ -44,14 +42,7 @@ def outbox(tmp_path):
 def _queue(engine, campaign_id: str, to: str, at: datetime, state: str = "sent", count: int = 1) -> None:
     with Session(engine) as session:
         for _ in range(count):
-            uid = next(UIDS)
-            message = MessageRow(campaign_id=campaign_id, account="a", folder="INBOX", uidvalidity=1, uid=uid,
-                                 raw_sha256=f"{uid:064x}", raw_size=1, received_at=at, received_at_source="imap",
-                                 state="filed")
-            session.add(message)
-            session.flush()
-            session.add(ReplyRow(message_id=message.id, to_addr=to, subject="回执", reply_message_id=f"<{message.id}@x>",
-                                 raw=b"x" * 8000, state=state, created_at=at, campaign_id=campaign_id))
+            queue_reply(session, campaign_id, to, at, state)
         session.commit()
 
 
