@@ -72,7 +72,7 @@ def fee_seal(draw: ImageDraw.ImageDraw, rng: random.Random, centre: tuple[float,
     """A rectangular fee seal centred at `centre`: a frame, the unit's name spaced out to it, 收费专用章 under it.
     `size`: its width and height, else drawn at random."""
     w = rng.uniform(300, 400)
-    h = w / rng.uniform(2.4, 3.8)
+    h = w / rng.uniform(2.4, 3.8)  # drawn even where `size` is given: a seed's ink and lettering stay its own
     w, h = size or (w, h)
     cx, cy = centre
     x0, y0, x1, y1 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
