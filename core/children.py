@@ -34,12 +34,14 @@ import tempfile
 import threading
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 PR_SET_PDEATHSIG = 1  # prctl(2)
 # set in the fork server alone (service/forkserver.py): what the processes forked from it have as
 # their parent, inherited by them, so that one forked as the server ended can tell and end too
 FORK_SERVER_PID: int | None = None
+# the child that forked work goes to inside `one_child` (None: a child for each call)
+_SHARED: "_KeptChild | None" = None
 
 
 class ChildFailed(Exception):
@@ -106,7 +108,138 @@ def _in_one_child(func: Callable, work: list[tuple], seconds: float, memory_byte
     if fresh or threading.active_count() > 1:
         with tempfile.TemporaryDirectory(prefix="intake-child-") as scratch:
             return _run("spawn" if fresh else "forkserver", func, work, seconds, memory_bytes, scratch)
+    if _SHARED is not None and _SHARED.memory_bytes == memory_bytes:
+        return _SHARED.run(func, work, seconds)
     return _run("fork", func, work, seconds, memory_bytes, None)
+
+
+@contextlib.contextmanager
+def one_child(memory_bytes: int) -> Iterator[None]:
+    """Inside the block, the forked work under `memory_bytes` goes to one child that stays (see
+    `_KeptChild`): a message's documents, photos and seal material, one fork where there were three.
+
+    A fork costs its caller and the child page faults on the memory they share (about 20 ms of
+    CPU a fork on a judging worker, two thirds of it in the kernel): a third of the work beyond
+    reading on a typical nomination. Work given in a threaded caller, spawned, or under other
+    limits starts its own child, as outside the block."""
+    global _SHARED
+    kept, outer = _KeptChild(memory_bytes), _SHARED
+    _SHARED = kept
+    try:
+        yield
+    finally:
+        _SHARED = outer
+        kept.close()
+
+
+class _KeptChild:
+    """A forked child that takes pieces of work one after another, as they come (each sent to it
+    pickled), each under its own time limit; forked on the first piece, from the caller's one thread.
+
+    A child that runs out of time or memory, or dies, is ended with the piece it was on, and the
+    next piece goes to a new one. Its memory limit holds for all the pieces it takes, so a piece
+    that ran out of memory, or crashed, in a child that had done other work first is tried once
+    more in a new child of its own: it fails only where it would fail alone."""
+
+    def __init__(self, memory_bytes: int):
+        self.memory_bytes = memory_bytes
+        self._process: Any = None
+        self._connection: Any = None
+        self._taken = 0  # pieces the present child has taken
+
+    def run(self, func: Callable, work: list[tuple], seconds: float) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for args in work:
+            outcomes.append(self._one(pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL), seconds))
+            if isinstance(outcomes[-1].error, ChildFailed):
+                break
+        return outcomes
+
+    def close(self) -> None:
+        """The child reads the end of its pipe and ends by itself; one that does not in a few seconds is killed."""
+        if self._process is not None:
+            self._stop(wait=5)
+
+    def _one(self, request: bytes, seconds: float) -> Outcome:
+        outcome = self._ask(request, seconds)
+        after_other_work = self._taken > 1
+        if after_other_work and _worth_alone(outcome.error):
+            outcome = self._ask(request, seconds)
+        return outcome
+
+    def _ask(self, request: bytes, seconds: float) -> Outcome:
+        if self._process is None:
+            self._start()
+        try:
+            self._connection.send_bytes(request)
+        except OSError:  # the child ended between two pieces (killed from outside): a new one takes it
+            self._stop()
+            self._start()
+            try:
+                self._connection.send_bytes(request)
+            except OSError as error:
+                self._stop()
+                return Outcome(error=ChildCrashed(f"the child took no work: {error}"))
+        self._taken += 1
+        outcome = _next_outcome(self._connection, self._process, seconds, self.memory_bytes)
+        if isinstance(outcome.error, ChildFailed):
+            self._stop()
+        return outcome
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("fork")
+        mine, its = context.Pipe(duplex=True)
+        process = context.Process(target=_keep_taking, args=(its, mine, self.memory_bytes, os.getpid()), daemon=True)
+        process.start()
+        its.close()
+        self._process, self._connection, self._taken = process, mine, 0
+
+    def _stop(self, wait: float = 0) -> None:
+        self._connection.close()
+        if wait:
+            self._process.join(wait)
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._process = self._connection = None
+
+
+def _worth_alone(error: BaseException | None) -> bool:
+    return isinstance(error, ChildCrashed) or (isinstance(error, LimitExceeded) and error.kind == "memory")
+
+
+def _keep_taking(connection, callers_end, memory_bytes: int, caller: int) -> None:
+    """The kept child: piece after piece until the caller closes the pipe, or one runs out of memory."""
+    import resource
+
+    die_with_parent(caller)
+    callers_end.close()  # inherited with the fork: held open here, the caller's closing would never reach us
+    try:
+        room = _mapped() + memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (room, room))
+        while _took_one(connection):
+            pass
+        connection.close()
+    finally:
+        os._exit(0)  # a forked child skips the atexit handlers and buffers it inherited
+
+
+def _took_one(connection) -> bool:
+    """Whether the child goes on after this piece (not after running out of memory, nor without a caller)."""
+    try:
+        request = connection.recv_bytes()
+    except (EOFError, OSError):
+        return False
+    try:
+        func, args = pickle.loads(request)
+    except MemoryError:
+        _send(connection, pickle.dumps(("memory", None)))
+        return False
+    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which re-raises it
+        return _send(connection, _failure(exc))
+    del request
+    status, payload = _done(func, args)
+    return _send(connection, payload) and status != "memory"
 
 
 def _run(method: str, func: Callable, work: list[tuple], seconds: float, memory_bytes: int,

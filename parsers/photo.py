@@ -99,8 +99,15 @@ def _probe_batch(items: list[tuple[str, bytes]], max_pixels: int, workers: int, 
     the main thread takes whatever no helper took. An exception in any worker (MemoryError)
     fails the batch, which is then read photo by photo.
     """
-    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own bomb check agrees with ours
-    allowance = _Allowance(budget)
+    saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, max_pixels  # Pillow's own bomb check agrees with ours
+    try:
+        return _probe_with_threads(items, max_pixels, workers, _Allowance(budget))
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved  # the child may read the message's seal material next
+
+
+def _probe_with_threads(items: list[tuple[str, bytes]], max_pixels: int, workers: int,
+                        allowance: _Allowance) -> list[MediaProbe]:
     results: list[MediaProbe | None] = [None] * len(items)
     pending = list(range(len(items)))
     failures: list[BaseException] = []

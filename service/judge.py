@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from campaigns.schema import Profile
+from core import children
 from core.filekinds import is_read_as_document
 from ingest.mime import parse_message
 from ingest.types import Attachment, Message
@@ -183,13 +184,16 @@ def _shows_a_seal(reading, profile: Profile) -> bool:
 
 
 def judge_message(message: Message, profile: Profile) -> Verdict:
-    documents = read_documents(message, profile)
-    probes = probe_media_files(message, profile)
-    scans = read_scans(message, documents, probes, profile)
-    seals = SealReadings(profile)
-    submission = with_seals(assemble(message, documents, profile, probes, scans), profile, seals)
-    if more := second_look(message, documents, probes, scans, submission, profile, seals):
-        submission = with_seals(assemble(message, documents, profile, probes, {**scans, **more}), profile, seals)
+    # the documents, the photos and the seal material are each read in a sandbox under the same
+    # limit: in one child for the whole message (core/children.py `one_child`), not one per stage
+    with children.one_child(profile.limits.file_parse_memory_bytes):
+        documents = read_documents(message, profile)
+        probes = probe_media_files(message, profile)
+        scans = read_scans(message, documents, probes, profile)
+        seals = SealReadings(profile)
+        submission = with_seals(assemble(message, documents, profile, probes, scans), profile, seals)
+        if more := second_look(message, documents, probes, scans, submission, profile, seals):
+            submission = with_seals(assemble(message, documents, profile, probes, {**scans, **more}), profile, seals)
     return evaluate(submission, profile)
 
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from core.children import ChildCrashed, LimitExceeded, run, run_each
+from core.children import ChildCrashed, LimitExceeded, alive, one_child, run, run_each
 
 MB = 1_000_000
 MODES = [pytest.param(False, id="forked"), pytest.param(True, id="fresh")]
@@ -183,3 +183,60 @@ def test_each_piece_has_its_own_time():
     """Three pieces of 0.8 s under a limit of 1.5 s: each within its time, though not all together."""
     outcomes = run_each(_call, [(time.sleep, 0.8)] * 3, seconds=1.5, memory_bytes=2000 * MB)
     assert [o.error for o in outcomes] == [None, None, None]
+
+
+# ---------------------------------------------------------------- one child for a message's stages
+
+_HOARD: list = []
+
+
+def _hold(megabytes: int) -> int:
+    """Leaves memory taken in the child, as a reader's leftovers would (glibc keeps freed heap)."""
+    block = bytearray(megabytes * MB)
+    block[::4096] = b"x" * len(block[::4096])
+    _HOARD.append(block)
+    return os.getpid()
+
+
+def _take(megabytes: int) -> int:
+    block = bytearray(megabytes * MB)
+    block[::4096] = b"x" * len(block[::4096])
+    return os.getpid()
+
+
+def test_inside_one_child_every_call_goes_to_the_same_child_and_it_ends_with_the_block():
+    """A message's documents, photos and seal material: one fork, where each stage forked its own."""
+    with one_child(2000 * MB):
+        pids = [run(os.getpid, seconds=30, memory_bytes=2000 * MB),
+                *(o.value for o in run_each(os.getpid, [(), ()], seconds=30, memory_bytes=2000 * MB)),
+                run(os.getpid, seconds=30, memory_bytes=2000 * MB)]
+        elsewhere = run(os.getpid, seconds=30, memory_bytes=1000 * MB)  # other limits: a child of its own
+    assert len(set(pids)) == 1 and pids[0] != os.getpid()
+    assert elsewhere not in (pids[0], os.getpid())
+    assert not alive(pids[0])  # gone with the block, not left for the next message
+    assert run(os.getpid, seconds=30, memory_bytes=2000 * MB) != pids[0]
+
+
+def test_inside_one_child_a_piece_that_exhausts_its_limits_fails_alone_and_the_rest_go_on():
+    work = [(_add, 1, 2), (_sleep_forever,), (_add, 3, 4), (_eat_memory,), (_die,), (_refuse,), (_add, 5, 6)]
+    with one_child(600 * MB):
+        outcomes = run_each(_call, work, seconds=2, memory_bytes=600 * MB)
+        after = run(_add, 7, 8, seconds=2, memory_bytes=600 * MB)
+    assert _kinds(outcomes) == [3, ("LimitExceeded", "timeout"), 7, ("LimitExceeded", "memory"),
+                                ("ChildCrashed", ""), ("ValueError", ""), 11]
+    assert after == 15
+
+
+def test_inside_one_child_a_piece_that_would_fit_alone_is_not_failed_by_what_came_before():
+    """The child's memory limit holds for all it took: what an earlier piece left behind must not
+    make the next one run out. It is tried again in a child of its own, where it fits."""
+    with one_child(600 * MB):
+        first = run(_hold, 400, seconds=30, memory_bytes=600 * MB)
+        second = run(_take, 350, seconds=30, memory_bytes=600 * MB)
+    assert second != first
+
+
+def test_inside_one_child_a_threaded_caller_still_never_forks_itself(another_thread):
+    with one_child(2000 * MB):
+        first, second = (run(os.getppid, seconds=60, memory_bytes=2000 * MB) for _ in range(2))
+    assert os.getpid() not in (first, second)
