@@ -112,7 +112,6 @@ def _rapid():
 
         logging.getLogger("RapidOCR").setLevel(logging.ERROR)
         engine = RapidOCR(intra_op_num_threads=INTRA_OP_THREADS, inter_op_num_threads=1)
-        _detect_at(engine, DET_SIDE)
         engine.text_rec.rec_batch_num = REC_BATCH
         engine.text_det = _ApartPages(engine.text_det)
         _RAPID = engine
@@ -124,13 +123,14 @@ def load_rapid() -> None:
     _rapid()
 
 
-def _detect_at(engine, side: int) -> None:
+def _detect_at(detector, side: int) -> None:
     """Text found on the page made at most `side` pixels long (the characters are then read from
     the page itself, at its full OCR_SIDE). RapidOCR 1.4 ignores its det_limit_side_len under
     limit type "max" and picks 960, 1500 or 2000 from the picture's long side: a 2000-pixel page
     was detected at 2000, the OCR process's ~850 MB peak. Its choice is replaced by ours; 0
     keeps the library's (for bench/ocr_speed.py)."""
     if not side:
+        vars(detector).pop("get_preprocess", None)
         return
     from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
 
@@ -148,7 +148,6 @@ def _detect_at(engine, side: int) -> None:
             tensor -= (self.mean / self.std).astype(np.float32)
             return np.ascontiguousarray(tensor.transpose((2, 0, 1)))[np.newaxis]
 
-    detector = engine.text_det
     detector.get_preprocess = lambda longest: InSinglePrecision(side, "max", detector.mean, detector.std)
 
 
@@ -167,6 +166,12 @@ class _ApartPages:
 
     def __init__(self, detector):
         self._detector = detector
+        self._side: int | None = None
+
+    def detect_at(self, side: int) -> None:
+        if side != self._side:
+            _detect_at(self._detector, side)
+            self._side = side
 
     def __getattr__(self, name):
         return getattr(self._detector, name)
@@ -206,11 +211,14 @@ def give_back_memory() -> None:
         pass
 
 
-def rapid_glyphs(page: np.ndarray) -> list[Glyph]:
+def rapid_glyphs(page: np.ndarray, detect_side: int | None = None) -> list[Glyph]:
+    """The characters RapidOCR reads on the page, its text lines found at `detect_side` (DET_SIDE)."""
     _counted()
     give_back_memory()
+    engine = _rapid()
+    engine.text_det.detect_at(DET_SIDE if detect_side is None else detect_side)
     try:
-        result, _ = _rapid()(page, use_cls=False, return_word_box=True)
+        result, _ = engine(page, use_cls=False, return_word_box=True)
     finally:
         give_back_memory()
     glyphs: list[Glyph] = []

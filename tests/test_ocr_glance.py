@@ -101,3 +101,20 @@ def test_a_phone_photo_of_the_stamped_page_beside_the_complete_typed_form_is_gla
     (nominee,) = _judged(files)["nominees"]
     assert nominee["status"] == "accepted" and nominee["seal"]["where"].startswith("IMG_2034.jpg")
     assert asked == [Glance()]
+
+
+def test_a_glance_looks_for_text_lines_on_a_smaller_picture_than_a_whole_reading(monkeypatch):
+    """The opening's title and first row are found at GLANCE_DET_SIDE, a whole page at DET_SIDE:
+    the strip across the page's width cost most of a glance's detection at full size."""
+    from parsers import ocr_engine
+
+    detector = ocr_engine._rapid().text_det._detector
+    sides: list[int] = []
+    infer = detector.infer
+    monkeypatch.setattr(detector, "infer", lambda tensor: sides.append(max(tensor.shape[2:])) or infer(tensor))
+    _read(Glance())
+    glanced = list(sides)
+    sides.clear()
+    _read(None)
+    assert glanced and max(glanced) <= ocr.GLANCE_DET_SIDE
+    assert max(sides) > ocr.GLANCE_DET_SIDE
