@@ -96,6 +96,24 @@ def intake(config: Path, *args: str, failpoint: str | None = None, check: bool =
     return result
 
 
+def poll_in_workers(config: Path) -> None:
+    """One poll in this process, its messages judged in worker processes as the service has them
+    (forked from here where this process has one thread, from the fork server where it has more)."""
+    from service.intake import Intake
+    from service.judging import Judging
+    from service.runtime import open_runtime
+
+    runtime = open_runtime(config, None)
+    source = runtime.source()
+    try:
+        with Judging(runtime.blobs, runtime.profile) as judging:
+            Intake(runtime.config, runtime.profile, runtime.engine, source, blobs=runtime.blobs,
+                   judging=judging).poll_once()
+    finally:
+        source.close()
+        runtime.engine.dispose()
+
+
 def records(config: Path):
     engine = make_engine(database_of(config))  # read only: the service itself migrates
     with new_session(engine) as session:

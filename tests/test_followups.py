@@ -22,7 +22,6 @@ import service.followup
 import service.judge
 import service.judging
 from service.intake import Intake
-from service.judging import Judging
 from service.runtime import open_runtime
 from storage.db import make_engine
 from storage.db import session as new_session
@@ -31,7 +30,7 @@ from testing.builders import forms
 from testing.builders.forms import FormValues
 from testing.builders.submission import SHANGHAI, nomination_mail, photo_jpeg
 from testing.idcards import id_number
-from testing.service import INTAKE, database_of, intake, records, reply_texts, write_config
+from testing.service import INTAKE, database_of, intake, poll_in_workers, records, reply_texts, write_config
 from testing.smtp_server import SmtpServer
 
 ARRIVED = datetime(2017, 4, 20, 10, 0, tzinfo=SHANGHAI)
@@ -125,17 +124,12 @@ def test_a_followup_under_the_running_service_is_judged_by_a_worker_not_in_the_s
 
     for module in (service.judge, service.judging, service.followup):
         monkeypatch.setattr(module, "judge_message", judged_in_the_service, raising=False)
-    runtime = open_runtime(config, None)
-    source, stop = runtime.source(), threading.Event()
+    stop = threading.Event()
     threading.Thread(target=stop.wait, daemon=True).start()  # as the scheduler's threads are there
     try:
-        with Judging(runtime.blobs, runtime.profile) as judging:
-            Intake(runtime.config, runtime.profile, runtime.engine, source, blobs=runtime.blobs,
-                   judging=judging).poll_once()
+        poll_in_workers(config)
     finally:
         stop.set()
-        source.close()
-        runtime.engine.dispose()
 
     messages, nominees, _ = records(config)
     assert [m.state for m in messages] == ["filed", "filed"] and messages[1].last_error is None

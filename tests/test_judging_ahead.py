@@ -12,10 +12,7 @@ import time
 from pathlib import Path
 
 import service.judging
-from service.intake import Intake
-from service.judging import Judging
-from service.runtime import open_runtime
-from testing.service import ARRIVED, nomination, records, write_config
+from testing.service import ARRIVED, nomination, poll_in_workers, records, write_config
 
 SLOW_SECONDS = 5.0
 QUICK = 12
@@ -43,15 +40,7 @@ def test_while_a_slow_message_is_judged_the_other_worker_judges_the_mail_after_i
     log = tmp_path / "judged.log"
     monkeypatch.setenv(_LOG, str(log))
     monkeypatch.setattr(service.judging, "_judge_stored", _judged_and_logged)  # the workers are forked from here
-    runtime = open_runtime(config, None)
-    source = runtime.source()
-    try:
-        with Judging(runtime.blobs, runtime.profile) as judging:
-            Intake(runtime.config, runtime.profile, runtime.engine, source, blobs=runtime.blobs,
-                   judging=judging).poll_once()
-    finally:
-        source.close()
-        runtime.engine.dispose()
+    poll_in_workers(config)
     ends = [line.split() for line in log.read_text().splitlines()]
     slow_end = next(float(at) for at, kind in ends if kind == "slow")
     before = [kind for at, kind in ends if kind == "quick" and float(at) < slow_end]
