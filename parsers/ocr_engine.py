@@ -114,6 +114,7 @@ def _rapid():
         engine = RapidOCR(intra_op_num_threads=INTRA_OP_THREADS, inter_op_num_threads=1)
         engine.text_rec.rec_batch_num = REC_BATCH
         engine.text_det = _ApartPages(engine.text_det)
+        engine.text_det.detect_at(DET_SIDE)
         _RAPID = engine
     return _RAPID
 
