@@ -87,3 +87,19 @@ def test_the_real_seal_in_the_corpora_is_seen_on_its_page():
         pytest.skip("../shared/corpora is not beside this checkout")
     reading = read_seal_here(path.read_bytes(), path.name, 100_000_000, 20)
     assert reading.present and reading.confidence >= 0.65 and reading.where == f"{path.name} p1"
+
+
+@pytest.mark.parametrize("options", [{}, {"grayscale": True}, {"prefer_bgrx": True}, {"rev_byteorder": True},
+                                     {"fill_color": (255, 255, 255, 0)}, {"prefer_bgrx": True, "rev_byteorder": True}],
+                         ids=["BGR", "L", "BGRX", "RGB", "BGRA", "RGBX"])
+def test_a_rendered_page_has_the_pixels_pillow_would_give_in_every_pixel_format(options):
+    """A page's pixels are taken from PDFium's buffer, not through Pillow (19 ms of a 2000-pixel page):
+    the same pixels, red stamp ink red, whichever format PDFium renders in."""
+    import pypdfium2
+
+    from parsers.pages import _rgb
+    from testing.builders import forms
+
+    document = pypdfium2.PdfDocument(forms.form_pdf(seals.random_values(random.Random(3)), stamped=True))
+    bitmap = document[0].render(scale=1.5, **options)
+    assert np.array_equal(_rgb(bitmap), np.array(bitmap.to_pil().convert("RGB"))), bitmap.mode
