@@ -96,9 +96,10 @@ def intake(config: Path, *args: str, failpoint: str | None = None, check: bool =
     return result
 
 
-def poll_in_workers(config: Path) -> None:
+def poll_in_workers(config: Path, judging_kind=None):
     """One poll in this process, its messages judged in worker processes as the service has them
-    (forked from here where this process has one thread, from the fork server where it has more)."""
+    (forked from here where this process has one thread, from the fork server where it has more);
+    `judging_kind`: a stand-in for service.judging.Judging, made as it is. Returns the judging."""
     from service.intake import Intake
     from service.judging import Judging
     from service.runtime import open_runtime
@@ -106,12 +107,13 @@ def poll_in_workers(config: Path) -> None:
     runtime = open_runtime(config, None)
     source = runtime.source()
     try:
-        with Judging(runtime.blobs, runtime.profile) as judging:
+        with (judging_kind or Judging)(runtime.blobs, runtime.profile) as judging:
             Intake(runtime.config, runtime.profile, runtime.engine, source, blobs=runtime.blobs,
                    judging=judging).poll_once()
     finally:
         source.close()
         runtime.engine.dispose()
+    return judging
 
 
 def records(config: Path):
