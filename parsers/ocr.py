@@ -62,6 +62,10 @@ GLANCE_ROWS_ONE = 0
 # across the page's width cost most of a glance's detection at full size (77 of 117 ms of a
 # glance's OCR). What a glance misses is read whole, as without it (`Glance`)
 GLANCE_DET_SIDE = 640
+# beside one typed form, the title is first read on the page made this long (its characters are
+# large, and the page's preparation, grid and drawing cost a quarter of those at OCR_SIDE); a page
+# where that does not show the form's title and table is then glanced at, or read, at OCR_SIDE
+GLANCE_SIDE = 1000
 # a box in front of an option, read as the character 口 by OCR: ☐ when the line ticks an option too
 _BOXED_OPTION = re.compile(r"口(?=[\u4e00-\u9fff])")
 _TICKS = "■☑☒√✓✔▇◼●◉▣"
@@ -212,25 +216,43 @@ class Glance:
 def read_scan_here(data: bytes, filename: str, form_keywords: tuple[str, ...], max_pixels: int, max_pages: int,
                    engine: str, glance: Glance | None = None) -> ParsedDocument:
     """In this process: the scan's pages read by OCR, then its fields and kind as for any document."""
-    from parsers.pages import PagesUnreadable, pictures_of
-
-    try:
-        pictures = [p for p in pictures_of(data, filename, long_side=OCR_SIDE, max_pixels=max_pixels,
-                                           max_pages=max_pages) if p.context == "page"]
-    except PagesUnreadable as unreadable:
-        raise DocumentUnreadable("corrupt", str(unreadable)) from None
-    pages = [(page, grid_cells(page)) for page in map(prepared, (p.image for p in pictures))]
+    if glance is not None and not glance.names:
+        pages = _prepared_pages(data, filename, GLANCE_SIDE, max_pixels, max_pages)
+        if (titled := _glanced(pages, GLANCE_ROWS_ONE, filename, form_keywords, engine)) is not None:
+            return titled
+    pages = _prepared_pages(data, filename, OCR_SIDE, max_pixels, max_pages)
     if not any(len(cells) >= FORM_MIN_CELLS for _, cells in pages):
         return ParsedDocument(filename, "other", None)  # no ruled table: a letter, a certificate, not the form
     if glance is not None:
-        rows = GLANCE_ROWS if glance.names else GLANCE_ROWS_ONE
-        # a table that starts at the page's top edge leaves nothing above it to read
-        openings = [(top, cells) for top, cells in (opening(page, cells, rows) for page, cells in pages) if top.size]
-        opened = (_as_document(filename, read_pages(openings, engine, GLANCE_DET_SIDE), form_keywords)
-                  if openings else None)
+        opened = _glanced(pages, GLANCE_ROWS if glance.names else GLANCE_ROWS_ONE, filename, form_keywords, engine)
         if opened is not None and _settled(opened, glance):
             return opened
     return _as_document(filename, read_pages(pages, engine), form_keywords)
+
+
+def _prepared_pages(data: bytes, filename: str, side: int, max_pixels: int,
+                    max_pages: int) -> list[tuple[np.ndarray, list[Cell]]]:
+    from parsers.pages import PagesUnreadable, pictures_of
+
+    try:
+        pictures = [p for p in pictures_of(data, filename, long_side=side, max_pixels=max_pixels,
+                                           max_pages=max_pages) if p.context == "page"]
+    except PagesUnreadable as unreadable:
+        raise DocumentUnreadable("corrupt", str(unreadable)) from None
+    return [(page, grid_cells(page)) for page in map(prepared, (p.image for p in pictures))]
+
+
+def _glanced(pages: list[tuple[np.ndarray, list[Cell]]], rows: int, filename: str, form_keywords: tuple[str, ...],
+             engine: str) -> ParsedDocument | None:
+    """The pages read down to the table's row `rows`, as a document where one shows the form's table."""
+    if not any(len(cells) >= FORM_MIN_CELLS for _, cells in pages):
+        return None
+    # a table that starts at the page's top edge leaves nothing above it to read
+    openings = [(top, cells) for top, cells in (opening(page, cells, rows) for page, cells in pages) if top.size]
+    if not openings:
+        return None
+    opened = _as_document(filename, read_pages(openings, engine, GLANCE_DET_SIDE), form_keywords)
+    return opened if opened.kind == "form" else None
 
 
 def opening(page: np.ndarray, cells: list[Cell], rows: int) -> tuple[np.ndarray, list[Cell]]:

@@ -118,3 +118,31 @@ def test_a_glance_looks_for_text_lines_on_a_smaller_picture_than_a_whole_reading
     _read(None)
     assert glanced and max(glanced) <= ocr.GLANCE_DET_SIDE
     assert max(sides) > ocr.GLANCE_DET_SIDE
+
+
+def _sides_drawn(monkeypatch) -> list[int]:
+    import parsers.pages
+
+    sides: list[int] = []
+    pictures_of = parsers.pages.pictures_of
+    monkeypatch.setattr(parsers.pages, "pictures_of", lambda *args, **kw: sides.append(kw["long_side"]) or
+                        pictures_of(*args, **kw))
+    return sides
+
+
+def test_beside_one_typed_form_the_title_is_read_on_a_smaller_page_first(monkeypatch):
+    """The title's characters are large: the page drawn, straightened and searched for its table at
+    GLANCE_SIDE costs a quarter of that at OCR_SIDE. Beside several forms, names need the full size."""
+    sides = _sides_drawn(monkeypatch)
+    alone = _read(Glance())
+    assert alone.kind == "form" and "巴渝工匠" in alone.content.text and sides == [ocr.GLANCE_SIDE]
+    sides.clear()
+    several = _read(Glance(names=("赵立新", "钱红梅")))
+    assert several.fields["name"] == "赵立新" and sides == [ocr.OCR_SIDE]
+
+
+def test_a_title_the_smaller_page_does_not_show_is_read_at_full_size(monkeypatch):
+    monkeypatch.setattr(ocr, "GLANCE_SIDE", 240)  # too small for the table's cells to be told apart
+    sides = _sides_drawn(monkeypatch)
+    alone = _read(Glance())
+    assert alone.kind == "form" and "巴渝工匠" in alone.content.text and sides == [240, ocr.OCR_SIDE]
