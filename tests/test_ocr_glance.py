@@ -130,15 +130,15 @@ def _sides_drawn(monkeypatch) -> list[int]:
     return sides
 
 
-def test_beside_one_typed_form_the_title_is_read_on_a_smaller_page_first(monkeypatch):
-    """The title's characters are large: the page drawn, straightened and searched for its table at
-    GLANCE_SIDE costs a quarter of that at OCR_SIDE. Beside several forms, names need the full size."""
+def test_a_glance_reads_the_title_and_first_row_on_a_smaller_page(monkeypatch):
+    """The title's and the first row's characters read at half the size: the page drawn, straightened
+    and searched for its table at GLANCE_SIDE costs a quarter of that at OCR_SIDE."""
     sides = _sides_drawn(monkeypatch)
     alone = _read(Glance())
     assert alone.kind == "form" and "巴渝工匠" in alone.content.text and sides == [ocr.GLANCE_SIDE]
     sides.clear()
     several = _read(Glance(names=("赵立新", "钱红梅")))
-    assert several.fields["name"] == "赵立新" and sides == [ocr.OCR_SIDE]
+    assert several.fields["name"] == "赵立新" and sides == [ocr.GLANCE_SIDE]
 
 
 def test_a_title_the_smaller_page_does_not_show_is_read_at_full_size(monkeypatch):
