@@ -42,6 +42,10 @@ PR_SET_PDEATHSIG = 1  # prctl(2)
 FORK_SERVER_PID: int | None = None
 # the child that forked work goes to inside `one_child` (None: a child for each call)
 _SHARED: "_KeptChild | None" = None
+# the pieces' limits a kept child's address space may reach together (each has its own on top of
+# what the child maps as it starts it): glibc keeps what a piece freed, and a photo batch's threads
+# leave arenas mapped
+KEPT_CHILD_PIECES = 3
 
 
 class ChildFailed(Exception):
@@ -121,8 +125,12 @@ def one_child(memory_bytes: int) -> Iterator[None]:
     A fork costs its caller and the child page faults on the memory they share (about 20 ms of
     CPU a fork on a judging worker, two thirds of it in the kernel): a third of the work beyond
     reading on a typical nomination. Work given in a threaded caller, spawned, or under other
-    limits starts its own child, as outside the block."""
+    limits starts its own child, as outside the block (a caller threaded as it enters installs none:
+    the block's child is one thread's)."""
     global _SHARED
+    if threading.active_count() > 1:
+        yield
+        return
     kept, outer = _KeptChild(memory_bytes), _SHARED
     _SHARED = kept
     try:
@@ -150,7 +158,11 @@ class _KeptChild:
     def run(self, func: Callable, work: list[tuple], seconds: float) -> list[Outcome]:
         outcomes: list[Outcome] = []
         for args in work:
-            outcomes.append(self._one(pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL), seconds))
+            try:
+                request = pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - work that does not pickle goes to a fork of its own, as outside the block
+                return outcomes + _run("fork", func, work[len(outcomes):], seconds, self.memory_bytes, None)
+            outcomes.append(self._one(request, seconds))
             if isinstance(outcomes[-1].error, ChildFailed):
                 break
         return outcomes
@@ -181,7 +193,10 @@ class _KeptChild:
                 self._stop()
                 return Outcome(error=ChildCrashed(f"the child took no work: {error}"))
         self._taken += 1
-        outcome = _next_outcome(self._connection, self._process, seconds, self.memory_bytes)
+        try:
+            outcome = _next_outcome(self._connection, self._process, seconds, self.memory_bytes)
+        except OSError as error:  # it died half way through its answer
+            outcome = Outcome(error=ChildCrashed(f"the answer broke off: {error}"))
         if isinstance(outcome.error, ChildFailed):
             self._stop()
         return outcome
@@ -209,23 +224,32 @@ def _worth_alone(error: BaseException | None) -> bool:
 
 
 def _keep_taking(connection, callers_end, memory_bytes: int, caller: int) -> None:
-    """The kept child: piece after piece until the caller closes the pipe, or one runs out of memory."""
+    """The kept child: piece after piece until the caller closes the pipe, or one runs out of memory.
+
+    Each piece may map `memory_bytes` on top of what the child maps as it starts it, as in a child
+    of its own; all of them together no more than KEPT_CHILD_PIECES times that."""
+    global _SHARED
     import resource
 
     die_with_parent(caller)
     callers_end.close()  # inherited with the fork: held open here, the caller's closing would never reach us
+    _SHARED = None  # the caller's, inherited: work this child gives out goes to children of its own
     try:
-        room = _mapped() + memory_bytes
-        resource.setrlimit(resource.RLIMIT_AS, (room, room))
-        while _took_one(connection):
-            pass
+        ceiling = _mapped() + KEPT_CHILD_PIECES * memory_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+        while _took_one(connection, memory_bytes, ceiling):
+            _give_back_memory()  # what a piece freed is not held while the caller waits (on OCR)
         connection.close()
+    except MemoryError:
+        _send(connection, pickle.dumps(("memory", None)))
     finally:
         os._exit(0)  # a forked child skips the atexit handlers and buffers it inherited
 
 
-def _took_one(connection) -> bool:
+def _took_one(connection, memory_bytes: int, ceiling: int) -> bool:
     """Whether the child goes on after this piece (not after running out of memory, nor without a caller)."""
+    import resource
+
     try:
         request = connection.recv_bytes()
     except (EOFError, OSError):
@@ -238,8 +262,17 @@ def _took_one(connection) -> bool:
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which re-raises it
         return _send(connection, _failure(exc))
     del request
+    room = min(_mapped() + memory_bytes, ceiling)
+    resource.setrlimit(resource.RLIMIT_AS, (room, ceiling))
     status, payload = _done(func, args)
     return _send(connection, payload) and status != "memory"
+
+
+def _give_back_memory() -> None:
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its allocator keeps it
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _run(method: str, func: Callable, work: list[tuple], seconds: float, memory_bytes: int,

@@ -100,7 +100,10 @@ def pdf_pages(data: bytes, filename: str, *, long_side: int, max_pages: int,
                 # drawing it larger than it was taken only blurs one
                 native = _scan_scale(page, width * height)
                 scale = min(native, 2 * scale) if native != float("inf") else scale
-            pixels = _rgb(page.render(scale=scale, draw_annots=True, may_draw_forms=True))
+            try:
+                pixels = _rgb(page.render(scale=scale, draw_annots=True, may_draw_forms=True))
+            except pypdfium2.PdfiumError as error:  # no bitmap for it: a page too large for the memory left
+                raise PagesUnreadable(f"{filename} p{index + 1}: {error}") from None
             if max(pixels.shape[:2]) > long_side:
                 factor = long_side / max(pixels.shape[:2])
                 height, width = pixels.shape[:2]

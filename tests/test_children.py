@@ -191,17 +191,25 @@ _HOARD: list = []
 
 
 def _hold(megabytes: int) -> int:
-    """Leaves memory taken in the child, as a reader's leftovers would (glibc keeps freed heap)."""
-    block = bytearray(megabytes * MB)
-    block[::4096] = b"x" * len(block[::4096])
-    _HOARD.append(block)
+    """Leaves memory mapped in the child, as a reader's leftovers would (glibc keeps what it freed)."""
+    _HOARD.append(bytearray(megabytes * MB))
     return os.getpid()
 
 
 def _take(megabytes: int) -> int:
     block = bytearray(megabytes * MB)
-    block[::4096] = b"x" * len(block[::4096])
-    return os.getpid()
+    return os.getpid() + 0 * len(block)
+
+
+def _pid_and_size(data: bytes) -> tuple[int, int]:
+    return os.getpid(), len(data)
+
+
+def _keeps_a_child_itself() -> tuple[int, bool]:
+    """Whether work running in the kept child would give its own work to the caller's kept child."""
+    import core.children
+
+    return os.getpid(), core.children._SHARED is not None
 
 
 def test_inside_one_child_every_call_goes_to_the_same_child_and_it_ends_with_the_block():
@@ -227,13 +235,41 @@ def test_inside_one_child_a_piece_that_exhausts_its_limits_fails_alone_and_the_r
     assert after == 15
 
 
-def test_inside_one_child_a_piece_that_would_fit_alone_is_not_failed_by_what_came_before():
-    """The child's memory limit holds for all it took: what an earlier piece left behind must not
-    make the next one run out. It is tried again in a child of its own, where it fits."""
-    with one_child(600 * MB):
-        first = run(_hold, 400, seconds=30, memory_bytes=600 * MB)
-        second = run(_take, 350, seconds=30, memory_bytes=600 * MB)
-    assert second != first
+def test_inside_one_child_each_piece_has_its_own_memory_on_top_of_what_came_before():
+    """What an earlier piece left mapped does not count against the next one's limit."""
+    with one_child(300 * MB):
+        first = run(_hold, 250, seconds=30, memory_bytes=300 * MB)
+        second = run(_take, 250, seconds=30, memory_bytes=300 * MB)
+        with pytest.raises(LimitExceeded):  # nor is a piece given more than its own, though the child has room
+            run(_take, 400, seconds=30, memory_bytes=300 * MB)
+    assert second == first
+
+
+def test_inside_one_child_a_piece_the_leftovers_leave_no_room_for_is_read_again_in_a_child_of_its_own():
+    """The kept child's address space has a ceiling (KEPT_CHILD_PIECES pieces' limits): a piece that
+    meets it fails only where it would fail alone, and its new child takes the rest."""
+    with one_child(300 * MB):
+        held = {run(_hold, 250, seconds=30, memory_bytes=300 * MB) for _ in range(3)}
+        fourth = run(_take, 250, seconds=30, memory_bytes=300 * MB)
+        fifth = run(os.getpid, seconds=30, memory_bytes=300 * MB)
+    assert len(held) == 1 and fourth not in held and fifth == fourth
+
+
+def test_inside_one_child_work_that_does_not_pickle_runs_in_a_fork_of_its_own():
+    with one_child(300 * MB):
+        unpickled = run(lambda: os.getpid(), seconds=30, memory_bytes=300 * MB)
+        kept, inherited = run(_keeps_a_child_itself, seconds=30, memory_bytes=300 * MB)
+    assert unpickled not in (os.getpid(), kept)
+    assert not inherited  # the caller's kept child, inherited by the fork, is not the child's to use
+
+
+def test_inside_one_child_a_child_killed_between_pieces_is_replaced():
+    with one_child(300 * MB):
+        first = run(os.getpid, seconds=30, memory_bytes=300 * MB)
+        os.kill(first, 9)
+        os.waitid(os.P_PID, first, os.WEXITED | os.WNOWAIT)
+        second, size = run(_pid_and_size, b"x" * (4 * MB), seconds=30, memory_bytes=300 * MB)  # more than a pipe holds
+    assert second != first and size == 4 * MB
 
 
 def test_inside_one_child_a_threaded_caller_still_never_forks_itself(another_thread):

@@ -54,6 +54,47 @@ def test_a_seal_child_imports_nothing_what_it_needs_is_loaded_before_the_fork():
         assert seen["new"] == [], (name, seen["new"])
 
 
+# the same for a whole message judged, its seal material read in the message's one child
+_NEW_MODULES_IN_A_MESSAGES_CHILD = """
+import json, random, sys
+import campaigns
+import parsers.seal as seal
+from ingest.mime import parse_message
+from service.judge import judge_message
+from testing.builders import forms, seals
+from testing.builders.submission import nomination_mail
+
+profile = campaigns.load("chongqing-bayu-2017")
+values = seals.random_values(random.Random(7)).but(channel="组织推荐")
+original, seen = seal.read_seal_here, sys.argv[1]
+
+def here(*args):
+    before = set(sys.modules)
+    reading = original(*args)
+    with open(seen, "a") as log:
+        log.write(json.dumps(sorted(set(sys.modules) - before)) + "\\n")
+    return reading
+
+seal.read_seal_here = here
+mail = nomination_mail([("推荐表.pdf", forms.form_pdf(values, stamped=True)),
+                        ("事迹材料.docx", forms.writeup_docx(900))])
+verdict = judge_message(parse_message(mail, limits=profile.limits), profile)
+print(json.dumps([n.seal.present for n in verdict.submission.nominees]))
+"""
+
+
+def test_a_message_s_child_imports_nothing_for_the_seal_it_is_loaded_before_the_fork(tmp_path):
+    """The message's child is forked for its documents, before the seal stage: the seal reader is
+    loaded first, or the child would import it on every process's first message, its ~330 MB of
+    mappings counted against the child's memory limit."""
+    seen = tmp_path / "seen.jsonl"
+    done = subprocess.run([sys.executable, "-c", _NEW_MODULES_IN_A_MESSAGES_CHILD, str(seen)], cwd=ROOT,
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [True]
+    assert [json.loads(line) for line in seen.read_text().splitlines()] == [[]]
+
+
 def _process_starts(monkeypatch) -> list[str]:
     """The name of every process started from here on (forked, spawned or from the fork server)."""
     import multiprocessing.process
