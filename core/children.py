@@ -145,9 +145,10 @@ class _KeptChild:
     pickled), each under its own time limit; forked on the first piece, from the caller's one thread.
 
     A child that runs out of time or memory, or dies, is ended with the piece it was on, and the
-    next piece goes to a new one. Its memory limit holds for all the pieces it takes, so a piece
-    that ran out of memory, or crashed, in a child that had done other work first is tried once
-    more in a new child of its own: it fails only where it would fail alone."""
+    next piece goes to a new one. Each piece has its own memory limit on top of what the child maps
+    as it starts it, under a ceiling for them all (`_keep_taking`), so a piece that ran out of
+    memory, or crashed, in a child that had done other work first is tried once more in a new
+    child of its own: it fails only where it would fail alone."""
 
     def __init__(self, memory_bytes: int):
         self.memory_bytes = memory_bytes
@@ -238,7 +239,7 @@ def _keep_taking(connection, callers_end, memory_bytes: int, caller: int) -> Non
         ceiling = _mapped() + KEPT_CHILD_PIECES * memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
         while _took_one(connection, memory_bytes, ceiling):
-            _give_back_memory()  # what a piece freed is not held while the caller waits (on OCR)
+            give_back_memory()  # what a piece freed is not held while the caller waits (on OCR)
         connection.close()
     except MemoryError:
         _send(connection, pickle.dumps(("memory", None)))
@@ -268,7 +269,9 @@ def _took_one(connection, memory_bytes: int, ceiling: int) -> bool:
     return _send(connection, payload) and status != "memory"
 
 
-def _give_back_memory() -> None:
+def give_back_memory() -> None:
+    """Hand the memory freed so far back to the system (glibc's malloc_trim): glibc keeps freed heap
+    for reuse, and a long-lived process (a kept child, the warm OCR process) would hold its peak."""
     import ctypes
 
     with contextlib.suppress(OSError, AttributeError):  # not glibc: its allocator keeps it
