@@ -218,17 +218,14 @@ def read_scan_here(data: bytes, filename: str, form_keywords: tuple[str, ...], m
                    engine: str, glance: Glance | None = None) -> ParsedDocument:
     """In this process: the scan's pages read by OCR, then its fields and kind as for any document."""
     if glance is not None:
-        pages = _prepared_pages(data, filename, GLANCE_SIDE, max_pixels, max_pages)
-        opened = _glanced(pages, GLANCE_ROWS if glance.names else GLANCE_ROWS_ONE, filename, form_keywords, engine)
-        if opened is not None and _settled(opened, glance):
+        small = _prepared_pages(data, filename, GLANCE_SIDE, max_pixels, max_pages)
+        if (opened := _glanced(small, glance, filename, form_keywords, engine)) is not None:
             return opened
     pages = _prepared_pages(data, filename, OCR_SIDE, max_pixels, max_pages)
     if not any(len(cells) >= FORM_MIN_CELLS for _, cells in pages):
         return ParsedDocument(filename, "other", None)  # no ruled table: a letter, a certificate, not the form
-    if glance is not None:
-        opened = _glanced(pages, GLANCE_ROWS if glance.names else GLANCE_ROWS_ONE, filename, form_keywords, engine)
-        if opened is not None and _settled(opened, glance):
-            return opened
+    if glance is not None and (opened := _glanced(pages, glance, filename, form_keywords, engine)) is not None:
+        return opened
     return _as_document(filename, read_pages(pages, engine), form_keywords)
 
 
@@ -244,17 +241,18 @@ def _prepared_pages(data: bytes, filename: str, side: int, max_pixels: int,
     return [(page, grid_cells(page)) for page in map(prepared, (p.image for p in pictures))]
 
 
-def _glanced(pages: list[tuple[np.ndarray, list[Cell]]], rows: int, filename: str, form_keywords: tuple[str, ...],
-             engine: str) -> ParsedDocument | None:
-    """The pages read down to the table's row `rows`, as a document where one shows the form's table."""
+def _glanced(pages: list[tuple[np.ndarray, list[Cell]]], glance: Glance, filename: str,
+             form_keywords: tuple[str, ...], engine: str) -> ParsedDocument | None:
+    """The pages read down to the rows the glance reads, as a document where that settles it (`Glance`)."""
     if not any(len(cells) >= FORM_MIN_CELLS for _, cells in pages):
         return None
+    rows = GLANCE_ROWS if glance.names else GLANCE_ROWS_ONE
     # a table that starts at the page's top edge leaves nothing above it to read
     openings = [(top, cells) for top, cells in (opening(page, cells, rows) for page, cells in pages) if top.size]
     if not openings:
         return None
     opened = _as_document(filename, read_pages(openings, engine, GLANCE_DET_SIDE), form_keywords)
-    return opened if opened.kind == "form" else None
+    return opened if _settled(opened, glance) else None
 
 
 def opening(page: np.ndarray, cells: list[Cell], rows: int) -> tuple[np.ndarray, list[Cell]]:
