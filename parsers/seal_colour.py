@@ -2,7 +2,8 @@
 
 A unit's official seal is red (CONTRACT §3). A ring in any other ink, grey or black on a
 photocopy, blue, gold, is still worth a person's look, never a pass: the detector searches
-the dark ink of a page for rings, and for framed stamps (parsers/seal_rect.py), only where the
+the dark ink of a page for circles, the ink lighter than the print for round and oval rings (a
+copied 财务专用章 pressed over the date), and for framed stamps (parsers/seal_rect.py), only where the
 picture is mostly paper (a page, a scan, a photocopy; not a scene), and names the stamp's colour
 from its own ink, so that a small red tick or a blue signature elsewhere on a photocopy changes nothing.
 """
@@ -13,9 +14,17 @@ import cv2
 import numpy as np
 
 from parsers import seal_features as features
+from parsers import seal_ink
 
 GREY, BLUE, OTHER, RED = "grey", "blue", "colour", "red"
 INK_GREY = 225  # on the flattened page (paper = 255): a copied seal's ring is often a light grey
+# Printed text and rules on the flattened page are darker than this; a copied red seal comes out
+# a mid grey. An oval seal (a 发票专用章 copied) is no circle for the Hough search, and its ink
+# touches the text it was pressed on: its blob is taken from the ink lighter than the print,
+# PRINT_REACH pixels away from any print, then measured on all the ink as the circles are.
+DARK_PRINT = 120
+PRINT_REACH = 5
+LIGHT_BLOBS = 6
 
 
 def papery(rgb: np.ndarray) -> bool:
@@ -29,10 +38,27 @@ def papery(rgb: np.ndarray) -> bool:
 
 
 def ink_rings(flat: np.ndarray) -> list[features.Candidate]:
-    """Circles drawn in the page's dark ink, of any colour, measured on all that ink."""
+    """Circles drawn in the page's dark ink, of any colour, and rings drawn lighter than the
+    print (round or oval), measured on all that ink."""
     grey = grey_of(flat)
     ink = grey < INK_GREY
-    return features.hough_rings(cv2.GaussianBlur(grey, (5, 5), 1.0), ink, "grey")
+    return features.hough_rings(cv2.GaussianBlur(grey, (5, 5), 1.0), ink, "grey") + _lighter_rings(grey, ink)
+
+
+def _lighter_rings(grey: np.ndarray, ink: np.ndarray) -> list[features.Candidate]:
+    """Rings of ink lighter than the page's print, apart from it (see DARK_PRINT)."""
+    reach = np.ones((PRINT_REACH, PRINT_REACH), np.uint8)
+    near_print = cv2.dilate((grey < DARK_PRINT).astype(np.uint8), reach).astype(bool)
+    light = ink & ~near_print
+    light &= ~seal_ink.long_lines(light)
+    found = []
+    for ellipse, box in features.blob_ellipses(light, LIGHT_BLOBS):
+        if not features.ring_shaped(ellipse):
+            continue  # long and flat, or a speck: no measure makes it a seal
+        measured = features.on_ring(ink, ellipse, box, "grey")
+        if measured is not None:
+            found.append(measured)
+    return found
 
 
 def grey_of(flat: np.ndarray) -> np.ndarray:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # OpenBLAS (inside OpenCV's wheel) starts worker threads as it loads, and the detector runs in
@@ -89,19 +90,9 @@ def ring_possible(mask: np.ndarray) -> bool:
 
 def candidates(mask: np.ndarray, kind: str, strength: np.ndarray | None = None, limit: int = 12) -> list[Candidate]:
     """Blobs big enough to be a seal, measured; the largest `limit` of them."""
-    short = min(mask.shape)
-    join = max(3, int(short * 0.02)) | 1
-    closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE,
-                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (join, join)))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
-    smallest = max(18, 0.045 * short)
     found = []
-    order = sorted(range(1, count), key=lambda k: -stats[k, cv2.CC_STAT_AREA])
-    for k in order[: limit * 3]:
-        x, y, w, h, area = stats[k]
-        if max(w, h) < smallest or min(w, h) < smallest * 0.5 or area < 60:
-            continue
-        measured = _measure(mask, labels == k, (x, y, w, h), kind, strength)
+    for ellipse, box in blob_ellipses(mask, limit * 3):
+        measured = measure(mask, ellipse, box, kind, strength)
         if measured is not None:
             found.append(measured)
         if len(found) >= limit:
@@ -109,10 +100,34 @@ def candidates(mask: np.ndarray, kind: str, strength: np.ndarray | None = None, 
     return found
 
 
-def _measure(mask: np.ndarray, blob: np.ndarray, rect: tuple[int, int, int, int], kind: str,
-             strength: np.ndarray | None) -> Candidate | None:
-    """Fit an ellipse to the blob's ink (its convex hull, then again without the points that
-    stick out: text touching the ring) and measure the ink around it."""
+def blob_ellipses(mask: np.ndarray, limit: int) -> Iterator[tuple[tuple, tuple[int, int, int, int]]]:
+    """(ellipse, box) of the largest `limit` blobs big enough to be a seal, largest first."""
+    short = min(mask.shape)
+    join = max(3, int(short * 0.02)) | 1
+    closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (join, join)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    smallest = max(18, 0.045 * short)
+    order = sorted(range(1, count), key=lambda k: -stats[k, cv2.CC_STAT_AREA])
+    for k in order[:limit]:
+        x, y, w, h, area = stats[k]
+        if max(w, h) < smallest or min(w, h) < smallest * 0.5 or area < 60:
+            continue
+        ellipse = _blob_ellipse(mask, labels == k, (x, y, w, h))
+        if ellipse is not None:
+            yield ellipse, (int(x), int(y), int(x + w), int(y + h))
+
+
+def ring_shaped(ellipse) -> bool:
+    """Round or oval enough, and big enough, for any seal score above nothing (the detector's
+    axis ratio and size ramps end at 2.1 : 1 and 24 pixels)."""
+    _centre, (d1, d2), _angle = ellipse
+    return max(d1, d2) <= 2.1 * min(d1, d2) and math.sqrt(d1 * d2) >= 24
+
+
+def _blob_ellipse(mask: np.ndarray, blob: np.ndarray, rect: tuple[int, int, int, int]):
+    """An ellipse fitted to the blob's ink (its convex hull, then again without the points that
+    stick out: text touching the ring), in the mask's pixels; None where none fits."""
     x, y, w, h = (int(v) for v in rect)
     points = cv2.findNonZero((mask[y:y + h, x:x + w] & blob[y:y + h, x:x + w]).astype(np.uint8))
     if points is None or len(points) < FIT_LEAST:
@@ -129,7 +144,7 @@ def _measure(mask: np.ndarray, blob: np.ndarray, rect: tuple[int, int, int, int]
     (cx, cy), (d1, d2), angle = ellipse
     if not all(math.isfinite(v) for v in (cx, cy, d1, d2, angle)) or min(d1, d2) < 8:
         return None
-    return measure(mask, ((cx + x, cy + y), (d1, d2), angle), (x, y, x + w, y + h), kind, strength)
+    return (cx + x, cy + y), (d1, d2), angle
 
 
 def _on_border(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -324,9 +339,16 @@ def refined(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str
     (fx, fy), (f1, f2), fangle = cv2.fitEllipseDirect(points)
     if not all(math.isfinite(v) for v in (fx, fy, f1, f2, fangle)) or min(f1, f2) < 8 or max(f1, f2) > 2.5 * d1:
         return None
-    first = measure(mask, ((fx, fy), (f1, f2), fangle), box, kind, strength)
+    return on_ring(mask, ((fx, fy), (f1, f2), fangle), box, kind, strength)
+
+
+def on_ring(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str,
+            strength: np.ndarray | None = None) -> Candidate | None:
+    """Measured around an ellipse fitted to a ring's ink, its outer edge then put at ρ = 1."""
+    first = measure(mask, ellipse, box, kind, strength)
     if first is None:
         return None
+    (fx, fy), (f1, f2), fangle = ellipse
     scale = first.ring_peak + 0.04
     return measure(mask, ((fx, fy), (f1 * scale, f2 * scale), fangle), box, kind, strength)
 

@@ -86,6 +86,21 @@ def test_a_grey_photocopy_seal_beside_small_colour_marks_goes_to_staff_with_the_
         assert not present and reason == "grey_copy"
 
 
+def _read_oval_copy(seed: int) -> tuple[float, bool, str]:
+    from testing.builders.seal_pictures import oval_grey_copy
+
+    reading = _read(oval_grey_copy(seed), "推荐表复印件.png")
+    return reading.confidence, reading.present, reading.reason
+
+
+def test_a_grey_copy_of_an_oval_seal_pressed_over_the_date_goes_to_staff(pool):
+    """An oval seal is no circle, and on a copy its grey ring runs into the （盖章） and date it was
+    pressed on: it is found from the ink lighter than the print, and goes to staff as a grey copy."""
+    for seed, (confidence, present, reason) in zip(range(1, 9), pool.map(_read_oval_copy, range(1, 9))):
+        assert 0.35 <= confidence < 0.65 and not present, (seed, confidence)
+        assert reason == "grey_copy", seed
+
+
 @pytest.mark.parametrize("case", ["trap:clock", "trap:plate", "trap:emblem", "trap:prohibition_sign",
                                   "trap:no_entry_sign", "trap:red_letterhead", "trap:red_badge_logo",
                                   "trap:red_round_logo", "trap:gold_foil"])

@@ -335,6 +335,15 @@ def real_picture(seed: int) -> RealPicture:
     return RealPicture(seed, f"{'seal' if has_seal else 'trap'}:{case}", expect, kinds, f"{case}-{seed}.{suffix}", data)
 
 
+def oval_grey_copy(seed: int) -> bytes:
+    """A scanned black-and-white copy (PNG) of a form whose oval seal (a 财务专用章's shape) was
+    pressed over （盖章） and the date: no circle for the Hough search, and its grey ring runs into
+    the printed text."""
+    rng = random.Random(seed)
+    page, _box, _values = _stamped_form(rng, seal_style(rng, "oval"), over_text=True)
+    return png_bytes(scan(to_grey_copy(page, rng), rng))
+
+
 # ---------------------------------------------------------------- a seal over coloured print (issue 15, d27)
 
 def ticket_over_print(seed: int, band: tuple[int, int, int] = (92, 146, 82), stamped: bool = True) -> bytes:
