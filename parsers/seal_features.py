@@ -331,13 +331,13 @@ def refined(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str
     if len(xs) < FIT_LEAST:
         return None
     xs, ys = xs + x0, ys + y0
-    rho = np.hypot(xs - cx, ys - cy) / (d1 / 2)
+    rho = np.hypot(xs - cx, ys - cy) / (d1 / 2) if d1 == d2 else _rho(xs, ys, ellipse)
     near = (rho >= 0.8) & (rho <= 1.15)
     if near.sum() < FIT_LEAST:
         return None
     points = np.stack([xs[near], ys[near]], axis=1).astype(np.float32)
     (fx, fy), (f1, f2), fangle = cv2.fitEllipseDirect(points)
-    if not all(math.isfinite(v) for v in (fx, fy, f1, f2, fangle)) or min(f1, f2) < 8 or max(f1, f2) > 2.5 * d1:
+    if not all(math.isfinite(v) for v in (fx, fy, f1, f2, fangle)) or min(f1, f2) < 8 or max(f1, f2) > 2.5 * max(d1, d2):
         return None
     return on_ring(mask, ((fx, fy), (f1, f2), fangle), box, kind, strength)
 
@@ -372,9 +372,35 @@ def hough_rings(picture: np.ndarray, mask: np.ndarray, kind: str, strength: np.n
     return found
 
 
-def _circles(picture: np.ndarray, step: int, smallest: int, largest: int) -> list[tuple[float, float, float]]:
-    """Circles (cx, cy, r) in the picture's pixels, searched on a copy `step` times smaller."""
-    small = cv2.resize(picture, None, fx=1 / step, fy=1 / step, interpolation=cv2.INTER_AREA)
+def hough_ovals(picture: np.ndarray, mask: np.ndarray, kind: str, squeeze: float, limit: int = 6) -> list[Candidate]:
+    """Level ovals `squeeze` times wider than tall (an invoice seal's, 财务专用章's), found as circles
+    on a copy squeezed that much across: an oval touching text is neither a circle to
+    `hough_rings` nor a blob of its own."""
+    short = min(picture.shape[:2])
+    found = []
+    for cx, cy, r in _circles(picture, 2, max(8, int(0.0175 * short)), int(0.6 * short), squeeze)[:limit]:
+        ellipse = ((cx * squeeze, cy), (2 * r * squeeze, 2 * r), 0.0)
+        box = (int(cx * squeeze - r * squeeze), int(cy - r), int(cx * squeeze + r * squeeze), int(cy + r))
+        measured = refined(mask, ellipse, box, kind)
+        if measured is not None:
+            found.append(measured)
+    return found
+
+
+def _rho(xs: np.ndarray, ys: np.ndarray, ellipse) -> np.ndarray:
+    """Each point's ρ in an ellipse's own frame (1 on the ellipse)."""
+    (cx, cy), (d1, d2), angle = ellipse
+    turn = math.radians(angle)
+    dx, dy = xs - cx, ys - cy
+    along, across = dx * math.cos(turn) + dy * math.sin(turn), dy * math.cos(turn) - dx * math.sin(turn)
+    return np.hypot(along / (d1 / 2), across / (d2 / 2))
+
+
+def _circles(picture: np.ndarray, step: int, smallest: int, largest: int,
+             squeeze: float = 1.0) -> list[tuple[float, float, float]]:
+    """Circles (cx, cy, r) in the picture's pixels, searched on a copy `step` times smaller (and
+    `squeeze` times narrower again: cx is then in the squeezed copy's columns, scaled by `step`)."""
+    small = cv2.resize(picture, None, fx=1 / (step * squeeze), fy=1 / step, interpolation=cv2.INTER_AREA)
     circles = cv2.HoughCircles(small, cv2.HOUGH_GRADIENT_ALT, dp=1.5, minDist=min(picture.shape[:2]) * 0.08 / step,
                                param1=150, param2=0.5, minRadius=smallest, maxRadius=largest)
     if circles is None:
