@@ -62,9 +62,12 @@ class Judging:
         self.profile = profile
         self.workers = workers
         # verdicts awaited at once, filed in arrival order: enough for the other workers to go on
-        # while one reads a scanned form for seconds (at 2 a worker, they sat idle behind it: on
-        # bench/intake_speed.py 4.64 msg/s, at 8 a worker 4.94, the service's peak 217 → 245 MB)
-        self.ahead = 8 * workers
+        # while one reads a scanned form (about 2.2 s of OCR, against 0.2 s for most messages: some
+        # 11 messages a worker). On bench/intake_speed.py at 2 a worker 4.64 msg/s, at 8 a worker
+        # 4.94–5.23 with the cores 84–92% busy, at 16 a worker 5.89 with them 95–99% busy (1.66
+        # cores for the service's processes, Dovecot has the rest); the service's peak 217 → 245
+        # → 254–260 MB
+        self.ahead = 16 * workers
         self._pool: ProcessPoolExecutor | None = None
         self._generation = 0
         self._submitted = 0
