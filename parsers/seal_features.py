@@ -372,18 +372,21 @@ def hough_rings(picture: np.ndarray, mask: np.ndarray, kind: str, strength: np.n
     return found
 
 
-def hough_ovals(picture: np.ndarray, mask: np.ndarray, kind: str, squeeze: float, limit: int = 6) -> list[Candidate]:
-    """Level ovals `squeeze` times wider than tall (an invoice seal's, 财务专用章's), found as circles
-    on a copy squeezed that much across: an oval touching text is neither a circle to
-    `hough_rings` nor a blob of its own."""
+def hough_ovals(picture: np.ndarray, mask: np.ndarray, kind: str, squeeze: float, standing: bool = False,
+                limit: int = 6) -> list[Candidate]:
+    """Level ovals `squeeze` times wider than tall (an invoice seal's, 财务专用章's), and with
+    `standing` also ones as much taller than wide (a page photographed a quarter turned), found as
+    circles on a copy squeezed that much along their length: an oval touching text is neither a
+    circle to `hough_rings` nor a blob of its own."""
     short = min(picture.shape[:2])
     found = []
-    for cx, cy, r in _circles(picture, 2, max(8, int(0.0175 * short)), int(0.6 * short), squeeze)[:limit]:
-        ellipse = ((cx * squeeze, cy), (2 * r * squeeze, 2 * r), 0.0)
-        box = (int(cx * squeeze - r * squeeze), int(cy - r), int(cx * squeeze + r * squeeze), int(cy + r))
-        measured = refined(mask, ellipse, box, kind)
-        if measured is not None:
-            found.append(measured)
+    for across, down in ((squeeze, 1.0), (1.0, squeeze))[:2 if standing else 1]:
+        for cx, cy, r in _circles(picture, 2, max(8, int(0.0175 * short)), int(0.6 * short), (across, down))[:limit]:
+            x, y, half_width, half_height = cx * across, cy * down, r * across, r * down
+            box = (int(x - half_width), int(y - half_height), int(x + half_width), int(y + half_height))
+            measured = refined(mask, ((x, y), (2 * half_width, 2 * half_height), 0.0), box, kind)
+            if measured is not None:
+                found.append(measured)
     return found
 
 
@@ -397,10 +400,12 @@ def _rho(xs: np.ndarray, ys: np.ndarray, ellipse) -> np.ndarray:
 
 
 def _circles(picture: np.ndarray, step: int, smallest: int, largest: int,
-             squeeze: float = 1.0) -> list[tuple[float, float, float]]:
+             squeeze: tuple[float, float] = (1.0, 1.0)) -> list[tuple[float, float, float]]:
     """Circles (cx, cy, r) in the picture's pixels, searched on a copy `step` times smaller (and
-    `squeeze` times narrower again: cx is then in the squeezed copy's columns, scaled by `step`)."""
-    small = cv2.resize(picture, None, fx=1 / (step * squeeze), fy=1 / step, interpolation=cv2.INTER_AREA)
+    squeezed again by `squeeze`, across and down: the circle is then in the squeezed copy's
+    pixels, scaled by `step`)."""
+    across, down = squeeze
+    small = cv2.resize(picture, None, fx=1 / (step * across), fy=1 / (step * down), interpolation=cv2.INTER_AREA)
     circles = cv2.HoughCircles(small, cv2.HOUGH_GRADIENT_ALT, dp=1.5, minDist=min(picture.shape[:2]) * 0.08 / step,
                                param1=150, param2=0.5, minRadius=smallest, maxRadius=largest)
     if circles is None:

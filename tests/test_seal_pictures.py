@@ -86,22 +86,22 @@ def test_a_grey_photocopy_seal_beside_small_colour_marks_goes_to_staff_with_the_
         assert not present and reason == "grey_copy"
 
 
-def _read_oval_copy(job: tuple[int, bool, bool]) -> tuple[float, bool, str]:
+def _read_oval_copy(job: tuple[int, bool, bool, bool]) -> tuple[float, bool, str]:
     from testing.builders.seal_pictures import oval_grey_copy
 
-    seed, inked, over_text = job
-    reading = _read(oval_grey_copy(seed, inked, over_text), "推荐表复印件.png")
+    reading = _read(oval_grey_copy(*job), "推荐表复印件.png")
     return reading.confidence, reading.present, reading.reason
 
 
-@pytest.mark.parametrize(("inked", "over_text"), [(False, True), (True, True), (True, False)],
-                         ids=["pale-over-the-date", "dark-over-the-date", "dark-apart"])
-def test_a_grey_copy_of_an_oval_seal_goes_to_staff(pool, inked, over_text):
+@pytest.mark.parametrize(("inked", "over_text", "turned"),
+                         [(False, True, False), (True, True, False), (True, False, False), (True, False, True)],
+                         ids=["pale-over-the-date", "dark-over-the-date", "dark-apart", "dark-turned"])
+def test_a_grey_copy_of_an_oval_seal_goes_to_staff(pool, inked, over_text, turned):
     """An oval seal is no circle, and on a copy its grey ring runs into the （盖章） and date it was
-    pressed on; pressed hard, the copy prints it as dark as the text. It is found (from the ink
-    lighter than the print, or as a circle on the page squeezed across) and goes to staff as a
-    grey copy."""
-    jobs = [(seed, inked, over_text) for seed in range(1, 9)]
+    pressed on; pressed hard, the copy prints it as dark as the text; scanned a quarter turned, it
+    stands. It is found (from the ink lighter than the print, or as a circle on the page squeezed
+    along it) and goes to staff as a grey copy."""
+    jobs = [(seed, inked, over_text, turned) for seed in range(1, 9)]
     for seed, (confidence, present, reason) in zip(range(1, 9), pool.map(_read_oval_copy, jobs)):
         assert 0.35 <= confidence < 0.65 and not present, (seed, confidence)
         assert reason == "grey_copy", seed

@@ -335,16 +335,18 @@ def real_picture(seed: int) -> RealPicture:
     return RealPicture(seed, f"{'seal' if has_seal else 'trap'}:{case}", expect, kinds, f"{case}-{seed}.{suffix}", data)
 
 
-def oval_grey_copy(seed: int, inked: bool = False, over_text: bool = True) -> bytes:
+def oval_grey_copy(seed: int, inked: bool = False, over_text: bool = True, turned: bool = False) -> bytes:
     """A scanned black-and-white copy (PNG) of a form whose oval seal (a 财务专用章's shape) was
     pressed over （盖章） and the date: no circle for the Hough search, and its grey ring runs into
-    the printed text. `inked`: pressed hard and even, so that the copy prints it as dark as the text."""
+    the printed text. `inked`: pressed hard and even, so that the copy prints it as dark as the text;
+    `turned`: the copy scanned a quarter turned, the oval standing."""
     rng = random.Random(seed)
     style = seal_style(rng, "oval")
     if inked:
         style = SealStyle(**{**style.__dict__, "strength": 1.0, "patchiness": 0.1})
     page, _box, _values = _stamped_form(rng, style, over_text=over_text)
-    return png_bytes(scan(to_grey_copy(page, rng), rng))
+    copy = scan(to_grey_copy(page, rng), rng)
+    return png_bytes(copy.transpose(Image.Transpose.ROTATE_90) if turned else copy)
 
 
 # ---------------------------------------------------------------- a seal over coloured print (issue 15, d27)
