@@ -2,8 +2,8 @@
 
 A unit's official seal is red (CONTRACT §3). A ring in any other ink, grey or black on a
 photocopy, blue, gold, is still worth a person's look, never a pass: the detector searches
-the dark ink of a page for circles, the ink lighter than the print for round and oval rings (a
-copied 财务专用章 pressed over the date), and for framed stamps (parsers/seal_rect.py), only where the
+the dark ink of a page for circles and ovals (a copied 财务专用章 pressed over the date), and for
+framed stamps (parsers/seal_rect.py), only where the
 picture is mostly paper (a page, a scan, a photocopy; not a scene), and names the stamp's colour
 from its own ink, so that a small red tick or a blue signature elsewhere on a photocopy changes nothing.
 """
@@ -14,19 +14,12 @@ import cv2
 import numpy as np
 
 from parsers import seal_features as features
-from parsers import seal_ink
 
 GREY, BLUE, OTHER, RED = "grey", "blue", "colour", "red"
 INK_GREY = 225  # on the flattened page (paper = 255): a copied seal's ring is often a light grey
-# Printed text and rules on the flattened page are darker than this; a copied red seal comes out
-# a mid grey. An oval seal (a 发票专用章 copied) is no circle for the Hough search, and its ink
-# touches the text it was pressed on: its blob is taken from the ink lighter than the print,
-# PRINT_REACH pixels away from any print, then measured on all the ink as the circles are.
-DARK_PRINT = 120
-PRINT_REACH = 5
-LIGHT_BLOBS = 6
-# An oval seal copied as dark as the print is no lighter ink: it is looked for as a circle on
-# the page squeezed this much across (invoice and 财务 seals are about 1.3–1.5 : 1), and on a
+# An oval seal (a 财务专用章 or 发票专用章 copied) is no circle for the Hough search, and its ink
+# runs into the text it was pressed on, so it is no blob of its own either: it is looked for as
+# a circle on the page squeezed this much across (such seals are about 1.3–1.5 : 1), and on a
 # picture wider than tall also down (a form photographed a quarter turned shows them standing;
 # looked for on every page, that search cost 12–15 ms a page).
 OVAL_SQUEEZE = 1.4
@@ -43,30 +36,13 @@ def papery(rgb: np.ndarray) -> bool:
 
 
 def ink_rings(flat: np.ndarray) -> list[features.Candidate]:
-    """Circles drawn in the page's dark ink, of any colour, and rings drawn lighter than the
-    print (round or oval), measured on all that ink."""
+    """Circles and ovals drawn in the page's dark ink, of any colour, measured on all that ink."""
     grey = grey_of(flat)
     ink = grey < INK_GREY
     smooth = cv2.GaussianBlur(grey, (5, 5), 1.0)
     wide = grey.shape[1] > grey.shape[0]
-    ovals = features.hough_ovals(smooth, ink, "grey", OVAL_SQUEEZE, standing=wide)
-    return features.hough_rings(smooth, ink, "grey") + ovals + _lighter_rings(grey, ink)
-
-
-def _lighter_rings(grey: np.ndarray, ink: np.ndarray) -> list[features.Candidate]:
-    """Rings of ink lighter than the page's print, apart from it (see DARK_PRINT)."""
-    reach = np.ones((PRINT_REACH, PRINT_REACH), np.uint8)
-    near_print = cv2.dilate((grey < DARK_PRINT).astype(np.uint8), reach).astype(bool)
-    light = ink & ~near_print
-    light &= ~seal_ink.long_lines(light)
-    found = []
-    for ellipse, box in features.blob_ellipses(light, LIGHT_BLOBS):
-        if not features.ring_shaped(ellipse):
-            continue  # long and flat, or a speck: no measure makes it a seal
-        measured = features.on_ring(ink, ellipse, box, "grey")
-        if measured is not None:
-            found.append(measured)
-    return found
+    return features.hough_rings(smooth, ink, "grey") + features.hough_ovals(smooth, ink, "grey", OVAL_SQUEEZE,
+                                                                             standing=wide)
 
 
 def grey_of(flat: np.ndarray) -> np.ndarray:
@@ -75,12 +51,14 @@ def grey_of(flat: np.ndarray) -> np.ndarray:
 
 
 def ring_colour(flat: np.ndarray, c: features.Candidate) -> str:
-    """The colour of the ink on a candidate's outline: grey (black or a copy), blue, red, or another colour."""
-    (cx, cy), (d1, d2) = c.centre, c.axes
+    """The colour of the ink on a candidate's outline: grey (black or a copy), blue, red, or another colour.
+    Drawn as fitted (`ellipse`: its first axis lies along its angle; `axes` puts the long one first,
+    which would stand a level oval upright and sample the paper beside its ink)."""
+    (cx, cy), (d1, d2), angle = c.ellipse or (c.centre, c.axes, c.angle)
     height, width = flat.shape[:2]
     mask = np.zeros((height, width), np.uint8)
-    thickness = max(2, int(0.06 * d2))
-    cv2.ellipse(mask, ((cx, cy), (d1 * 0.95, d2 * 0.95), c.angle), 1, thickness)
+    thickness = max(2, int(0.06 * min(d1, d2)))
+    cv2.ellipse(mask, ((cx, cy), (d1 * 0.95, d2 * 0.95), angle), 1, thickness)
     return ink_colour(flat[mask.astype(bool)])
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 # OpenBLAS (inside OpenCV's wheel) starts worker threads as it loads, and the detector runs in
@@ -40,6 +39,7 @@ import numpy as np  # noqa: E402
 cv2.setNumThreads(1)
 
 SECTORS = 48  # the outline is judged in this many angular sectors
+MIN_SEARCHED = 1  # pixels: a strip thinner than this once shrunk for the circle search is not searched (OpenCV raises)
 FIT_LEAST = 30  # the fewest inked pixels an ellipse is fitted to (a blob's, or those near a Hough circle)
 
 
@@ -90,9 +90,19 @@ def ring_possible(mask: np.ndarray) -> bool:
 
 def candidates(mask: np.ndarray, kind: str, strength: np.ndarray | None = None, limit: int = 12) -> list[Candidate]:
     """Blobs big enough to be a seal, measured; the largest `limit` of them."""
+    short = min(mask.shape)
+    join = max(3, int(short * 0.02)) | 1
+    closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (join, join)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    smallest = max(18, 0.045 * short)
     found = []
-    for ellipse, box in blob_ellipses(mask, limit * 3):
-        measured = measure(mask, ellipse, box, kind, strength)
+    order = sorted(range(1, count), key=lambda k: -stats[k, cv2.CC_STAT_AREA])
+    for k in order[: limit * 3]:
+        x, y, w, h, area = stats[k]
+        if max(w, h) < smallest or min(w, h) < smallest * 0.5 or area < 60:
+            continue
+        measured = _measure(mask, labels == k, (x, y, w, h), kind, strength)
         if measured is not None:
             found.append(measured)
         if len(found) >= limit:
@@ -100,34 +110,10 @@ def candidates(mask: np.ndarray, kind: str, strength: np.ndarray | None = None, 
     return found
 
 
-def blob_ellipses(mask: np.ndarray, limit: int) -> Iterator[tuple[tuple, tuple[int, int, int, int]]]:
-    """(ellipse, box) of the largest `limit` blobs big enough to be a seal, largest first."""
-    short = min(mask.shape)
-    join = max(3, int(short * 0.02)) | 1
-    closed = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE,
-                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (join, join)))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
-    smallest = max(18, 0.045 * short)
-    order = sorted(range(1, count), key=lambda k: -stats[k, cv2.CC_STAT_AREA])
-    for k in order[:limit]:
-        x, y, w, h, area = stats[k]
-        if max(w, h) < smallest or min(w, h) < smallest * 0.5 or area < 60:
-            continue
-        ellipse = _blob_ellipse(mask, labels == k, (x, y, w, h))
-        if ellipse is not None:
-            yield ellipse, (int(x), int(y), int(x + w), int(y + h))
-
-
-def ring_shaped(ellipse) -> bool:
-    """Round or oval enough, and big enough, for any seal score above nothing (the detector's
-    axis ratio and size ramps end at 2.1 : 1 and 24 pixels)."""
-    _centre, (d1, d2), _angle = ellipse
-    return max(d1, d2) <= 2.1 * min(d1, d2) and math.sqrt(d1 * d2) >= 24
-
-
-def _blob_ellipse(mask: np.ndarray, blob: np.ndarray, rect: tuple[int, int, int, int]):
-    """An ellipse fitted to the blob's ink (its convex hull, then again without the points that
-    stick out: text touching the ring), in the mask's pixels; None where none fits."""
+def _measure(mask: np.ndarray, blob: np.ndarray, rect: tuple[int, int, int, int], kind: str,
+             strength: np.ndarray | None) -> Candidate | None:
+    """Fit an ellipse to the blob's ink (its convex hull, then again without the points that
+    stick out: text touching the ring) and measure the ink around it."""
     x, y, w, h = (int(v) for v in rect)
     points = cv2.findNonZero((mask[y:y + h, x:x + w] & blob[y:y + h, x:x + w]).astype(np.uint8))
     if points is None or len(points) < FIT_LEAST:
@@ -144,7 +130,7 @@ def _blob_ellipse(mask: np.ndarray, blob: np.ndarray, rect: tuple[int, int, int,
     (cx, cy), (d1, d2), angle = ellipse
     if not all(math.isfinite(v) for v in (cx, cy, d1, d2, angle)) or min(d1, d2) < 8:
         return None
-    return (cx + x, cy + y), (d1, d2), angle
+    return measure(mask, ((cx + x, cy + y), (d1, d2), angle), (x, y, x + w, y + h), kind, strength)
 
 
 def _on_border(points: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -320,8 +306,8 @@ def _contrast(profile: np.ndarray, by_sector: np.ndarray) -> float:
 
 def refined(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str,
             strength: np.ndarray | None = None) -> Candidate | None:
-    """Measure around a circle from the Hough transform, fitted again to the ink of the ring
-    alone (an ellipse through the inked pixels near the circle: other ink further in or out,
+    """Measure around a circle (or an oval) from the Hough transform, fitted again to the ink of
+    the ring alone (an ellipse through the inked pixels near it: other ink further in or out,
     a signature across it, text beside it, is left out), its outer edge then put at ρ = 1."""
     (cx, cy), (d1, d2), angle = ellipse
     margin = 0.7 * max(d1, d2)
@@ -339,16 +325,9 @@ def refined(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str
     (fx, fy), (f1, f2), fangle = cv2.fitEllipseDirect(points)
     if not all(math.isfinite(v) for v in (fx, fy, f1, f2, fangle)) or min(f1, f2) < 8 or max(f1, f2) > 2.5 * max(d1, d2):
         return None
-    return on_ring(mask, ((fx, fy), (f1, f2), fangle), box, kind, strength)
-
-
-def on_ring(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str,
-            strength: np.ndarray | None = None) -> Candidate | None:
-    """Measured around an ellipse fitted to a ring's ink, its outer edge then put at ρ = 1."""
-    first = measure(mask, ellipse, box, kind, strength)
+    first = measure(mask, ((fx, fy), (f1, f2), fangle), box, kind, strength)
     if first is None:
         return None
-    (fx, fy), (f1, f2), fangle = ellipse
     scale = first.ring_peak + 0.04
     return measure(mask, ((fx, fy), (f1 * scale, f2 * scale), fangle), box, kind, strength)
 
@@ -401,10 +380,12 @@ def _rho(xs: np.ndarray, ys: np.ndarray, ellipse) -> np.ndarray:
 
 def _circles(picture: np.ndarray, step: int, smallest: int, largest: int,
              squeeze: tuple[float, float] = (1.0, 1.0)) -> list[tuple[float, float, float]]:
-    """Circles (cx, cy, r) in the picture's pixels, searched on a copy `step` times smaller (and
-    squeezed again by `squeeze`, across and down: the circle is then in the squeezed copy's
-    pixels, scaled by `step`)."""
+    """Circles (cx, cy, r) searched on a copy `step` times smaller, and squeezed again by
+    `squeeze` (across, down), given in that copy's pixels times `step`: in the picture's pixels
+    where nothing is squeezed. None on a picture too thin to search (a strip a pixel or two wide)."""
     across, down = squeeze
+    if min(picture.shape[0] / (step * down), picture.shape[1] / (step * across)) < MIN_SEARCHED:
+        return []
     small = cv2.resize(picture, None, fx=1 / (step * across), fy=1 / (step * down), interpolation=cv2.INTER_AREA)
     circles = cv2.HoughCircles(small, cv2.HOUGH_GRADIENT_ALT, dp=1.5, minDist=min(picture.shape[:2]) * 0.08 / step,
                                param1=150, param2=0.5, minRadius=smallest, maxRadius=largest)

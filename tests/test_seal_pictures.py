@@ -99,12 +99,48 @@ def _read_oval_copy(job: tuple[int, bool, bool, bool]) -> tuple[float, bool, str
 def test_a_grey_copy_of_an_oval_seal_goes_to_staff(pool, inked, over_text, turned):
     """An oval seal is no circle, and on a copy its grey ring runs into the （盖章） and date it was
     pressed on; pressed hard, the copy prints it as dark as the text; scanned a quarter turned, it
-    stands. It is found (from the ink lighter than the print, or as a circle on the page squeezed
-    along it) and goes to staff as a grey copy."""
+    stands. It is found as a circle on the page squeezed along it, and goes to staff as a grey copy."""
     jobs = [(seed, inked, over_text, turned) for seed in range(1, 9)]
     for seed, (confidence, present, reason) in zip(range(1, 9), pool.map(_read_oval_copy, jobs)):
         assert 0.35 <= confidence < 0.65 and not present, (seed, confidence)
         assert reason == "grey_copy", seed
+
+
+@pytest.mark.parametrize("size", [(2, 400), (400, 2), (3, 5000), (1, 1)])
+def test_a_picture_a_pixel_or_two_thin_is_judged_without_a_seal_not_an_error(size):
+    """Shrunk for the circle search, such a strip would be nothing, which OpenCV refuses."""
+    import numpy as np
+
+    judged = judge_page(np.full((*size, 3), (200, 30, 30), np.uint8))
+    assert judged.verdict == "none" and judged.confidence == 0
+
+
+def _oval_over_print(ink: tuple[int, int, int]):
+    """A page of dense black print with a thin level oval drawn over it, 200 × 140 px."""
+    import numpy as np
+
+    from testing.builders.seal_drawing import font
+
+    page = Image.new("RGB", (1000, 707), "white")
+    draw = ImageDraw.Draw(page)
+    for row in range(22):
+        draw.text((40, 20 + row * 30), "推荐单位意见（盖章）二〇二四年五月二十日推荐表推荐单位意见", fill=(0, 0, 0),
+                  font=font(18), stroke_width=1, stroke_fill=(0, 0, 0))
+    draw.ellipse((500, 330, 700, 470), outline=ink, width=4)
+    return np.asarray(page)
+
+
+@pytest.mark.parametrize(("ink", "colour"), [((40, 80, 190), "blue"), ((200, 40, 40), "red"), ((225, 120, 120), "red")],
+                         ids=["blue", "red", "pale-red"])
+def test_an_ovals_ink_is_named_from_its_outline_as_fitted(ink, colour):
+    """Read on the outline drawn with its long axis first, a level oval stood upright, crossed the
+    print and was named grey: a blue stamp as a grey copy, and a red ring, the red search's
+    business, sent to staff as a grey copy."""
+    judged = judge_page(_oval_over_print(ink))
+    assert judged.colour == colour, judged
+    assert judged.reason != "grey_copy", judged
+    if colour == "blue":
+        assert judged.verdict == "uncertain" and judged.reason == "blue_stamp", judged
 
 
 @pytest.mark.parametrize("case", ["trap:clock", "trap:plate", "trap:emblem", "trap:prohibition_sign",
