@@ -54,7 +54,7 @@ def ring_colour(flat: np.ndarray, c: features.Candidate) -> str:
     """The colour of the ink on a candidate's outline: grey (black or a copy), blue, red, or another colour.
     Drawn as fitted (`ellipse`: its first axis lies along its angle; `axes` puts the long one first,
     which would stand a level oval upright and sample the paper beside its ink)."""
-    (cx, cy), (d1, d2), angle = c.ellipse or (c.centre, c.axes, c.angle)
+    (cx, cy), (d1, d2), angle = c.ellipse
     height, width = flat.shape[:2]
     mask = np.zeros((height, width), np.uint8)
     thickness = max(2, int(0.06 * min(d1, d2)))

@@ -317,7 +317,7 @@ def refined(mask: np.ndarray, ellipse, box: tuple[int, int, int, int], kind: str
     if len(xs) < FIT_LEAST:
         return None
     xs, ys = xs + x0, ys + y0
-    rho = np.hypot(xs - cx, ys - cy) / (d1 / 2) if d1 == d2 else _rho(xs, ys, ellipse)
+    rho = _rho(xs, ys, ellipse)
     near = (rho >= 0.8) & (rho <= 1.15)
     if near.sum() < FIT_LEAST:
         return None
@@ -359,7 +359,7 @@ def hough_ovals(picture: np.ndarray, mask: np.ndarray, kind: str, squeeze: float
     circle to `hough_rings` nor a blob of its own."""
     short = min(picture.shape[:2])
     found = []
-    for across, down in ((squeeze, 1.0), (1.0, squeeze))[:2 if standing else 1]:
+    for across, down in [(squeeze, 1.0)] + ([(1.0, squeeze)] if standing else []):
         for cx, cy, r in _circles(picture, 2, max(8, int(0.0175 * short)), int(0.6 * short), (across, down))[:limit]:
             x, y, half_width, half_height = cx * across, cy * down, r * across, r * down
             box = (int(x - half_width), int(y - half_height), int(x + half_width), int(y + half_height))
@@ -396,7 +396,7 @@ def _circles(picture: np.ndarray, step: int, smallest: int, largest: int,
 
 def ring_share(part: np.ndarray, ink: np.ndarray, c: Candidate) -> float:
     """The share of a candidate's ring ink (along its fitted outline) that lies in `part`."""
-    (cx, cy), (d1, d2), angle = c.ellipse or (c.centre, c.axes, c.angle)
+    (cx, cy), (d1, d2), angle = c.ellipse
     outline = np.zeros(ink.shape, np.uint8)
     cv2.ellipse(outline, ((cx, cy), (d1 * 0.95, d2 * 0.95), angle), 1, max(2, int(0.06 * d2)))
     on = outline.astype(bool) & ink
