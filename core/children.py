@@ -27,6 +27,7 @@ time is up.
 from __future__ import annotations
 
 import contextlib
+import io
 import multiprocessing
 import os
 import pickle
@@ -34,7 +35,7 @@ import tempfile
 import threading
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 PR_SET_PDEATHSIG = 1  # prctl(2)
 # set in the fork server alone (service/forkserver.py): what the processes forked from it have as
@@ -46,6 +47,10 @@ _SHARED: "_KeptChild | None" = None
 # what the child maps as it starts it): glibc keeps what a piece freed, and a photo batch's threads
 # leave arenas mapped
 KEPT_CHILD_PIECES = 3
+# bytes the caller names as there before the kept child forks (a message's attachments) go to it as
+# their id from this size on: pickled, each piece's megabytes were copied twice more, into pages
+# fresh to both processes (a page fault each 4 KB)
+INHERITED_MIN_BYTES = 64 * 1024
 
 
 class ChildFailed(Exception):
@@ -118,7 +123,7 @@ def _in_one_child(func: Callable, work: list[tuple], seconds: float, memory_byte
 
 
 @contextlib.contextmanager
-def one_child(memory_bytes: int) -> Iterator[None]:
+def one_child(memory_bytes: int, inherited: Iterable[bytes] = ()) -> Iterator[None]:
     """Inside the block, the forked work under `memory_bytes` goes to one child that stays (see
     `_KeptChild`): a message's documents, photos and seal material, one fork where there were three.
 
@@ -126,12 +131,15 @@ def one_child(memory_bytes: int) -> Iterator[None]:
     CPU a fork on a judging worker, two thirds of it in the kernel): a third of the work beyond
     reading on a typical nomination. Work given in a threaded caller, spawned, or under other
     limits starts its own child, as outside the block (a caller threaded as it enters installs none:
-    the block's child is one thread's)."""
+    the block's child is one thread's).
+
+    `inherited`: bytes the caller holds before the block (a message's attachments). The child has
+    them from the fork, so a piece's arguments name them instead of carrying a copy."""
     global _SHARED
     if threading.active_count() > 1:
         yield
         return
-    kept, outer = _KeptChild(memory_bytes), _SHARED
+    kept, outer = _KeptChild(memory_bytes, inherited), _SHARED
     _SHARED = kept
     try:
         yield
@@ -150,8 +158,11 @@ class _KeptChild:
     memory, or crashed, in a child that had done other work first is tried once more in a new
     child of its own: it fails only where it would fail alone."""
 
-    def __init__(self, memory_bytes: int):
+    def __init__(self, memory_bytes: int, inherited: Iterable[bytes] = ()):
         self.memory_bytes = memory_bytes
+        # held here until the block ends, so that each id stays the object's
+        self._inherited = {id(data): data for data in inherited
+                           if type(data) is bytes and len(data) >= INHERITED_MIN_BYTES}
         self._process: Any = None
         self._connection: Any = None
         self._taken = 0  # pieces the present child has taken
@@ -160,7 +171,7 @@ class _KeptChild:
         outcomes: list[Outcome] = []
         for args in work:
             try:
-                request = pickle.dumps((func, args), protocol=pickle.HIGHEST_PROTOCOL)
+                request = _pickled((func, args), self._inherited)
             except Exception:  # noqa: BLE001 - work that does not pickle goes to a fork of its own, as outside the block
                 return outcomes + _run("fork", func, work[len(outcomes):], seconds, self.memory_bytes, None)
             outcomes.append(self._one(request, seconds))
@@ -205,7 +216,8 @@ class _KeptChild:
     def _start(self) -> None:
         context = multiprocessing.get_context("fork")
         mine, its = context.Pipe(duplex=True)
-        process = context.Process(target=_keep_taking, args=(its, mine, self.memory_bytes, os.getpid()), daemon=True)
+        process = context.Process(target=_keep_taking, args=(its, mine, self.memory_bytes, os.getpid(), self._inherited),
+                                  daemon=True)
         process.start()
         its.close()
         self._process, self._connection, self._taken = process, mine, 0
@@ -224,7 +236,7 @@ def _worth_alone(error: BaseException | None) -> bool:
     return isinstance(error, ChildCrashed) or (isinstance(error, LimitExceeded) and error.kind == "memory")
 
 
-def _keep_taking(connection, callers_end, memory_bytes: int, caller: int) -> None:
+def _keep_taking(connection, callers_end, memory_bytes: int, caller: int, inherited: dict[int, bytes]) -> None:
     """The kept child: piece after piece until the caller closes the pipe, or one runs out of memory.
 
     Each piece may map `memory_bytes` on top of what the child maps as it starts it, as in a child
@@ -238,7 +250,7 @@ def _keep_taking(connection, callers_end, memory_bytes: int, caller: int) -> Non
     try:
         ceiling = _mapped() + KEPT_CHILD_PIECES * memory_bytes
         resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
-        while _took_one(connection, memory_bytes, ceiling):
+        while _took_one(connection, memory_bytes, ceiling, inherited):
             give_back_memory()  # what a piece freed is not held while the caller waits (on OCR)
         connection.close()
     except MemoryError:
@@ -247,7 +259,7 @@ def _keep_taking(connection, callers_end, memory_bytes: int, caller: int) -> Non
         os._exit(0)  # a forked child skips the atexit handlers and buffers it inherited
 
 
-def _took_one(connection, memory_bytes: int, ceiling: int) -> bool:
+def _took_one(connection, memory_bytes: int, ceiling: int, inherited: dict[int, bytes]) -> bool:
     """Whether the child goes on after this piece (not after running out of memory, nor without a caller)."""
     import resource
 
@@ -256,7 +268,7 @@ def _took_one(connection, memory_bytes: int, ceiling: int) -> bool:
     except (EOFError, OSError):
         return False
     try:
-        func, args = pickle.loads(request)
+        func, args = _unpickled(request, inherited)
     except MemoryError:
         _send(connection, pickle.dumps(("memory", None)))
         return False
@@ -267,6 +279,40 @@ def _took_one(connection, memory_bytes: int, ceiling: int) -> bool:
     resource.setrlimit(resource.RLIMIT_AS, (room, ceiling))
     status, payload = _done(func, args)
     return _send(connection, payload) and status != "memory"
+
+
+class _ByReference(pickle.Pickler):
+    """Pickles the bytes the kept child inherited as their id: the child has them already."""
+
+    def __init__(self, file, inherited: dict[int, bytes]):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._inherited = inherited
+
+    def persistent_id(self, obj: Any) -> int | None:
+        if type(obj) is bytes and self._inherited.get(id(obj)) is obj:
+            return id(obj)
+        return None
+
+
+class _Inheriting(pickle.Unpickler):
+    def __init__(self, file, inherited: dict[int, bytes]):
+        super().__init__(file)
+        self._inherited = inherited
+
+    def persistent_load(self, pid: Any) -> bytes:
+        return self._inherited[pid]
+
+
+def _pickled(work: Any, inherited: dict[int, bytes]) -> bytes:
+    if not inherited:
+        return pickle.dumps(work, protocol=pickle.HIGHEST_PROTOCOL)
+    buffer = io.BytesIO()
+    _ByReference(buffer, inherited).dump(work)
+    return buffer.getvalue()
+
+
+def _unpickled(request: bytes, inherited: dict[int, bytes]) -> Any:
+    return _Inheriting(io.BytesIO(request), inherited).load()
 
 
 def give_back_memory() -> None:

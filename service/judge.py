@@ -185,14 +185,15 @@ def _shows_a_seal(reading, profile: Profile) -> bool:
 
 def judge_message(message: Message, profile: Profile) -> Verdict:
     # the documents, the photos and the seal material are each read in a sandbox under the same
-    # limit: in one child for the whole message (core/children.py `one_child`), not one per stage
+    # limit: in one child for the whole message (core/children.py `one_child`), not one per stage,
+    # which reads the attachments where it inherited them
     if profile.seal.required_for_channels or profile.seal.record_when_seen:
         from parsers.seal import load_for_children
 
         # here, before the message's child is forked: imported in the child, on each process's first
         # message, their 330 MB of mappings counted against its memory limit
         load_for_children()
-    with children.one_child(profile.limits.file_parse_memory_bytes):
+    with children.one_child(profile.limits.file_parse_memory_bytes, (a.data for a in message.attachments)):
         documents = read_documents(message, profile)
         probes = probe_media_files(message, profile)
         scans = read_scans(message, documents, probes, profile)
