@@ -1,16 +1,17 @@
 """What judging a message in its sandboxed child costs beyond judging it in the process itself.
 
-    .venv/bin/python -m bench.sandbox_cost [--messages 120]
+    .venv/bin/python -m bench.sandbox_cost [--messages 120] [--kinds docx,pdf]
 
-Judges the typed-form messages (the .docx and text-PDF forms, four photos each) of the intake
-bench's mailbox (bench/synthetic_mailbox.py) one after the other in this process, twice:
+Judges messages without video of the intake bench's mailbox (bench/synthetic_mailbox.py; by
+default its typed forms, .docx and text PDF, four photos each; `--kinds docx,pdf,docx+scan,scan`
+for the whole mix) one after the other in this process, twice:
 (a) as a judging worker does: the message's documents, photos and seal material in one kept child
-    forked for it (core/children.py `one_child`);
-(b) with every piece run in this process instead, no child at all (patched here, for the figure).
+    forked for it (core/children.py `one_child`), its scans read by a warm OCR process
+    (parsers/ocr_worker.py, stopped at the end so that its CPU is counted);
+(b) with every piece, OCR included, run in this process instead, no child at all (patched here).
 Each message is read from the cache as it is judged, so this process stays the size of a worker
 (a fork copies the page tables of all the parent maps). Prints CPU (user and system, of this process
-and of its children) and minor page faults per message. Scans are left out: their OCR goes to a
-warm process of its own either way.
+and of its children) and minor page faults per message, and the sum for all messages.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from bench.synthetic_mailbox import _cache, _cached, form_of, has_video
 
-KINDS = ("docx", "pdf")
+TYPED = ("docx", "pdf")
 
 
 @dataclass(frozen=True)
@@ -42,34 +43,37 @@ class Usage:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=120, help="typed-form messages judged each way")
+    parser.add_argument("--messages", type=int, default=120, help="messages judged each way")
+    parser.add_argument("--kinds", default=",".join(TYPED), help="forms of the mailbox to judge (synthetic_mailbox FORM_OF_SLOT)")
     args = parser.parse_args()
     from campaigns import load
+    from parsers import ocr_worker
 
     profile = load("chongqing-bayu-2017")
-    indexes = _indexes(args.messages)
-    sandboxed = _judged(indexes, profile)
+    indexes = _indexes(args.messages, tuple(args.kinds.split(",")))
+    ocr_worker.keep_warm(profile.limits)
+    sandboxed = _judged(indexes, profile, finish=ocr_worker.stop_warm)  # its CPU is counted once it is reaped
     _without_children()
     in_process = _judged(indexes, profile)
-    print(f"{len(indexes)} typed-form messages ({', '.join(KINDS)}), four photos each; per message:")
-    print(f"{'':28} {'CPU ms':>8} {'system ms':>10} {'page faults':>12}")
+    print(f"{len(indexes)} messages without video ({args.kinds}); per message:")
+    print(f"{'':28} {'CPU ms':>8} {'system ms':>10} {'page faults':>12} {'CPU s, all':>11}")
     for name, usage in (("in its sandboxed child", sandboxed), ("in this process", in_process),
                         ("the sandbox's cost", sandboxed - in_process)):
         print(f"{name:28} {usage.cpu * 1000 / len(indexes):8.1f} {usage.system * 1000 / len(indexes):10.1f} "
-              f"{usage.faults / len(indexes):12.0f}")
+              f"{usage.faults / len(indexes):12.0f} {usage.cpu:11.1f}")
 
 
-def _indexes(count: int) -> list[int]:
+def _indexes(count: int, kinds: tuple[str, ...]) -> list[int]:
     found: list[int] = []
     index = 0
     while len(found) < count:
-        if not has_video(index) and form_of(index) in KINDS:
+        if not has_video(index) and form_of(index) in kinds:
             found.append(index)
         index += 1
     return found
 
 
-def _judged(indexes: list[int], profile) -> Usage:
+def _judged(indexes: list[int], profile, finish=lambda: None) -> Usage:
     from service.judge import judge
 
     folder = _cache()
@@ -79,6 +83,7 @@ def _judged(indexes: list[int], profile) -> Usage:
     for index in indexes:
         mail = _cached(folder, index)
         judge(mail.raw, profile, mail.arrival)
+    finish()
     return Usage.now() - before
 
 
