@@ -150,7 +150,8 @@ def one_child(memory_bytes: int, inherited: Iterable[bytes] = ()) -> Iterator[No
 
 class _KeptChild:
     """A forked child that takes pieces of work one after another, as they come (each sent to it
-    pickled), each under its own time limit; forked on the first piece, from the caller's one thread.
+    pickled, the bytes it inherited named by id), each under its own time limit; forked on the first
+    piece, from the caller's one thread.
 
     A child that runs out of time or memory, or dies, is ended with the piece it was on, and the
     next piece goes to a new one. Each piece has its own memory limit on top of what the child maps
@@ -376,6 +377,8 @@ def _child(sender, given: Any, memory_bytes: int, scratch: str | None, inherits_
     parent's mappings, which count against RLIMIT_AS; a spawned one starts empty."""
     import resource
 
+    global _SHARED
+    _SHARED = None  # a forked child inherits the caller's kept child: work it gives out gets children of its own
     # a child whose caller was killed has no one to give its answer to; one whose caller was gone
     # before this line would go on reading for nobody, past its time limit (the caller keeps it), and
     # a forked one would block for ever on an answer larger than the pipe holds (it inherited the

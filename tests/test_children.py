@@ -201,8 +201,9 @@ def _take(megabytes: int) -> int:
     return os.getpid() + 0 * len(block)
 
 
-def _pid_and_size(data: bytes) -> tuple[int, int]:
-    return os.getpid(), len(data)
+def _where_and_size(data: bytes) -> tuple[int, int, int]:
+    """The child's pid, where the bytes it was given sit in it, and their length."""
+    return os.getpid(), id(data), len(data)
 
 
 def _keeps_a_child_itself() -> tuple[int, bool]:
@@ -259,8 +260,10 @@ def test_inside_one_child_work_that_does_not_pickle_runs_in_a_fork_of_its_own():
     with one_child(300 * MB):
         unpickled = run(lambda: os.getpid(), seconds=30, memory_bytes=300 * MB)
         kept, inherited = run(_keeps_a_child_itself, seconds=30, memory_bytes=300 * MB)
-    assert unpickled not in (os.getpid(), kept)
-    assert not inherited  # the caller's kept child, inherited by the fork, is not the child's to use
+        forked, inherited_too = run(lambda: _keeps_a_child_itself(), seconds=30, memory_bytes=300 * MB)
+    assert unpickled not in (os.getpid(), kept) and forked not in (os.getpid(), kept)
+    # the caller's kept child, inherited by the fork, is not the child's to use
+    assert not inherited and not inherited_too
 
 
 def test_inside_one_child_a_child_killed_between_pieces_is_replaced():
@@ -268,7 +271,7 @@ def test_inside_one_child_a_child_killed_between_pieces_is_replaced():
         first = run(os.getpid, seconds=30, memory_bytes=300 * MB)
         os.kill(first, 9)
         os.waitid(os.P_PID, first, os.WEXITED | os.WNOWAIT)
-        second, size = run(_pid_and_size, b"x" * (4 * MB), seconds=30, memory_bytes=300 * MB)  # more than a pipe holds
+        second, _, size = run(_where_and_size, b"x" * (4 * MB), seconds=30, memory_bytes=300 * MB)  # more than a pipe holds
     assert second != first and size == 4 * MB
 
 
@@ -276,11 +279,6 @@ def test_inside_one_child_a_threaded_caller_still_never_forks_itself(another_thr
     with one_child(2000 * MB):
         first, second = (run(os.getppid, seconds=60, memory_bytes=2000 * MB) for _ in range(2))
     assert os.getpid() not in (first, second)
-
-
-
-def _where_and_size(data: bytes) -> tuple[int, int, int]:
-    return os.getpid(), id(data), len(data)
 
 
 def test_inside_one_child_a_messages_bytes_are_read_where_the_child_inherited_them():
@@ -304,5 +302,5 @@ def test_inside_one_child_bytes_not_named_as_inherited_still_reach_the_child_who
         later = bytes(bytearray(attachment))
         _, where_later, size_later = run(_where_and_size, later, seconds=30, memory_bytes=300 * MB)
         _, where_small, size_small = run(_where_and_size, small, seconds=30, memory_bytes=300 * MB)
-    assert where_later != id(later) and size_later == MB
+    assert where_later not in (id(later), id(attachment)) and size_later == MB
     assert where_small != id(small) and size_small == 100

@@ -177,6 +177,25 @@ def test_a_nominations_documents_photos_and_seal_are_read_in_one_child(monkeypat
                             *((f"照片{k}.jpg", photo_jpeg(k, (1600, 1200))) for k in range(3))])
     message = parse_message(mail, limits=profile.limits)
     started = _process_starts(monkeypatch)
+    requests = _requests_sent(monkeypatch)
     verdict = judge_message(message, profile)
     assert len(started) == 1, started
     assert [n.seal.present for n in verdict.submission.nominees] == [True], verdict
+    # the photos reach the child where it inherited them, not copied into the piece that probes them
+    assert max(requests) < min(len(a.data) for a in message.attachments if a.filename.endswith(".jpg")), requests
+
+
+def _requests_sent(monkeypatch) -> list[int]:
+    """The size of each piece of work the caller sends its kept child."""
+    import core.children
+
+    sizes: list[int] = []
+    pickled = core.children._pickled
+
+    def measured(work, inherited):
+        request = pickled(work, inherited)
+        sizes.append(len(request))
+        return request
+
+    monkeypatch.setattr(core.children, "_pickled", measured)
+    return sizes
