@@ -51,6 +51,7 @@ KEPT_CHILD_PIECES = 3
 # their id from this size on: pickled, each piece's megabytes were copied twice more, into pages
 # fresh to both processes (a page fault each 4 KB)
 INHERITED_MIN_BYTES = 64 * 1024
+_M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 
 
 class ChildFailed(Exception):
@@ -323,6 +324,17 @@ def give_back_memory() -> None:
 
     with contextlib.suppress(OSError, AttributeError):  # not glibc: its allocator keeps it
         ctypes.CDLL(None).malloc_trim(0)
+
+
+def large_blocks_apart(threshold: int) -> None:
+    """From now on, glibc gives allocations of `threshold` bytes and more pages of their own,
+    returned when freed (mallopt M_MMAP_THRESHOLD). Its own threshold climbs to the size of a large
+    block freed (up to 32 MB), and from then on a process that handles megabytes at a time keeps
+    them in its heaps after use."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its own allocator, as it is
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, threshold)
 
 
 def _run(method: str, func: Callable, work: list[tuple], seconds: float, memory_bytes: int,

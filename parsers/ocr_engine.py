@@ -11,7 +11,6 @@ parsers/ocr_worker.py keeps one engine warm across scans and counts its pages.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import subprocess
@@ -26,7 +25,7 @@ os.environ["OPENBLAS_NUM_THREADS"] = "1"
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from core.children import give_back_memory  # noqa: E402 - around each page: 717 MB peak on 12 scans without, 530 with
+from core.children import give_back_memory, large_blocks_apart  # noqa: E402 - around each page: 717 MB peak on 12 scans without, 530 with
 from parsers.ocr_grid import without_rules  # noqa: E402
 from parsers.types import DocumentUnreadable  # noqa: E402
 
@@ -41,9 +40,8 @@ REC_BATCH = 3
 # in 0.39 s for 0.56 s and beside several in 0.51 s for 0.82 s; one thread 0.88 s for 0.88 s,
 # 0.36 s and 0.51 s for as much CPU
 INTRA_OP_THREADS = 1
-# glibc's mallopt(M_MMAP_THRESHOLD): allocations from this size on get pages of their own, returned
-# when freed; glibc's own threshold climbs to 32 MB once a large block is freed
-_M_MMAP_THRESHOLD = -3
+# allocations from this size on get pages of their own, returned when freed (core/children.py
+# `large_blocks_apart`): the detector's large buffers apart, the recogniser's in the heap
 DETECTION_MMAP_BYTES = 1 << 20
 READING_MMAP_BYTES = 32 << 20
 
@@ -179,18 +177,11 @@ class _ApartPages:
         return getattr(self._detector, name)
 
     def __call__(self, picture):
-        _large_blocks_apart(DETECTION_MMAP_BYTES)
+        large_blocks_apart(DETECTION_MMAP_BYTES)
         try:
             return self._detector(picture)
         finally:
-            _large_blocks_apart(READING_MMAP_BYTES)
-
-
-def _large_blocks_apart(threshold: int) -> None:
-    try:
-        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, threshold)
-    except (OSError, AttributeError):  # not glibc: its own allocator, as it is
-        pass
+            large_blocks_apart(READING_MMAP_BYTES)
 
 
 def pages_read() -> int:

@@ -304,3 +304,38 @@ def test_inside_one_child_bytes_not_named_as_inherited_still_reach_the_child_who
         _, where_small, size_small = run(_where_and_size, small, seconds=30, memory_bytes=300 * MB)
     assert where_later not in (id(later), id(attachment)) and size_later == MB
     assert where_small != id(small) and size_small == 100
+
+
+_MMAPPED_BLOCKS_AFTER = """
+import ctypes, sys
+from core.children import large_blocks_apart
+
+class Info(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL(None)
+libc.mallinfo2.restype = Info
+if sys.argv[1] == "apart":
+    large_blocks_apart(1 << 20)
+big = bytearray(20 << 20)
+del big  # glibc's own threshold climbs to 20 MB here (to at most 32 MB)
+before = libc.mallinfo2().hblks
+message = bytearray(3 << 20)
+print(libc.mallinfo2().hblks - before)
+"""
+
+
+def test_a_message_sized_block_gets_pages_of_its_own_after_a_larger_one_was_freed():
+    """The running service (`intake run`) sets this: each message's megabytes are returned when
+    freed, not kept in the heap at its high-water mark."""
+    import subprocess
+    import sys
+
+    def own_pages(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", _MMAPPED_BLOCKS_AFTER, mode], capture_output=True, text=True,
+                              check=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        return int(done.stdout)
+
+    assert own_pages("apart") == 1
+    assert own_pages("as glibc does") == 0
