@@ -21,8 +21,8 @@ import argparse
 import os
 import resource
 from dataclasses import dataclass
-from pathlib import Path
 
+from bench.proctree import process_stat
 from bench.synthetic_mailbox import _cache, _cached, form_of, has_video
 
 TYPED = ("docx", "pdf")
@@ -102,9 +102,9 @@ def _warm_ocr_so_far() -> Usage:
     from parsers import ocr_worker
 
     kept = ocr_worker._kept
-    if kept is None or kept.pid is None:
+    fields = process_stat(kept.pid) if kept is not None and kept.pid is not None else []
+    if not fields:
         return Usage(0.0, 0.0, 0)
-    fields = Path(f"/proc/{kept.pid}/stat").read_text().rsplit(") ", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return Usage((int(fields[11]) + int(fields[12])) / ticks, int(fields[12]) / ticks, int(fields[7]))
 

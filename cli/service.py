@@ -12,8 +12,8 @@ from cli.common import campaign_option, config_option, runtime_from
 
 # the running service holds whole messages, megabytes each, in its threads: from this size on
 # their buffers get pages of their own, returned when freed, where glibc's own threshold (raised
-# to the size of a large block freed, up to 32 MB) kept them in its heaps (bench.intake_speed: its peak 236 → 193 MB
-# at N=100 and 262–264 → 226 MB at N=500, for the same CPU)
+# to the size of a large block freed, up to 32 MB) kept them in its heaps
+# (bench.intake_speed: its peak 236 → 193 MB at N=100 and 262–264 → 226 MB at N=500, same CPU)
 SERVICE_MMAP_BYTES = 1 << 20
 
 
